@@ -1,0 +1,9 @@
+// The FriendLy relay wire protocol: one definition, imported by the worker and both clients.
+export * from "./errors.ts";
+export * from "./frames.ts";
+export * from "./http.ts";
+export * from "./keys.ts";
+export * from "./parse.ts";
+export * from "./phone.ts";
+export * from "./primitives.ts";
+export * from "./version.ts";

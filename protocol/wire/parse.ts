@@ -1,0 +1,35 @@
+// The one gate for untrusted bytes: JSON text in, a typed value or a typed failure out. Never throws.
+import * as v from "valibot";
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+// biome-ignore lint/suspicious/noExplicitAny: valibot's schema type parameters are generic by design.
+type AnySchema = v.GenericSchema<unknown, any>;
+
+export function parseValue<S extends AnySchema>(schema: S, input: unknown): ParseResult<v.InferOutput<S>> {
+	const result = v.safeParse(schema, input);
+	if (result.success) return { ok: true, value: result.output };
+	return { ok: false, message: describeIssue(result.issues[0]) };
+}
+
+/** Parses JSON text of at most `maxChars` characters against `schema`. */
+export function parseJson<S extends AnySchema>(
+	schema: S,
+	text: string,
+	maxChars: number,
+): ParseResult<v.InferOutput<S>> {
+	if (text.length > maxChars) return { ok: false, message: `larger than ${maxChars} characters` };
+	let data: unknown;
+	try {
+		data = JSON.parse(text);
+	} catch {
+		return { ok: false, message: "not valid JSON" };
+	}
+	return parseValue(schema, data);
+}
+
+function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
+	if (!issue) return "invalid input";
+	const path = issue.path?.map((item) => String(item.key)).join(".");
+	return path ? `${path}: ${issue.message}` : issue.message;
+}

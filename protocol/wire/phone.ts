@@ -1,0 +1,33 @@
+// Phone numbers: E.164 (ITU-T E.164), parsed and normalised with libphonenumber-js. Any *possible*
+// number is accepted (length plausible for its country code), so fictional test ranges such as
+// +1 555 555 0100 work; validity against real numbering plans is the SMS provider's business.
+import { parsePhoneNumberFromString } from "libphonenumber-js/min";
+
+/** E.164 as the relay stores and routes it: "+" then 7 to 15 digits, no leading zero. */
+export const E164_PATTERN = /^\+[1-9][0-9]{6,14}$/;
+
+export type PhoneParseResult = { ok: true; phone: string } | { ok: false; reason: string };
+
+export function normalisePhone(input: string): PhoneParseResult {
+	const trimmed = input.trim();
+	if (!trimmed.startsWith("+")) {
+		return {
+			ok: false,
+			reason: "a phone number must start with + and its country code, e.g. +1 555 555 0100",
+		};
+	}
+	const parsed = parsePhoneNumberFromString(trimmed);
+	if (!parsed?.isPossible() || !E164_PATTERN.test(parsed.number)) {
+		return {
+			ok: false,
+			reason: `"${trimmed.slice(0, 32)}" is not a possible phone number; check the digits and the country code`,
+		};
+	}
+	return { ok: true, phone: parsed.number };
+}
+
+/** Log-safe form of a phone number: country code and last two digits only. */
+export function redactPhone(phone: string): string {
+	if (phone.length < 6) return "+***";
+	return `${phone.slice(0, 3)}…${phone.slice(-2)}`;
+}

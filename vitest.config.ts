@@ -1,0 +1,30 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Two kinds of tests, both against real components:
+// - "workers": inside workerd with the real Worker and Durable Objects (Cloudflare's vitest plugin).
+// - "node": Node-side tests — the protocol library, and integration tests that start the real Worker
+//   (wrangler's test harness) and drive real clients (WebSockets, the CLI process, Chromium).
+export default defineConfig({
+	test: {
+		projects: [
+			{
+				plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+				test: {
+					name: "workers",
+					include: ["test/worker/**/*.test.ts"],
+				},
+			},
+			{
+				test: {
+					name: "node",
+					environment: "node",
+					include: ["test/**/*.test.ts"],
+					exclude: ["test/worker/**"],
+					testTimeout: 60_000,
+					hookTimeout: 60_000,
+				},
+			},
+		],
+	},
+});
