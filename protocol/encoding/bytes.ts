@@ -27,4 +27,9 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 	return diff === 0;
 }
 
-export const utf8 = (text: string): Bytes => new TextEncoder().encode(text);
+export function utf8(text: string): Bytes {
+	// encodeInto a buffer we own: TextEncoder.encode's result type is not ArrayBuffer-backed everywhere.
+	const out = new Uint8Array(text.length * 3);
+	const { written } = new TextEncoder().encodeInto(text, out);
+	return out.slice(0, written);
+}

@@ -1,0 +1,115 @@
+// Relay configuration from Worker vars and secrets (docs/DEPLOY.md lists each). Config is untrusted
+// input like any other: it is parsed, and a production config that would leak codes is refused.
+import * as v from "valibot";
+import { CODE_DELIVERY_METHODS, type CodeDeliveryMethod } from "../../protocol/wire/index.ts";
+
+export interface RelayConfig {
+	environment: "development" | "production";
+	codeDelivery: CodeDeliveryMethod;
+	webhookUrl: string | null;
+	webhookSecret: string | null;
+	/** Key for the keyed hash of verification codes and session tokens. */
+	codeHashKey: string;
+	allowedOrigins: readonly string[];
+	mailboxMaxMessages: number;
+	mailboxMaxBytes: number;
+	envelopeMaxBytes: number;
+}
+
+export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
+
+/** Used only outside production when CODE_HASH_KEY is not set, so `npm start` works on a fresh clone. */
+const DEVELOPMENT_CODE_HASH_KEY = "friendly-development-only-code-hash-key";
+
+const positiveInteger = (name: string, fallback: number) =>
+	v.optional(
+		v.pipe(
+			v.string(),
+			v.regex(/^[0-9]{1,12}$/, `${name} must be a positive integer`),
+			v.transform(Number),
+			v.minValue(1, `${name} must be at least 1`),
+		),
+		String(fallback),
+	);
+
+const RawConfig = v.object({
+	ENVIRONMENT: v.optional(
+		v.picklist(["development", "production"], "ENVIRONMENT must be development or production"),
+		"development",
+	),
+	CODE_DELIVERY: v.optional(
+		v.picklist(CODE_DELIVERY_METHODS, "CODE_DELIVERY must be echo, console or webhook"),
+		"echo",
+	),
+	ALLOW_INSECURE_ECHO: v.optional(
+		v.picklist(["true", "false", ""], "ALLOW_INSECURE_ECHO must be true or false"),
+		"false",
+	),
+	WEBHOOK_URL: v.optional(v.string(), ""),
+	WEBHOOK_SECRET: v.optional(v.string(), ""),
+	CODE_HASH_KEY: v.optional(v.string(), ""),
+	ALLOWED_ORIGINS: v.optional(v.string(), ""),
+	MAILBOX_MAX_MESSAGES: positiveInteger("MAILBOX_MAX_MESSAGES", 1000),
+	MAILBOX_MAX_BYTES: positiveInteger("MAILBOX_MAX_BYTES", 10 * 1024 * 1024),
+	ENVELOPE_MAX_BYTES: positiveInteger("ENVELOPE_MAX_BYTES", 64 * 1024),
+});
+
+export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
+	const parsed = v.safeParse(RawConfig, env);
+	if (!parsed.success) return { ok: false, problems: parsed.issues.map((issue) => issue.message) };
+	const raw = parsed.output;
+	const problems: string[] = [];
+	const production = raw.ENVIRONMENT === "production";
+
+	if (production && raw.CODE_DELIVERY === "echo" && raw.ALLOW_INSECURE_ECHO !== "true") {
+		problems.push(
+			"CODE_DELIVERY=echo hands verification codes to whoever asks, so anyone can register any phone: " +
+				"set CODE_DELIVERY=webhook (see docs/DEPLOY.md), or ALLOW_INSECURE_ECHO=true for a private test deployment",
+		);
+	}
+	if (raw.CODE_DELIVERY === "webhook") {
+		if (!/^https?:\/\/[^\s]+$/.test(raw.WEBHOOK_URL))
+			problems.push("CODE_DELIVERY=webhook needs WEBHOOK_URL (an http(s) URL)");
+		if (raw.WEBHOOK_SECRET.length < 16)
+			problems.push("CODE_DELIVERY=webhook needs the secret WEBHOOK_SECRET (at least 16 characters)");
+	}
+	if (production && raw.CODE_HASH_KEY.length < 32) {
+		problems.push(
+			"production needs the secret CODE_HASH_KEY (at least 32 random characters): wrangler secret put CODE_HASH_KEY",
+		);
+	}
+	if (raw.ENVELOPE_MAX_BYTES > 1024 * 1024) problems.push("ENVELOPE_MAX_BYTES must be at most 1048576");
+	if (raw.MAILBOX_MAX_BYTES < raw.ENVELOPE_MAX_BYTES)
+		problems.push("MAILBOX_MAX_BYTES must be at least ENVELOPE_MAX_BYTES");
+	if (problems.length > 0) return { ok: false, problems };
+
+	return {
+		ok: true,
+		config: {
+			environment: raw.ENVIRONMENT,
+			codeDelivery: raw.CODE_DELIVERY,
+			webhookUrl: raw.WEBHOOK_URL || null,
+			webhookSecret: raw.WEBHOOK_SECRET || null,
+			codeHashKey: raw.CODE_HASH_KEY || DEVELOPMENT_CODE_HASH_KEY,
+			allowedOrigins: raw.ALLOWED_ORIGINS.split(",")
+				.map((origin) => origin.trim())
+				.filter((origin) => origin.length > 0),
+			mailboxMaxMessages: raw.MAILBOX_MAX_MESSAGES,
+			mailboxMaxBytes: raw.MAILBOX_MAX_BYTES,
+			envelopeMaxBytes: raw.ENVELOPE_MAX_BYTES,
+		},
+	};
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** Parses once per env object (one per isolate), logging a refused config once. */
+export function relayConfig(env: object): ConfigResult {
+	let result = cache.get(env);
+	if (!result) {
+		result = parseRelayConfig({ ...env });
+		if (!result.ok) console.error(`FriendLy relay refuses to serve: ${result.problems.join("; ")}`);
+		cache.set(env, result);
+	}
+	return result;
+}

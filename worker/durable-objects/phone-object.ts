@@ -1,0 +1,481 @@
+// One Durable Object per phone number (docs/PROTOCOL.md §Architecture). It owns everything about that
+// phone: the pending verification code, the registration and tokens, the published prekeys, the one
+// WebSocket (accepted with the hibernation API, so an idle connection costs nothing), the capped
+// offline mailbox and the outbox of receipts it owes to others.
+//
+// Objects are addressed by the phone's E.164 string (`env.PHONE.getByName(phone)`), so the Worker
+// never needs a lookup table, and every per-phone limit is exact because one object sees all traffic.
+import { DurableObject } from "cloudflare:workers";
+import { base64UrlDecodedLength } from "../../protocol/encoding/base64url.ts";
+import {
+	CLOSE_CODES,
+	type ClientFrame,
+	ClientFrame as ClientFrameSchema,
+	type IdentityKeys,
+	PING_TEXT,
+	PONG_TEXT,
+	PROTOCOL_VERSION,
+	type PrekeyBundle,
+	type PrekeyStatus,
+	type PrekeyUpload,
+	parseJson,
+	type SendFrame,
+	type ServerFrame,
+} from "../../protocol/wire/index.ts";
+import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
+import { KeyDirectory } from "../phone/key-directory.ts";
+import { MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { type Notice, Outbox } from "../phone/outbox.ts";
+import { Registration } from "../phone/registration.ts";
+import { migrate } from "../phone/schema.ts";
+import { AUTH_DEADLINE_MS, readAttachment, writeAttachment } from "../phone/socket-attachment.ts";
+import { type BucketRule, type BucketState, takeToken } from "../phone/token-bucket.ts";
+import { type IssuedCode, VerificationCodes } from "../phone/verification-codes.ts";
+import { failure, type Outcome, type RelayError, success } from "../relay-error.ts";
+import { phoneOfToken } from "../security/session-token.ts";
+
+/** Sends per sender and recipient: a burst of 60, then one per second. */
+export const SEND_RULE: BucketRule = { burst: 60, refillSeconds: 1 };
+/** Retry delay for notices another object could not take. */
+const OUTBOX_RETRY_MS = 10_000;
+/** JSON overhead allowed around an envelope body in one frame. */
+const FRAME_OVERHEAD_CHARS = 2048;
+
+export interface Delivery {
+	delivery: "live" | "queued";
+}
+
+export class PhoneObject extends DurableObject<Env> {
+	private readonly config: RelayConfig;
+	private readonly mailbox: Mailbox;
+	private readonly outbox: Outbox;
+	private readonly keys: KeyDirectory;
+	/** In memory on purpose: refills faster than an idle object is evicted, and costs no writes. */
+	private readonly sendBuckets = new Map<string, BucketState>();
+	/** Per-recipient chains keep one sender's messages in order across awaits. */
+	private readonly sendChains = new Map<string, Promise<void>>();
+	private alarmAt: number | null | undefined;
+	private flushing: Promise<void> | null = null;
+	private ownPhone: string | null | undefined;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		const config = relayConfig(env);
+		if (!config.ok) throw new Error(`relay misconfigured: ${config.problems.join("; ")}`);
+		this.config = config.config;
+		migrate(ctx.storage.sql);
+		this.mailbox = new Mailbox(ctx.storage.sql, {
+			maxMessages: this.config.mailboxMaxMessages,
+			maxBytes: this.config.mailboxMaxBytes,
+		});
+		this.outbox = new Outbox(ctx.storage.sql);
+		this.keys = new KeyDirectory(ctx.storage.sql);
+		// Keep-alives are answered by the runtime without waking the object.
+		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
+	}
+
+	// ── Verification and registration (called by the Worker's HTTP routes) ──────────────────────
+
+	async requestCode(phone: string): Promise<Outcome<IssuedCode>> {
+		this.remember(phone);
+		return this.codes(phone).issue(Date.now());
+	}
+
+	async confirmCode(phone: string, code: string, identity: IdentityKeys) {
+		this.remember(phone);
+		// The identity is checked first, so a bad upload does not burn one of the code's checks.
+		const identityCheck = await Registration.checkIdentity(identity);
+		if (!identityCheck.ok) return identityCheck;
+		const checked = await this.codes(phone).check(code, Date.now());
+		if (!checked.ok) return checked;
+		const registered = await this.registration(phone).register(identity, Date.now());
+		// Whoever held the old token is signed out, including a connected socket.
+		this.closeReadySockets(CLOSE_CODES.revoked, "signed in again elsewhere");
+		return success(registered);
+	}
+
+	async authenticate(phone: string, token: string): Promise<boolean> {
+		return phoneOfToken(token) === phone && (await this.registration(phone).authenticate(token));
+	}
+
+	async revokeToken(phone: string, token: string): Promise<Outcome<null>> {
+		if (!(await this.registration(phone).revoke(token))) return unauthenticated();
+		this.closeReadySockets(CLOSE_CODES.revoked, "signed out");
+		return success(null);
+	}
+
+	// ── Key directory ─────────────────────────────────────────────────────────────────────────
+
+	async uploadPrekeys(phone: string, token: string, upload: PrekeyUpload): Promise<Outcome<PrekeyStatus>> {
+		if (!(await this.authenticate(phone, token))) return unauthenticated();
+		const identity = this.registration(phone).identity();
+		if (!identity) return unauthenticated();
+		return this.keys.upload(identity, upload);
+	}
+
+	async prekeyStatus(phone: string, token: string): Promise<Outcome<PrekeyStatus>> {
+		if (!(await this.authenticate(phone, token))) return unauthenticated();
+		return success(this.keys.status());
+	}
+
+	/** Called on the target's object; the requester was authenticated by its own object. */
+	async fetchBundle(phone: string, requester: string): Promise<Outcome<PrekeyBundle>> {
+		const identity = this.registration(phone).identity();
+		if (!identity) return failure("not_registered", `${phone} is not registered on FriendLy.`);
+		return this.keys.takeBundle(phone, identity, requester, Date.now());
+	}
+
+	// ── Mailbox (called by other phones' objects) ─────────────────────────────────────────────
+
+	async deliver(
+		phone: string,
+		from: string,
+		id: string,
+		body: string,
+		sentAt: number,
+	): Promise<Outcome<Delivery>> {
+		this.remember(phone);
+		if (!this.registration(phone).isRegistered()) {
+			return failure("unknown_recipient", `${phone} is not registered on FriendLy; check the number.`);
+		}
+		const size = base64UrlDecodedLength(body);
+		if (size > this.config.envelopeMaxBytes) {
+			return failure("too_large", `Messages are limited to ${this.config.envelopeMaxBytes} bytes.`);
+		}
+		const stored = this.mailbox.storeMessage(from, id, body, size, sentAt);
+		if ("full" in stored) {
+			this.ctx.storage.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
+			return failure(
+				"mailbox_full",
+				`${phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
+			);
+		}
+		const socket = this.readySocket();
+		if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
+		this.ensureAlarm(sentAt + MAILBOX_RETENTION_MS);
+		if (socket) {
+			const frame = this.mailbox.entry(stored.seq);
+			if (frame && trySend(socket, frame)) return success({ delivery: "live" });
+		}
+		return success({ delivery: "queued" });
+	}
+
+	/** Receipts and resume notices from another phone's object, stored until this phone acks them. */
+	async acceptNotices(phone: string, from: string, notices: Notice[]): Promise<void> {
+		this.remember(phone);
+		const socket = this.readySocket();
+		for (const notice of notices) {
+			const seq = this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
+			const frame = socket ? this.mailbox.entry(seq) : null;
+			if (socket && frame) trySend(socket, frame);
+		}
+		this.ensureAlarm(Date.now() + MAILBOX_RETENTION_MS);
+	}
+
+	// ── WebSocket ─────────────────────────────────────────────────────────────────────────────
+
+	override async fetch(request: Request): Promise<Response> {
+		const phone = request.headers.get("x-friendly-phone");
+		if (!phone || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+			return new Response("expected a WebSocket upgrade", { status: 426 });
+		}
+		this.remember(phone);
+		const pair = new WebSocketPair();
+		const deadline = Date.now() + AUTH_DEADLINE_MS;
+		this.ctx.acceptWebSocket(pair[1]);
+		writeAttachment(pair[1], { state: "pending", deadline });
+		this.ensureAlarm(deadline);
+		return new Response(null, { status: 101, webSocket: pair[0] });
+	}
+
+	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		const attachment = readAttachment(ws);
+		if (typeof message !== "string") {
+			this.reject(ws, {
+				code: "bad_frame",
+				message: "Binary frames are not supported; send JSON text frames.",
+			});
+			return;
+		}
+		const maxChars = Math.ceil((this.config.envelopeMaxBytes * 4) / 3) + FRAME_OVERHEAD_CHARS;
+		if (message.length > maxChars) {
+			this.reject(ws, {
+				code: "too_large",
+				message: `Frame larger than ${maxChars} characters; messages are limited to ${this.config.envelopeMaxBytes} bytes.`,
+			});
+			if (attachment?.state !== "ready") ws.close(CLOSE_CODES.unauthenticated, "authenticate first");
+			return;
+		}
+		const parsed = parseJson(ClientFrameSchema, message, maxChars);
+		if (attachment?.state !== "ready") {
+			await this.onUnauthenticatedFrame(ws, parsed.ok ? parsed.value : null);
+			return;
+		}
+		if (!parsed.ok) {
+			this.reject(ws, { code: "bad_frame", message: `Frame rejected: ${parsed.message}.` });
+			return;
+		}
+		await this.onFrame(ws, parsed.value);
+	}
+
+	override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+		// Completes the closing handshake; the mailbox keeps everything not yet acknowledged.
+		try {
+			ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
+		} catch {
+			// Already closed.
+		}
+	}
+
+	override async webSocketError(): Promise<void> {
+		// Nothing to clean up: unacknowledged entries stay in the mailbox for the next connection.
+	}
+
+	override async alarm(): Promise<void> {
+		const now = Date.now();
+		this.alarmAt = null;
+		this.mailbox.expire(now);
+		for (const ws of this.ctx.getWebSockets()) {
+			const attachment = readAttachment(ws);
+			if (attachment?.state === "pending" && attachment.deadline <= now) {
+				ws.close(CLOSE_CODES.authTimeout, "no hello frame in time");
+			}
+		}
+		await this.flushOutbox();
+		this.scheduleNextAlarm(now);
+	}
+
+	// ── Frames ────────────────────────────────────────────────────────────────────────────────
+
+	private async onUnauthenticatedFrame(ws: WebSocket, frame: ClientFrame | null): Promise<void> {
+		const phone = this.phone();
+		if (frame?.type !== "hello") {
+			this.reject(ws, { code: "unauthenticated", message: "Send a hello frame with your token first." });
+			ws.close(CLOSE_CODES.unauthenticated, "hello expected");
+			return;
+		}
+		if (frame.protocol !== PROTOCOL_VERSION) {
+			this.reject(ws, {
+				code: "unsupported_protocol",
+				message: `This relay speaks protocol ${PROTOCOL_VERSION}, not ${frame.protocol}; update FriendLy.`,
+			});
+			ws.close(CLOSE_CODES.unsupportedProtocol, "unsupported protocol");
+			return;
+		}
+		if (!phone || !(await this.authenticate(phone, frame.token))) {
+			this.reject(ws, {
+				code: "unauthenticated",
+				message: "Token missing, wrong or revoked; register again.",
+			});
+			ws.close(CLOSE_CODES.unauthenticated, "unauthenticated");
+			return;
+		}
+		// A newer connection replaces the older one: one live connection per phone.
+		this.closeReadySockets(CLOSE_CODES.replaced, "replaced by a newer connection");
+		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
+		const backlog = this.mailbox.entries();
+		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone, pending: backlog.length });
+		for (const entry of backlog) trySend(ws, entry);
+		trySend(ws, { type: "drained" });
+	}
+
+	private async onFrame(ws: WebSocket, frame: ClientFrame): Promise<void> {
+		switch (frame.type) {
+			case "hello":
+				this.reject(ws, { code: "bad_frame", message: "Already authenticated on this connection." });
+				return;
+			case "ping":
+				trySend(ws, { type: "pong" });
+				return;
+			case "ack":
+				this.onAck(ws, frame.seqs);
+				return;
+			case "send":
+				await this.onSend(ws, frame);
+				return;
+		}
+	}
+
+	private onAck(ws: WebSocket, seqs: number[]): void {
+		const { taken, unknown } = this.mailbox.take(seqs);
+		const now = Date.now();
+		const me = this.phone();
+		for (const entry of taken) {
+			if (entry.kind === "message" && me && entry.peer !== me)
+				this.outbox.add("receipt", entry.peer, entry.messageId, now);
+		}
+		if (taken.some((entry) => entry.kind === "message")) this.releaseRefusedSenders(now);
+		if (unknown.length > 0) {
+			this.reject(ws, {
+				code: "unknown_message",
+				message: `Not in your mailbox (already acknowledged?): seq ${unknown.slice(0, 10).join(", ")}.`,
+			});
+		}
+		if (!this.outbox.isEmpty()) this.ctx.waitUntil(this.flushOutbox());
+	}
+
+	private async onSend(ws: WebSocket, frame: SendFrame): Promise<void> {
+		const from = this.phone();
+		if (!from) return;
+		const refuse = (error: RelayError) => this.reject(ws, { ...error, id: frame.id, to: frame.to });
+		if (base64UrlDecodedLength(frame.body) > this.config.envelopeMaxBytes) {
+			refuse({
+				code: "too_large",
+				message: `Messages are limited to ${this.config.envelopeMaxBytes} bytes.`,
+			});
+			return;
+		}
+		const decision = takeToken(SEND_RULE, this.sendBuckets.get(frame.to), Date.now());
+		this.sendBuckets.set(frame.to, decision.state);
+		if (!decision.allowed) {
+			refuse({
+				code: "rate_limited",
+				message: "Sending too fast to this contact; wait and resend.",
+				retryAfter: decision.retryAfter,
+			});
+			return;
+		}
+		const outcome = await this.inOrder(frame.to, () =>
+			frame.to === from
+				? this.deliver(from, from, frame.id, frame.body, Date.now())
+				: this.env.PHONE.getByName(frame.to).deliver(frame.to, from, frame.id, frame.body, Date.now()),
+		);
+		if (outcome.ok)
+			trySend(ws, { type: "sent", id: frame.id, to: frame.to, delivery: outcome.value.delivery });
+		else refuse(outcome.error);
+	}
+
+	// ── Helpers ───────────────────────────────────────────────────────────────────────────────
+
+	private async inOrder<T>(recipient: string, task: () => Promise<T>): Promise<T> {
+		const previous = this.sendChains.get(recipient) ?? Promise.resolve();
+		const result = previous.then(task, task);
+		const settled = result.then(
+			() => undefined,
+			() => undefined,
+		);
+		this.sendChains.set(recipient, settled);
+		try {
+			return await result;
+		} finally {
+			if (this.sendChains.get(recipient) === settled) this.sendChains.delete(recipient);
+		}
+	}
+
+	private releaseRefusedSenders(now: number): void {
+		const usage = this.mailbox.messageUsage();
+		if (usage.messages >= this.config.mailboxMaxMessages || usage.bytes >= this.config.mailboxMaxBytes)
+			return;
+		const refused = this.ctx.storage.sql
+			.exec<{ phone: string }>("DELETE FROM refused_senders RETURNING phone")
+			.toArray();
+		for (const { phone } of refused) this.outbox.add("resume", phone, "", now);
+	}
+
+	private flushOutbox(): Promise<void> {
+		this.flushing ??= this.sendOutbox().finally(() => {
+			this.flushing = null;
+		});
+		return this.flushing;
+	}
+
+	private async sendOutbox(): Promise<void> {
+		const me = this.phone();
+		if (!me) return;
+		let failed = false;
+		for (const batch of this.outbox.batches()) {
+			try {
+				if (batch.target === me) await this.acceptNotices(me, me, batch.notices);
+				else await this.env.PHONE.getByName(batch.target).acceptNotices(batch.target, me, batch.notices);
+				this.outbox.remove(batch.ids);
+			} catch {
+				failed = true;
+			}
+		}
+		if (failed) this.ensureAlarm(Date.now() + OUTBOX_RETRY_MS);
+	}
+
+	private ensureAlarm(at: number): void {
+		if (this.alarmAt === undefined) {
+			// Unknown after eviction: read it once.
+			void this.ctx.storage.getAlarm().then((current) => {
+				this.alarmAt = current;
+				if (current === null || current > at) this.setAlarm(at);
+			});
+			return;
+		}
+		if (this.alarmAt === null || this.alarmAt > at) this.setAlarm(at);
+	}
+
+	private setAlarm(at: number): void {
+		this.alarmAt = at;
+		void this.ctx.storage.setAlarm(at);
+	}
+
+	private scheduleNextAlarm(now: number): void {
+		const candidates: number[] = [];
+		const expiry = this.mailbox.nextExpiry();
+		if (expiry !== null) candidates.push(expiry);
+		for (const ws of this.ctx.getWebSockets()) {
+			const attachment = readAttachment(ws);
+			if (attachment?.state === "pending") candidates.push(attachment.deadline);
+		}
+		if (!this.outbox.isEmpty()) candidates.push(now + OUTBOX_RETRY_MS);
+		if (candidates.length > 0) this.setAlarm(Math.max(now + 1, Math.min(...candidates)));
+	}
+
+	private readySocket(): WebSocket | null {
+		for (const ws of this.ctx.getWebSockets()) {
+			if (readAttachment(ws)?.state === "ready") return ws;
+		}
+		return null;
+	}
+
+	private closeReadySockets(code: number, reason: string): void {
+		for (const ws of this.ctx.getWebSockets()) {
+			if (readAttachment(ws)?.state === "ready") ws.close(code, reason);
+		}
+	}
+
+	private reject(ws: WebSocket, error: RelayError & { id?: string; to?: string }): void {
+		trySend(ws, { type: "error", ...error });
+	}
+
+	private codes(phone: string): VerificationCodes {
+		return new VerificationCodes(this.ctx.storage.sql, this.config.codeHashKey, phone);
+	}
+
+	private registration(phone: string): Registration {
+		return new Registration(this.ctx.storage.sql, this.config.codeHashKey, phone);
+	}
+
+	/** The object's own phone, kept in storage so alarms and sockets know it after eviction. */
+	private remember(phone: string): void {
+		if (this.phone() !== null) return;
+		this.ctx.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('phone', ?)", phone);
+		this.ownPhone = phone;
+	}
+
+	private phone(): string | null {
+		if (this.ownPhone === undefined) {
+			const row = this.ctx.storage.sql
+				.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'phone'")
+				.toArray()[0];
+			this.ownPhone = row ? row.value : null;
+		}
+		return this.ownPhone;
+	}
+}
+
+function unauthenticated() {
+	return failure("unauthenticated", "Your session token is missing, wrong or revoked; register again.");
+}
+
+function trySend(ws: WebSocket, frame: ServerFrame): boolean {
+	try {
+		ws.send(JSON.stringify(frame));
+		return true;
+	} catch {
+		return false;
+	}
+}

@@ -1,0 +1,108 @@
+// Verification codes for one phone (docs/PROTOCOL.md §Registration): valid 10 minutes, single use,
+// 5 checks per code, resends spaced 60 s and capped at 5 per hour. Stored only as a keyed hash.
+import { failure, type Outcome, success } from "../relay-error.ts";
+import { hashesEqual, keyedHash } from "../security/keyed-hash.ts";
+import { generateVerificationCode } from "../security/verification-code.ts";
+
+export const CODE_TTL_MS = 10 * 60_000;
+export const CHECKS_PER_CODE = 5;
+export const RESEND_SPACING_MS = 60_000;
+export const CODES_PER_HOUR = 5;
+const HOUR_MS = 3_600_000;
+
+export interface IssuedCode {
+	code: string;
+	expiresIn: number;
+	resendAfter: number;
+}
+
+export class VerificationCodes {
+	constructor(
+		private readonly sql: SqlStorage,
+		private readonly hashKey: string,
+		private readonly phone: string,
+	) {}
+
+	async issue(now: number): Promise<Outcome<IssuedCode>> {
+		this.sql.exec("DELETE FROM code_requests WHERE requested_at <= ?", now - HOUR_MS);
+		const recent = this.sql
+			.exec<{ requested_at: number }>("SELECT requested_at FROM code_requests ORDER BY requested_at")
+			.toArray()
+			.map((row) => row.requested_at);
+		const last = recent.at(-1);
+		if (last !== undefined && now - last < RESEND_SPACING_MS) {
+			return failure(
+				"rate_limited",
+				"A code was sent less than a minute ago; wait before asking for another.",
+				{
+					retryAfter: Math.ceil((last + RESEND_SPACING_MS - now) / 1000),
+				},
+			);
+		}
+		const oldest = recent[0];
+		if (recent.length >= CODES_PER_HOUR && oldest !== undefined) {
+			return failure(
+				"rate_limited",
+				`At most ${CODES_PER_HOUR} codes per hour are sent to one phone; try again later.`,
+				{
+					retryAfter: Math.ceil((oldest + HOUR_MS - now) / 1000),
+				},
+			);
+		}
+		// Recorded before the first await, so concurrent requests see it (no input gate covers crypto).
+		this.sql.exec("INSERT INTO code_requests (requested_at) VALUES (?)", now);
+		const code = generateVerificationCode();
+		const codeHash = await keyedHash(this.hashKey, "verification-code", this.phone, code);
+		this.sql.exec(
+			"INSERT OR REPLACE INTO verification (id, code_hash, expires_at, checks_left) VALUES (1, ?, ?, ?)",
+			codeHash,
+			now + CODE_TTL_MS,
+			CHECKS_PER_CODE,
+		);
+		return success({ code, expiresIn: CODE_TTL_MS / 1000, resendAfter: RESEND_SPACING_MS / 1000 });
+	}
+
+	/** Checks `code`; a correct code is consumed. Every check, right or wrong, spends one of the code's checks. */
+	async check(code: string, now: number): Promise<Outcome<null>> {
+		const row = this.sql
+			.exec<{ code_hash: string; expires_at: number; checks_left: number }>(
+				"SELECT code_hash, expires_at, checks_left FROM verification WHERE id = 1",
+			)
+			.toArray()[0];
+		if (!row || row.expires_at <= now) {
+			return failure(
+				"code_expired",
+				"No valid code for this phone (never requested, expired or already used); request a new code.",
+			);
+		}
+		if (row.checks_left <= 0) {
+			return failure(
+				"too_many_attempts",
+				"Too many wrong codes; this code is no longer accepted. Request a new code.",
+			);
+		}
+		// Spent before the await, so parallel guesses cannot share one check.
+		const checksLeft = row.checks_left - 1;
+		this.sql.exec("UPDATE verification SET checks_left = ? WHERE id = 1", checksLeft);
+		const candidate = await keyedHash(this.hashKey, "verification-code", this.phone, code);
+		if (!hashesEqual(candidate, row.code_hash)) {
+			return failure(
+				"code_incorrect",
+				checksLeft > 0
+					? `Wrong code; ${checksLeft} ${checksLeft === 1 ? "try" : "tries"} left.`
+					: "Wrong code, and that was the last try; request a new code.",
+				{ attemptsLeft: checksLeft },
+			);
+		}
+		// Single use even under concurrency: only the check that still finds the row consumes it.
+		const consumed = this.sql.exec(
+			"DELETE FROM verification WHERE id = 1 AND code_hash = ? AND expires_at > ?",
+			row.code_hash,
+			now,
+		);
+		if (consumed.rowsWritten === 0) {
+			return failure("code_expired", "This code was already used or replaced; request a new code.");
+		}
+		return success(null);
+	}
+}
