@@ -93,6 +93,8 @@ export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 export type MessageFrame = v.InferOutput<typeof MessageFrame>;
 export type ReceiptFrame = v.InferOutput<typeof ReceiptFrame>;
 export type ResumeFrame = v.InferOutput<typeof ResumeFrame>;
+export type ErrorFrame = v.InferOutput<typeof ErrorFrame>;
+export type SentFrame = v.InferOutput<typeof SentFrame>;
 
 /** Exact text of the keep-alive ping; the relay answers it without waking the Durable Object. */
 export const PING_TEXT = '{"type":"ping"}';

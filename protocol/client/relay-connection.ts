@@ -1,0 +1,333 @@
+// A client's live connection to its phone's Durable Object (docs/PROTOCOL.md §WebSocket), shared by
+// the CLI and the web app. It authenticates with a hello frame (the token never goes in the URL),
+// reconnects with capped exponential backoff and jitter, resends unanswered sends with the same id
+// (the relay stores a resent id once), hands each incoming entry to the app in order and acknowledges
+// it only after the app's handler has finished (so a crash before saving means redelivery, not loss).
+//
+// Timers and the socket factory are injected, like libsignal's stores and clock: the caller owns time.
+
+import {
+	CLOSE_CODES,
+	type ErrorFrame,
+	MAX_ACKS_PER_FRAME,
+	type MessageFrame,
+	PING_TEXT,
+	PROTOCOL_VERSION,
+	parseJson,
+	type ReceiptFrame,
+	type ResumeFrame,
+	ServerFrame,
+} from "../wire/index.ts";
+import type { ClientErrorCode } from "./client-errors.ts";
+
+export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
+
+export type SendOutcome =
+	| { ok: true; delivery: "live" | "queued" }
+	| { ok: false; code: ClientErrorCode; message: string; retryAfter?: number };
+
+export interface ConnectionHandlers {
+	/** Resolve once the message is decrypted and saved: only then is it acknowledged. Throwing leaves it for redelivery. */
+	message(frame: MessageFrame): Promise<void> | void;
+	receipt?(frame: ReceiptFrame): Promise<void> | void;
+	resume?(frame: ResumeFrame): Promise<void> | void;
+	/** The backlog that was waiting at connect time has been handed over. */
+	drained?(): void;
+	state?(state: ConnectionState, detail: string): void;
+	/** Relay errors not tied to a send (e.g. unknown_message). */
+	relayError?(frame: ErrorFrame): void;
+}
+
+export interface Timers {
+	setTimeout(callback: () => void, ms: number): unknown;
+	clearTimeout(handle: unknown): void;
+}
+
+export interface SocketLike {
+	readonly readyState: number;
+	send(data: string): void;
+	close(code?: number, reason?: string): void;
+	addEventListener(type: "open", listener: () => void): void;
+	addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+	addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
+	addEventListener(type: "error", listener: () => void): void;
+}
+
+export interface RelayConnectionOptions {
+	url: string;
+	token: string;
+	handlers: ConnectionHandlers;
+	createSocket?: (url: string) => SocketLike;
+	timers?: Timers;
+	random?: () => number;
+	/** How long a send may wait for the relay's answer, across reconnects, before it is reported unsent. */
+	sendTimeoutMs?: number;
+	maxBackoffMs?: number;
+	pingIntervalMs?: number;
+}
+
+/** Close codes after which reconnecting cannot help: the user must act. */
+const FINAL_CLOSE_CODES = new Map<number, string>([
+	[CLOSE_CODES.replaced, "This account connected from another client; this one stopped."],
+	[CLOSE_CODES.unauthenticated, "The relay did not accept this session; register again."],
+	[CLOSE_CODES.unsupportedProtocol, "The relay speaks a different protocol version; update FriendLy."],
+	[
+		CLOSE_CODES.revoked,
+		"This session was signed out (or the phone registered again elsewhere); register again.",
+	],
+]);
+
+const MAX_FRAME_CHARS = 2 * 1024 * 1024;
+const OPEN = 1;
+
+interface PendingSend {
+	to: string;
+	id: string;
+	body: string;
+	resolve: (outcome: SendOutcome) => void;
+	timer: unknown;
+}
+
+export class RelayConnection {
+	private socket: SocketLike | null = null;
+	private ready = false;
+	private stopped = true;
+	private attempt = 0;
+	private reconnectTimer: unknown = null;
+	private pingTimer: unknown = null;
+	private readonly pending = new Map<string, PendingSend>();
+	private incoming: Promise<void> = Promise.resolve();
+	private queuedIncoming = 0;
+	private acks: number[] = [];
+	private currentState: ConnectionState = "offline";
+	private readonly timers: Timers;
+	private readonly random: () => number;
+	private readonly createSocket: (url: string) => SocketLike;
+
+	constructor(private readonly options: RelayConnectionOptions) {
+		this.timers = options.timers ?? {
+			setTimeout: (callback, ms) => setTimeout(callback, ms),
+			clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+		};
+		this.random = options.random ?? Math.random;
+		this.createSocket = options.createSocket ?? ((url) => new WebSocket(url));
+	}
+
+	get state(): ConnectionState {
+		return this.currentState;
+	}
+
+	start(): void {
+		if (!this.stopped) return;
+		this.stopped = false;
+		this.open();
+	}
+
+	/** Closes cleanly; unanswered sends are reported as not confirmed. */
+	stop(): void {
+		this.stopped = true;
+		this.clearTimer("reconnectTimer");
+		this.clearTimer("pingTimer");
+		this.flushAcks();
+		this.socket?.close(1000, "client closed");
+		this.socket = null;
+		this.ready = false;
+		this.failAll(
+			"connection_lost",
+			"The client disconnected before the relay confirmed this message; it may not have been sent.",
+		);
+		this.setState("stopped", "disconnected");
+	}
+
+	/** Sends an envelope; resolves with the relay's answer (never rejects). */
+	send(to: string, id: string, body: string): Promise<SendOutcome> {
+		if (this.stopped) {
+			return Promise.resolve({ ok: false, code: "connection_lost", message: "Not connected to the relay." });
+		}
+		const key = `${to}\n${id}`;
+		return new Promise<SendOutcome>((resolve) => {
+			const timer = this.timers.setTimeout(() => {
+				this.pending.delete(key);
+				resolve({
+					ok: false,
+					code: "relay_unreachable",
+					message:
+						"The relay did not confirm this message in time; it was not sent. Check your connection and resend.",
+				});
+			}, this.options.sendTimeoutMs ?? 30_000);
+			this.pending.set(key, { to, id, body, resolve, timer });
+			if (this.ready) this.transmit({ type: "send", id, to, body });
+		});
+	}
+
+	private open(): void {
+		this.setState(
+			"connecting",
+			this.attempt === 0 ? "connecting" : `reconnecting (attempt ${this.attempt + 1})`,
+		);
+		let socket: SocketLike;
+		try {
+			socket = this.createSocket(this.options.url);
+		} catch {
+			this.scheduleReconnect("could not open a connection");
+			return;
+		}
+		this.socket = socket;
+		socket.addEventListener("open", () => {
+			socket.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: this.options.token }));
+		});
+		socket.addEventListener("message", (event) => {
+			if (socket === this.socket) this.onData(event.data);
+		});
+		socket.addEventListener("close", (event) => {
+			if (socket === this.socket) this.onClose(event.code, event.reason);
+		});
+		socket.addEventListener("error", () => {
+			// A close event follows; reconnection is handled there.
+		});
+	}
+
+	private onData(data: unknown): void {
+		if (typeof data !== "string") return;
+		const parsed = parseJson(ServerFrame, data, MAX_FRAME_CHARS);
+		if (!parsed.ok) return;
+		const frame = parsed.value;
+		switch (frame.type) {
+			case "ready":
+				this.ready = true;
+				this.attempt = 0;
+				this.setState("online", `connected as ${frame.phone}`);
+				this.schedulePing();
+				for (const send of this.pending.values())
+					this.transmit({ type: "send", id: send.id, to: send.to, body: send.body });
+				return;
+			case "sent":
+				this.settle(frame.to, frame.id, { ok: true, delivery: frame.delivery });
+				return;
+			case "error":
+				if (frame.id !== undefined && frame.to !== undefined) {
+					this.settle(frame.to, frame.id, {
+						ok: false,
+						code: frame.code,
+						message: frame.message,
+						...(frame.retryAfter !== undefined ? { retryAfter: frame.retryAfter } : {}),
+					});
+				} else {
+					this.options.handlers.relayError?.(frame);
+				}
+				return;
+			case "message":
+				this.enqueueIncoming(frame.seq, () => this.options.handlers.message(frame));
+				return;
+			case "receipt":
+				this.enqueueIncoming(frame.seq, () => this.options.handlers.receipt?.(frame));
+				return;
+			case "resume":
+				this.enqueueIncoming(frame.seq, () => this.options.handlers.resume?.(frame));
+				return;
+			case "drained":
+				this.enqueueIncoming(null, () => this.options.handlers.drained?.());
+				return;
+			case "pong":
+				return;
+		}
+	}
+
+	/** Incoming entries are handled one at a time, in order; acks go out in batches once the queue is idle. */
+	private enqueueIncoming(seq: number | null, handle: () => Promise<void> | void): void {
+		this.queuedIncoming += 1;
+		this.incoming = this.incoming.then(async () => {
+			try {
+				await handle();
+				if (seq !== null) this.acks.push(seq);
+			} catch {
+				// Not acknowledged: the relay redelivers it on the next connection.
+			} finally {
+				this.queuedIncoming -= 1;
+				if (this.queuedIncoming === 0 || this.acks.length >= MAX_ACKS_PER_FRAME) this.flushAcks();
+			}
+		});
+	}
+
+	private flushAcks(): void {
+		while (this.acks.length > 0 && this.ready) {
+			const seqs = this.acks.splice(0, MAX_ACKS_PER_FRAME);
+			this.transmit({ type: "ack", seqs });
+		}
+	}
+
+	private settle(to: string, id: string, outcome: SendOutcome): void {
+		const key = `${to}\n${id}`;
+		const send = this.pending.get(key);
+		if (!send) return;
+		this.pending.delete(key);
+		this.timers.clearTimeout(send.timer);
+		send.resolve(outcome);
+	}
+
+	private onClose(code: number, reason: string): void {
+		this.socket = null;
+		this.ready = false;
+		// Unacknowledged seqs will be redelivered; dropping them here is safe.
+		this.acks = [];
+		this.clearTimer("pingTimer");
+		if (this.stopped) return;
+		const final = FINAL_CLOSE_CODES.get(code);
+		if (final) {
+			this.stopped = true;
+			this.failAll(code === CLOSE_CODES.replaced ? "connection_lost" : "unauthenticated", final);
+			this.setState("stopped", final);
+			return;
+		}
+		this.scheduleReconnect(reason || `connection closed (${code})`);
+	}
+
+	private scheduleReconnect(why: string): void {
+		const base = Math.min(this.options.maxBackoffMs ?? 30_000, 500 * 2 ** this.attempt);
+		const delay = Math.round(base / 2 + (this.random() * base) / 2);
+		this.attempt += 1;
+		this.setState("offline", `${why}; retrying in ${Math.ceil(delay / 1000)} s`);
+		this.reconnectTimer = this.timers.setTimeout(() => {
+			this.reconnectTimer = null;
+			if (!this.stopped) this.open();
+		}, delay);
+	}
+
+	private schedulePing(): void {
+		this.clearTimer("pingTimer");
+		this.pingTimer = this.timers.setTimeout(() => {
+			this.pingTimer = null;
+			if (this.ready && this.socket?.readyState === OPEN) {
+				this.socket.send(PING_TEXT);
+				this.schedulePing();
+			}
+		}, this.options.pingIntervalMs ?? 25_000);
+	}
+
+	private transmit(frame: object): void {
+		if (this.socket?.readyState !== OPEN) return;
+		try {
+			this.socket.send(JSON.stringify(frame));
+		} catch {
+			// The close handler reconnects; pending sends are retransmitted on ready.
+		}
+	}
+
+	private failAll(code: ClientErrorCode, message: string): void {
+		for (const send of this.pending.values()) {
+			this.timers.clearTimeout(send.timer);
+			send.resolve({ ok: false, code, message });
+		}
+		this.pending.clear();
+	}
+
+	private clearTimer(which: "reconnectTimer" | "pingTimer"): void {
+		if (this[which] !== null) this.timers.clearTimeout(this[which]);
+		this[which] = null;
+	}
+
+	private setState(state: ConnectionState, detail: string): void {
+		this.currentState = state;
+		this.options.handlers.state?.(state, detail);
+	}
+}
