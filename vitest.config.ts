@@ -9,7 +9,13 @@ export default defineConfig({
 	test: {
 		projects: [
 			{
-				plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						// Small mailbox caps so the cap rules can be exercised in a few messages.
+						miniflare: { bindings: { MAILBOX_MAX_MESSAGES: "20", MAILBOX_MAX_BYTES: "262144" } },
+					}),
+				],
 				test: {
 					name: "workers",
 					include: ["test/worker/**/*.test.ts"],

@@ -1,0 +1,214 @@
+// Key directory: PUT /v1/keys, GET /v1/keys, GET /v1/keys/:phone.
+import { describe, expect, it } from "vitest";
+import { PrekeyBundle, PrekeyStatus } from "../../protocol/wire/index.ts";
+import { call, expectError, expectOk } from "./helpers/http.ts";
+import { newOneTimePrekeys, newSignedPrekey, offCurvePoint, tamper } from "./helpers/keys.ts";
+import { newPhone, pathPhone } from "./helpers/phones.ts";
+import { type Registered, register, registerWithKeys } from "./helpers/register.ts";
+
+function upload(token: string, body: unknown) {
+	return call("/v1/keys", { method: "PUT", token, body });
+}
+
+function fetchBundle(requester: Registered, target: string) {
+	return call(`/v1/keys/${pathPhone(target)}`, { token: requester.token });
+}
+
+describe("PUT /v1/keys", () => {
+	it("stores a signed prekey and one-time prekeys and reports counts", async () => {
+		const me = await register();
+		const status = await expectOk(
+			await upload(me.token, {
+				signedPrekey: await newSignedPrekey(me.identity, 7),
+				oneTimePrekeys: await newOneTimePrekeys(10),
+			}),
+			PrekeyStatus,
+		);
+		expect(status).toEqual({ oneTimePrekeys: 10, signedPrekeyId: 7 });
+		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual(status);
+	});
+
+	it("a signed prekey with a bad signature is invalid_signature and changes nothing", async () => {
+		const me = await registerWithKeys(2);
+		const prekey = await newSignedPrekey(me.identity, 9);
+		await expectError(
+			await upload(me.token, {
+				signedPrekey: { ...prekey, signature: tamper(prekey.signature) },
+				oneTimePrekeys: await newOneTimePrekeys(3, 100),
+			}),
+			"invalid_signature",
+			400,
+		);
+		// Signed over a different key id: the signature binds the id too.
+		await expectError(
+			await upload(me.token, { signedPrekey: { ...prekey, keyId: 10 }, oneTimePrekeys: [] }),
+			"invalid_signature",
+			400,
+		);
+		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual({
+			oneTimePrekeys: 2,
+			signedPrekeyId: 1,
+		});
+	});
+
+	it("keys that are not on the curve are invalid_key", async () => {
+		const me = await registerWithKeys(0);
+		const prekey = await newSignedPrekey(me.identity, 3);
+		await expectError(
+			await upload(me.token, { signedPrekey: { ...prekey, publicKey: offCurvePoint() }, oneTimePrekeys: [] }),
+			"invalid_key",
+			400,
+		);
+		await expectError(
+			await upload(me.token, { oneTimePrekeys: [{ keyId: 1, publicKey: offCurvePoint() }] }),
+			"invalid_key",
+			400,
+		);
+		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual({
+			oneTimePrekeys: 0,
+			signedPrekeyId: 1,
+		});
+	});
+
+	it("accepts 100 one-time prekeys per upload and refuses 101 with bad_request", async () => {
+		const me = await register();
+		const keys = await newOneTimePrekeys(101);
+		await expectError(await upload(me.token, { oneTimePrekeys: keys }), "bad_request", 400);
+		const status = await expectOk(
+			await upload(me.token, { oneTimePrekeys: keys.slice(0, 100) }),
+			PrekeyStatus,
+		);
+		expect(status.oneTimePrekeys).toBe(100);
+	});
+
+	it("holds at most 200 one-time prekeys (prekey_limit), counting re-uploads of held ids once", async () => {
+		const me = await register();
+		await expectOk(await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(100, 1) }), PrekeyStatus);
+		await expectOk(
+			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(99, 101) }),
+			PrekeyStatus,
+		);
+		const error = await expectError(
+			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(2, 200) }),
+			"prekey_limit",
+			400,
+		);
+		expect(error.message).toContain("199");
+		// Replacing held ids does not add to the count.
+		const replaced = await expectOk(
+			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(50, 1) }),
+			PrekeyStatus,
+		);
+		expect(replaced.oneTimePrekeys).toBe(199);
+		const full = await expectOk(
+			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(1, 200) }),
+			PrekeyStatus,
+		);
+		expect(full.oneTimePrekeys).toBe(200);
+		await expectError(
+			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(1, 201) }),
+			"prekey_limit",
+			400,
+		);
+	});
+
+	it.each([
+		["unknown field", { oneTimePrekeys: [], extra: true }],
+		["missing oneTimePrekeys", {}],
+		["negative key id", { oneTimePrekeys: [{ keyId: -1, publicKey: offCurvePoint() }] }],
+		["fractional key id", { oneTimePrekeys: [{ keyId: 1.5, publicKey: offCurvePoint() }] }],
+		["short key", { oneTimePrekeys: [{ keyId: 1, publicKey: "BAAA" }] }],
+		["not base64url", { oneTimePrekeys: [{ keyId: 1, publicKey: `${"+".repeat(87)}` }] }],
+		["array body", []],
+	])("malformed upload (%s) is bad_request", async (_name, body) => {
+		const me = await register();
+		await expectError(await upload(me.token, body), "bad_request", 400);
+	});
+
+	it("a body that is not JSON is bad_request", async () => {
+		const me = await register();
+		await expectError(
+			await call("/v1/keys", { method: "PUT", token: me.token, rawBody: "{" }),
+			"bad_request",
+			400,
+		);
+	});
+});
+
+describe("GET /v1/keys/:phone", () => {
+	it("returns identity, signed prekey and one one-time prekey, consuming it", async () => {
+		const target = await registerWithKeys(2);
+		const requester = await register();
+		const first = await expectOk(await fetchBundle(requester, target.phone), PrekeyBundle);
+		expect(first.phone).toBe(target.phone);
+		expect(first.identity).toEqual(target.identity.keys);
+		expect(first.signedPrekey.keyId).toBe(1);
+		expect(first.oneTimePrekey?.keyId).toBe(1);
+		const second = await expectOk(await fetchBundle(requester, target.phone), PrekeyBundle);
+		expect(second.oneTimePrekey?.keyId).toBe(2);
+		const status = await expectOk(await call("/v1/keys", { token: target.token }), PrekeyStatus);
+		expect(status.oneTimePrekeys).toBe(0);
+		// None left: the bundle still works, without a one-time prekey.
+		const third = await expectOk(await fetchBundle(requester, target.phone), PrekeyBundle);
+		expect(third.oneTimePrekey).toBeUndefined();
+		expect(third.signedPrekey).toEqual(first.signedPrekey);
+	});
+
+	it("accepts any spelling of the target phone", async () => {
+		const target = await registerWithKeys(1);
+		const requester = await register();
+		const spelled = `+1 (${target.phone.slice(2, 5)}) ${target.phone.slice(5, 8)}-${target.phone.slice(8)}`;
+		const bundle = await expectOk(await fetchBundle(requester, spelled), PrekeyBundle);
+		expect(bundle.phone).toBe(target.phone);
+	});
+
+	it("never hands out a one-time prekey twice, also under concurrent fetches", async () => {
+		const target = await registerWithKeys(20);
+		const requesters = await Promise.all(Array.from({ length: 4 }, () => register()));
+		const responses = await Promise.all(
+			requesters.flatMap((requester) =>
+				Array.from({ length: 8 }, () => fetchBundle(requester, target.phone)),
+			),
+		);
+		const bundles = await Promise.all(responses.map((response) => expectOk(response, PrekeyBundle)));
+		const handedOut = bundles.flatMap((bundle) => (bundle.oneTimePrekey ? [bundle.oneTimePrekey.keyId] : []));
+		expect(handedOut).toHaveLength(20);
+		expect(new Set(handedOut).size).toBe(20);
+		expect(bundles.filter((bundle) => bundle.oneTimePrekey === undefined)).toHaveLength(12);
+	});
+
+	it("limits fetches per requester and target: burst of 10, then rate_limited with Retry-After", async () => {
+		const target = await registerWithKeys(0);
+		const other = await registerWithKeys(0);
+		const requester = await register();
+		for (let i = 0; i < 10; i++) await expectOk(await fetchBundle(requester, target.phone), PrekeyBundle);
+		const limited = await fetchBundle(requester, target.phone);
+		const retryAfter = Number(limited.headers.get("retry-after"));
+		const error = await expectError(limited, "rate_limited", 429);
+		expect(retryAfter).toBeGreaterThan(0);
+		expect(retryAfter).toBeLessThanOrEqual(60);
+		expect(error.retryAfter).toBe(retryAfter);
+		// Per target: the same requester may still fetch another phone's bundle.
+		await expectOk(await fetchBundle(requester, other.phone), PrekeyBundle);
+		// Per requester: another requester may still fetch this target.
+		await expectOk(await fetchBundle(await register(), target.phone), PrekeyBundle);
+	});
+
+	it("an unregistered phone is not_registered", async () => {
+		const requester = await register();
+		await expectError(await fetchBundle(requester, newPhone()), "not_registered", 404);
+	});
+
+	it("a registered phone without published keys is not_registered", async () => {
+		const requester = await register();
+		const target = await register();
+		await expectError(await fetchBundle(requester, target.phone), "not_registered", 404);
+	});
+
+	it("a garbage phone is invalid_phone", async () => {
+		const requester = await register();
+		for (const bad of ["12345", "%2Babc", "%2B1"]) {
+			await expectError(await call(`/v1/keys/${bad}`, { token: requester.token }), "invalid_phone", 400);
+		}
+	});
+});
