@@ -1,0 +1,98 @@
+// In-memory stores: for tests (ours and the clients') and for short-lived tools. Records are kept by
+// reference, as the store contract allows; nothing survives the process.
+
+import type {
+	IdentityStore,
+	KeyIdCounters,
+	LocalIdentity,
+	OneTimePrekeyRecord,
+	PrekeyStore,
+	ProtocolStores,
+	SessionRecord,
+	SessionStore,
+	SignedPrekeyRecord,
+	TrustedIdentity,
+} from "./stores.ts";
+
+export class MemoryIdentityStore implements IdentityStore {
+	local: LocalIdentity | undefined;
+	readonly trusted = new Map<string, TrustedIdentity>();
+
+	async loadLocalIdentity() {
+		return this.local;
+	}
+	async storeLocalIdentity(identity: LocalIdentity) {
+		this.local = identity;
+	}
+	async loadTrustedIdentity(phone: string) {
+		return this.trusted.get(phone);
+	}
+	async storeTrustedIdentity(record: TrustedIdentity) {
+		this.trusted.set(record.phone, record);
+	}
+}
+
+export class MemoryPrekeyStore implements PrekeyStore {
+	readonly signed = new Map<number, SignedPrekeyRecord>();
+	readonly oneTime = new Map<number, OneTimePrekeyRecord>();
+	counters: KeyIdCounters | undefined;
+
+	async loadSignedPrekey(keyId: number) {
+		return this.signed.get(keyId);
+	}
+	async listSignedPrekeys() {
+		return [...this.signed.values()];
+	}
+	async storeSignedPrekey(record: SignedPrekeyRecord) {
+		this.signed.set(record.keyId, record);
+	}
+	async removeSignedPrekey(keyId: number) {
+		this.signed.delete(keyId);
+	}
+	async loadOneTimePrekey(keyId: number) {
+		return this.oneTime.get(keyId);
+	}
+	async storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]) {
+		for (const record of records) this.oneTime.set(record.keyId, record);
+	}
+	async removeOneTimePrekey(keyId: number) {
+		this.oneTime.delete(keyId);
+	}
+	async countOneTimePrekeys() {
+		return this.oneTime.size;
+	}
+	async loadKeyIdCounters() {
+		return this.counters;
+	}
+	async storeKeyIdCounters(counters: KeyIdCounters) {
+		this.counters = counters;
+	}
+}
+
+export class MemorySessionStore implements SessionStore {
+	readonly records = new Map<string, SessionRecord>();
+
+	async loadSessionRecord(peer: string) {
+		return this.records.get(peer);
+	}
+	async storeSessionRecord(record: SessionRecord) {
+		this.records.set(record.peer, record);
+	}
+	async deleteSessionRecord(peer: string) {
+		this.records.delete(peer);
+	}
+}
+
+export interface MemoryStores extends ProtocolStores {
+	readonly identities: MemoryIdentityStore;
+	readonly prekeys: MemoryPrekeyStore;
+	readonly sessions: MemorySessionStore;
+}
+
+export function createMemoryStores(): MemoryStores {
+	return {
+		identities: new MemoryIdentityStore(),
+		prekeys: new MemoryPrekeyStore(),
+		sessions: new MemorySessionStore(),
+	};
+}

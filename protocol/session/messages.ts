@@ -1,0 +1,245 @@
+// Sending and receiving: the two operations clients call for every message.
+//
+//   encryptMessage(context, { to, id, plaintext, fetchBundle }) → body (base64url, the relay's SendFrame.body)
+//   decryptMessage(context, { from, id, body })                  → { plaintext, ... } or ProtocolError
+//
+// Receive order (each step can only reject; nothing is stored unless every step passed):
+//   parse (malformed / unsupported_version) → reflection check (wrong_recipient) → find the session by id,
+//   or take the sender identity from the prekey header (no_session) → verify the envelope signature over
+//   ciphertext, header, sender, recipient and message id (bad_signature) → replay check (duplicate) →
+//   for a new session: identity signature, TOFU (untrusted_identity), prekeys (unknown_prekey), X3DH →
+//   Double Ratchet (old_message / too_far_ahead / decrypt_failed) → commit and store.
+// Both operations are serialised per peer (context.locks), so concurrent sends and receives for the same
+// peer cannot interleave.
+
+import { AES_GCM_TAG_BYTES } from "../crypto/aes-gcm.ts";
+import { signEnvelope, verifyEnvelope } from "../crypto/envelope-signature.ts";
+import { SUITE_V1 } from "../crypto/suite.ts";
+import { type Bytes, constantTimeEqual } from "../encoding/bytes.ts";
+import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from "../wire/envelope.ts";
+import type { PrekeyBundle } from "../wire/keys.ts";
+import { assertPhone, type ProtocolContext } from "./context.ts";
+import { encodeEnvelopeBody, parseEnvelopeBody } from "./envelope.ts";
+import { ProtocolError } from "./errors.ts";
+import { encodeHeader } from "./header.ts";
+import { keysExtractable } from "./identity.ts";
+import { ratchetDecrypt, ratchetEncrypt } from "./ratchet.ts";
+import { type AcceptedSession, acceptSession, initiateSession, type NewSession } from "./setup.ts";
+import { type SessionRecord, type SessionState, STATE_VERSION } from "./stores.ts";
+
+/** Sessions kept per peer (the active one first); older ones still decrypt late messages. */
+export const MAX_SESSIONS_PER_PEER = 5;
+/** Message ids remembered per peer for replay detection. */
+export const MAX_RECEIVED_IDS = 2000;
+export const MAX_PLAINTEXT_BYTES = MAX_ENVELOPE_CIPHERTEXT_BYTES - AES_GCM_TAG_BYTES;
+const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface OutgoingMessage {
+	/** Recipient phone, E.164. */
+	readonly to: string;
+	/** The relay message id (SendFrame.id); unique per recipient. Bound into the signature. */
+	readonly id: string;
+	readonly plaintext: Uint8Array;
+	/**
+	 * Called only when there is no session with `to` yet: fetch and parse the recipient's prekey bundle
+	 * (GET /v1/keys/:phone). Without it, a first message fails with no_session.
+	 */
+	readonly fetchBundle?: () => Promise<PrekeyBundle>;
+}
+
+export interface IncomingMessage {
+	/** MessageFrame.from */
+	readonly from: string;
+	/** MessageFrame.id */
+	readonly id: string;
+	/** MessageFrame.body */
+	readonly body: string;
+}
+
+export interface DecryptedMessage {
+	readonly from: string;
+	readonly id: string;
+	readonly plaintext: Bytes;
+	/** True when this message set up a new session (the peer initiated). */
+	readonly sessionCreated: boolean;
+	/** True when this was the first contact and the peer's identity was pinned now. */
+	readonly identityPinned: boolean;
+}
+
+function checkMessageId(id: string): void {
+	if (!MESSAGE_ID_PATTERN.test(id)) {
+		throw new ProtocolError("invalid_argument", "message ids are 1-64 characters of A-Z a-z 0-9 _ -");
+	}
+}
+
+function emptyRecord(peer: string): SessionRecord {
+	return { v: STATE_VERSION, peer, sessions: [], received: new Set() };
+}
+
+function withNewSession(record: SessionRecord, state: SessionState): void {
+	record.sessions = [state, ...record.sessions].slice(0, MAX_SESSIONS_PER_PEER);
+}
+
+export function encryptMessage(context: ProtocolContext, message: OutgoingMessage): Promise<string> {
+	assertPhone(message.to);
+	checkMessageId(message.id);
+	if (message.to === context.phone)
+		throw new ProtocolError("wrong_recipient", "cannot send to our own phone");
+	if (message.plaintext.length > MAX_PLAINTEXT_BYTES) {
+		throw new ProtocolError("invalid_argument", `plaintexts are at most ${MAX_PLAINTEXT_BYTES} bytes`);
+	}
+	const plaintext = new Uint8Array(message.plaintext);
+	return context.locks.run(message.to, async () => {
+		const identity = await context.localIdentity();
+		const record = await context.stores.sessions.loadSessionRecord(message.to);
+		let session = record?.sessions[0];
+		let created: NewSession | undefined;
+		if (!session) {
+			if (!message.fetchBundle)
+				throw new ProtocolError("no_session", "no session yet and no bundle to start one");
+			created = await initiateSession(context, identity, message.to, await message.fetchBundle());
+			session = created.state;
+		}
+		if (session.suite !== SUITE_V1)
+			throw new ProtocolError("unsupported_version", "the session uses another suite");
+		const pending = session.pendingPrekey;
+		const sealed = await ratchetEncrypt(
+			session,
+			plaintext,
+			pending
+				? {
+						identity: {
+							signingKey: identity.signing.publicKey,
+							dhKey: identity.dh.publicKey,
+							dhKeySignature: identity.dhKeySignature,
+						},
+						signedPrekeyId: pending.signedPrekeyId,
+						oneTimePrekeyId: pending.oneTimePrekeyId,
+					}
+				: undefined,
+		);
+		const signature = await signEnvelope(identity.signing.privateKey, {
+			sender: context.phone,
+			recipient: message.to,
+			messageId: message.id,
+			header: sealed.headerBytes,
+			ciphertext: sealed.ciphertext,
+		});
+		const body = encodeEnvelopeBody(sealed.header, sealed.ciphertext, signature);
+		sealed.commit();
+		const target = record ?? emptyRecord(message.to);
+		if (created) withNewSession(target, created.state);
+		await context.stores.sessions.storeSessionRecord(target);
+		if (created?.pin) await context.stores.identities.storeTrustedIdentity(created.pin);
+		return body;
+	});
+}
+
+function findSession(record: SessionRecord | undefined, id: Uint8Array): SessionState | undefined {
+	return record?.sessions.find((state) => constantTimeEqual(state.id, id));
+}
+
+export function decryptMessage(
+	context: ProtocolContext,
+	message: IncomingMessage,
+): Promise<DecryptedMessage> {
+	assertPhone(message.from);
+	checkMessageId(message.id);
+	if (message.from === context.phone)
+		throw new ProtocolError("wrong_recipient", "an envelope from our own phone");
+	return context.locks.run(message.from, async () => {
+		const identity = await context.localIdentity();
+		const { header, ciphertext, signature } = parseEnvelopeBody(message.body);
+		const headerBytes = encodeHeader(header);
+		const record = await context.stores.sessions.loadSessionRecord(message.from);
+
+		const reflected =
+			record?.sessions.some((state) => constantTimeEqual(state.ratchet.publicKey, header.ratchetKey)) ||
+			(header.prekey !== undefined &&
+				constantTimeEqual(header.prekey.identity.signingKey, identity.signing.publicKey));
+		if (reflected) throw new ProtocolError("wrong_recipient", "this envelope was written by us (reflected)");
+
+		let session = findSession(record, header.session);
+		let signer: Bytes;
+		if (session) {
+			if (session.suite !== SUITE_V1)
+				throw new ProtocolError("unsupported_version", "the session uses another suite");
+			if (header.prekey && !constantTimeEqual(header.prekey.identity.signingKey, session.peerSigningKey)) {
+				throw new ProtocolError(
+					"bad_signature",
+					"the prekey header names another identity than the session's",
+				);
+			}
+			signer = session.peerSigningKey;
+		} else if (header.prekey) {
+			signer = header.prekey.identity.signingKey;
+		} else {
+			// No session: still authenticate with the pinned key when there is one, so a forged or
+			// misdirected envelope is reported as such rather than as a lost session.
+			const pinned = await context.stores.identities.loadTrustedIdentity(message.from);
+			if (!pinned) throw new ProtocolError("no_session", "a follow-up message for a session we do not have");
+			signer = pinned.signingKey;
+		}
+		const verified = await verifyEnvelope(await context.verifier(signer), signature, {
+			sender: message.from,
+			recipient: context.phone,
+			messageId: message.id,
+			header: headerBytes,
+			ciphertext,
+		});
+		if (!verified) throw new ProtocolError("bad_signature", "the envelope signature does not verify");
+		if (record?.received.has(message.id))
+			throw new ProtocolError("duplicate", "this message was already received");
+
+		let accepted: AcceptedSession | undefined;
+		if (!session) {
+			if (!header.prekey)
+				throw new ProtocolError("no_session", "a follow-up message for a session we do not have");
+			accepted = await acceptSession(
+				context,
+				identity,
+				message.from,
+				header.session,
+				header.ratchetKey,
+				header.prekey,
+			);
+			session = accepted.state;
+		}
+		const opened = await ratchetDecrypt(session, header, headerBytes, ciphertext, keysExtractable(identity));
+
+		opened.commit();
+		const target = record ?? emptyRecord(message.from);
+		if (accepted) withNewSession(target, accepted.state);
+		target.received.add(message.id);
+		while (target.received.size > MAX_RECEIVED_IDS) {
+			const oldest = target.received.values().next();
+			if (oldest.done) break;
+			target.received.delete(oldest.value);
+		}
+		await context.stores.sessions.storeSessionRecord(target);
+		if (accepted?.usedOneTimePrekeyId !== undefined) {
+			await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
+		}
+		if (accepted?.pin) await context.stores.identities.storeTrustedIdentity(accepted.pin);
+		return {
+			from: message.from,
+			id: message.id,
+			plaintext: opened.plaintext,
+			sessionCreated: accepted !== undefined,
+			identityPinned: accepted?.pin !== undefined,
+		};
+	});
+}
+
+/** Whether a session with `peer` exists (if not, the next encryptMessage needs fetchBundle). */
+export async function hasSession(context: ProtocolContext, peer: string): Promise<boolean> {
+	assertPhone(peer);
+	const record = await context.stores.sessions.loadSessionRecord(peer);
+	return (record?.sessions.length ?? 0) > 0;
+}
+
+/** Forgets every session with `peer`; the next message starts a new one from a fresh bundle. */
+export function resetSession(context: ProtocolContext, peer: string): Promise<void> {
+	assertPhone(peer);
+	return context.locks.run(peer, () => context.stores.sessions.deleteSessionRecord(peer));
+}

@@ -1,0 +1,199 @@
+// Prekey management (X3DH §4.1-4.2, Signal's rotation practice):
+// - one signed prekey is current; rotateSignedPrekey() replaces it every SIGNED_PREKEY_ROTATION_MS and
+//   keeps replaced private keys for SIGNED_PREKEY_RETENTION_MS so late first messages still decrypt;
+// - one-time prekeys are generated in batches; refillOneTimePrekeys() tops the relay up when its count
+//   drops below ONE_TIME_PREKEY_REFILL_THRESHOLD (the relay holds at most 200, takes at most 100 per PUT);
+// - a one-time prekey's private key is deleted when the message that used it decrypted (messages.ts).
+// Key ids come from counters in the prekey store, so an id is never reused.
+//
+// Typical client loop after connecting (GET /v1/keys gives `status`):
+//   const upload = await prepareKeyUpload(context, status);
+//   if (upload) await PUT /v1/keys with `upload`.
+
+import { generateEcdhKeyPair } from "../crypto/ecdh.ts";
+import { signedPrekeySignedBytes, signKey } from "../crypto/key-signatures.ts";
+import { SUITE_V1 } from "../crypto/suite.ts";
+import { encodeBase64Url } from "../encoding/base64url.ts";
+import type { OneTimePrekey, SignedPrekey } from "../wire/keys.ts";
+import { MAX_ONE_TIME_PREKEYS_HELD, MAX_ONE_TIME_PREKEYS_PER_UPLOAD } from "../wire/keys.ts";
+import { PREKEY_LOCK, type ProtocolContext } from "./context.ts";
+import { ProtocolError } from "./errors.ts";
+import { keysExtractable } from "./identity.ts";
+import {
+	type KeyIdCounters,
+	type LocalIdentity,
+	type OneTimePrekeyRecord,
+	type SignedPrekeyRecord,
+	STATE_VERSION,
+} from "./stores.ts";
+
+export const SIGNED_PREKEY_ROTATION_MS = 2 * 24 * 60 * 60 * 1000;
+export const SIGNED_PREKEY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+export const ONE_TIME_PREKEY_REFILL_THRESHOLD = 25;
+const MAX_KEY_ID = 0xffffffff;
+
+export function signedPrekeyWire(record: SignedPrekeyRecord): SignedPrekey {
+	return {
+		keyId: record.keyId,
+		publicKey: encodeBase64Url(record.keyPair.publicKey),
+		signature: encodeBase64Url(record.signature),
+	};
+}
+
+export function oneTimePrekeyWire(record: OneTimePrekeyRecord): OneTimePrekey {
+	return { keyId: record.keyId, publicKey: encodeBase64Url(record.keyPair.publicKey) };
+}
+
+function checkKeyId(keyId: number): void {
+	if (!Number.isInteger(keyId) || keyId < 0 || keyId > MAX_KEY_ID) {
+		throw new ProtocolError("invalid_argument", "key ids are uint32");
+	}
+}
+
+/** A new signed prekey: the record to store and the wire object to upload. Stores nothing. */
+export async function generateSignedPrekey(
+	identity: LocalIdentity,
+	keyId: number,
+	now: number,
+): Promise<{ record: SignedPrekeyRecord; wire: SignedPrekey }> {
+	checkKeyId(keyId);
+	const keyPair = await generateEcdhKeyPair(keysExtractable(identity));
+	const signature = await signKey(
+		identity.signing.privateKey,
+		signedPrekeySignedBytes(keyId, keyPair.publicKey),
+	);
+	const record: SignedPrekeyRecord = {
+		v: STATE_VERSION,
+		suite: SUITE_V1,
+		keyId,
+		keyPair,
+		signature,
+		createdAt: now,
+	};
+	return { record, wire: signedPrekeyWire(record) };
+}
+
+/** `count` new one-time prekeys with ids firstKeyId, firstKeyId+1, ... Stores nothing. */
+export async function generateOneTimePrekeys(
+	identity: LocalIdentity,
+	firstKeyId: number,
+	count: number,
+	now: number,
+): Promise<{ records: OneTimePrekeyRecord[]; wire: OneTimePrekey[] }> {
+	checkKeyId(firstKeyId);
+	checkKeyId(firstKeyId + count);
+	const pairs = await Promise.all(
+		Array.from({ length: count }, () => generateEcdhKeyPair(keysExtractable(identity))),
+	);
+	const records = pairs.map(
+		(keyPair, i): OneTimePrekeyRecord => ({
+			v: STATE_VERSION,
+			suite: SUITE_V1,
+			keyId: firstKeyId + i,
+			keyPair,
+			createdAt: now,
+		}),
+	);
+	return { records, wire: records.map(oneTimePrekeyWire) };
+}
+
+async function counters(context: ProtocolContext): Promise<KeyIdCounters> {
+	return (
+		(await context.stores.prekeys.loadKeyIdCounters()) ?? { nextSignedPrekeyId: 1, nextOneTimePrekeyId: 1 }
+	);
+}
+
+function currentSignedPrekey(records: readonly SignedPrekeyRecord[]): SignedPrekeyRecord | undefined {
+	let current: SignedPrekeyRecord | undefined;
+	for (const record of records) {
+		if (record.replacedAt === undefined && (!current || record.createdAt > current.createdAt))
+			current = record;
+	}
+	return current;
+}
+
+/**
+ * Rotates the signed prekey when there is none or the current one is older than the rotation period
+ * (or `force`), and deletes replaced ones past retention. Returns the new signed prekey to upload, or
+ * undefined when no rotation was due.
+ */
+export function rotateSignedPrekey(
+	context: ProtocolContext,
+	options: { readonly force?: boolean } = {},
+): Promise<SignedPrekey | undefined> {
+	return context.locks.run(PREKEY_LOCK, async () => {
+		const identity = await context.localIdentity();
+		const now = context.clock.now();
+		const store = context.stores.prekeys;
+		const records = await store.listSignedPrekeys();
+		for (const record of records) {
+			if (record.replacedAt !== undefined && now - record.replacedAt >= SIGNED_PREKEY_RETENTION_MS) {
+				await store.removeSignedPrekey(record.keyId);
+			}
+		}
+		const current = currentSignedPrekey(records);
+		if (current && !options.force && now - current.createdAt < SIGNED_PREKEY_ROTATION_MS) return undefined;
+		const ids = await counters(context);
+		const fresh = await generateSignedPrekey(identity, ids.nextSignedPrekeyId, now);
+		await store.storeKeyIdCounters({ ...ids, nextSignedPrekeyId: ids.nextSignedPrekeyId + 1 });
+		await store.storeSignedPrekey(fresh.record);
+		if (current) await store.storeSignedPrekey({ ...current, replacedAt: now });
+		return fresh.wire;
+	});
+}
+
+/** The current signed prekey's wire form (to re-upload), if any. */
+export async function currentSignedPrekeyWire(context: ProtocolContext): Promise<SignedPrekey | undefined> {
+	const current = currentSignedPrekey(await context.stores.prekeys.listSignedPrekeys());
+	return current ? signedPrekeyWire(current) : undefined;
+}
+
+/**
+ * When the relay holds fewer than the threshold, generates and stores enough one-time prekeys to fill it
+ * (at most 100 per upload, 200 held) and returns their wire form; otherwise returns [].
+ */
+export function refillOneTimePrekeys(
+	context: ProtocolContext,
+	relayCount: number,
+	options: { readonly threshold?: number } = {},
+): Promise<OneTimePrekey[]> {
+	return context.locks.run(PREKEY_LOCK, async () => {
+		const threshold = options.threshold ?? ONE_TIME_PREKEY_REFILL_THRESHOLD;
+		if (relayCount >= threshold) return [];
+		const count = Math.min(
+			MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
+			MAX_ONE_TIME_PREKEYS_HELD - Math.max(0, relayCount),
+		);
+		if (count <= 0) return [];
+		const identity = await context.localIdentity();
+		const ids = await counters(context);
+		const fresh = await generateOneTimePrekeys(identity, ids.nextOneTimePrekeyId, count, context.clock.now());
+		await context.stores.prekeys.storeKeyIdCounters({
+			...ids,
+			nextOneTimePrekeyId: ids.nextOneTimePrekeyId + count,
+		});
+		await context.stores.prekeys.storeOneTimePrekeys(fresh.records);
+		return fresh.wire;
+	});
+}
+
+/** What GET /v1/keys reports (protocol/wire/http.ts PrekeyStatus). */
+export interface RelayPrekeyStatus {
+	readonly oneTimePrekeys: number;
+	readonly signedPrekeyId: number | null;
+}
+
+/** The PUT /v1/keys body this phone should upload now, or null when the relay is up to date. */
+export async function prepareKeyUpload(
+	context: ProtocolContext,
+	status: RelayPrekeyStatus,
+): Promise<{ signedPrekey?: SignedPrekey; oneTimePrekeys: OneTimePrekey[] } | null> {
+	let signedPrekey = await rotateSignedPrekey(context);
+	if (!signedPrekey) {
+		const current = await currentSignedPrekeyWire(context);
+		if (current && current.keyId !== status.signedPrekeyId) signedPrekey = current;
+	}
+	const oneTimePrekeys = await refillOneTimePrekeys(context, status.oneTimePrekeys);
+	if (!signedPrekey && oneTimePrekeys.length === 0) return null;
+	return signedPrekey ? { signedPrekey, oneTimePrekeys } : { oneTimePrekeys };
+}

@@ -1,0 +1,139 @@
+// Store interfaces and the records they hold (docs/E2E-PROTOCOL.md §Using the library). The library
+// never persists anything itself: the CLI implements these on disk (serialising with serialize.ts), the
+// browser on IndexedDB (records are structured-cloneable: Uint8Array, Map, Set and CryptoKey), tests
+// in memory (memory-store.ts).
+//
+// Contract: a load may return the stored object itself; the library changes a loaded record only after
+// every check of an operation has passed, and then stores it. A failed operation stores nothing.
+// Every record carries `v` (state version) and the key-bearing ones the suite they belong to.
+
+import type { P256KeyPair } from "../crypto/p256.ts";
+import type { Bytes } from "../encoding/bytes.ts";
+
+export const STATE_VERSION = 1;
+
+export interface LocalIdentity {
+	readonly v: typeof STATE_VERSION;
+	readonly suite: number;
+	/** ECDSA P-256: signs the DH key, prekeys and every envelope. */
+	readonly signing: P256KeyPair;
+	/** ECDH P-256: the identity key of the X3DH-style setup. */
+	readonly dh: P256KeyPair;
+	/** Signature of `dh.publicKey` by `signing` (crypto/key-signatures.ts). */
+	readonly dhKeySignature: Bytes;
+	readonly createdAt: number;
+}
+
+/** A peer's pinned identity (trust on first use). */
+export interface TrustedIdentity {
+	readonly v: typeof STATE_VERSION;
+	readonly phone: string;
+	readonly signingKey: Bytes;
+	readonly dhKey: Bytes;
+	readonly dhKeySignature: Bytes;
+	readonly firstSeenAt: number;
+	/** Set by markIdentityVerified after the users compared safety numbers. */
+	readonly verified: boolean;
+}
+
+export interface SignedPrekeyRecord {
+	readonly v: typeof STATE_VERSION;
+	readonly suite: number;
+	readonly keyId: number;
+	readonly keyPair: P256KeyPair;
+	readonly signature: Bytes;
+	readonly createdAt: number;
+	/** When a newer signed prekey replaced this one; deleted SIGNED_PREKEY_RETENTION_MS later. */
+	readonly replacedAt?: number;
+}
+
+export interface OneTimePrekeyRecord {
+	readonly v: typeof STATE_VERSION;
+	readonly suite: number;
+	readonly keyId: number;
+	readonly keyPair: P256KeyPair;
+	readonly createdAt: number;
+}
+
+export interface KeyIdCounters {
+	readonly nextSignedPrekeyId: number;
+	readonly nextOneTimePrekeyId: number;
+}
+
+export interface ChainState {
+	chainKey: Bytes;
+	/** Number of the next message in this chain. */
+	n: number;
+}
+
+/** One Double Ratchet session with a peer (the state variables of the Double Ratchet spec §3.2). */
+export interface SessionState {
+	readonly v: typeof STATE_VERSION;
+	readonly suite: number;
+	readonly id: Bytes;
+	readonly role: "initiator" | "responder";
+	/** SHA-256 associated data binding both identities and phones (crypto/x3dh.ts). */
+	readonly ad: Bytes;
+	readonly peerSigningKey: Bytes;
+	readonly peerDhKey: Bytes;
+	readonly createdAt: number;
+	/** RK */
+	rootKey: Bytes;
+	/** DHs */
+	ratchet: P256KeyPair;
+	/** DHr (null until the initiator hears back) */
+	remoteRatchet: Bytes | null;
+	/** CKs, Ns */
+	send: ChainState;
+	/** CKr, Nr */
+	recv: ChainState | null;
+	/** PN */
+	pn: number;
+	/** Set on the initiator until the first reply: every message then carries the prekey header. */
+	pendingPrekey: { readonly signedPrekeyId: number; readonly oneTimePrekeyId: number | undefined } | null;
+	/** MKSKIPPED: "<base64url ratchet key>:<n>" → message key, oldest first. */
+	skipped: Map<string, Bytes>;
+	/** Base64url of the last few remote ratchet keys, to tell an old message from a new ratchet step. */
+	previousRemoteRatchets: string[];
+}
+
+/** Everything held for one peer: its sessions (active first) and recently received message ids. */
+export interface SessionRecord {
+	readonly v: typeof STATE_VERSION;
+	readonly peer: string;
+	sessions: SessionState[];
+	/** Message ids received from this peer, oldest first (replay detection). */
+	received: Set<string>;
+}
+
+export interface IdentityStore {
+	loadLocalIdentity(): Promise<LocalIdentity | undefined>;
+	storeLocalIdentity(identity: LocalIdentity): Promise<void>;
+	loadTrustedIdentity(phone: string): Promise<TrustedIdentity | undefined>;
+	storeTrustedIdentity(record: TrustedIdentity): Promise<void>;
+}
+
+export interface PrekeyStore {
+	loadSignedPrekey(keyId: number): Promise<SignedPrekeyRecord | undefined>;
+	listSignedPrekeys(): Promise<readonly SignedPrekeyRecord[]>;
+	storeSignedPrekey(record: SignedPrekeyRecord): Promise<void>;
+	removeSignedPrekey(keyId: number): Promise<void>;
+	loadOneTimePrekey(keyId: number): Promise<OneTimePrekeyRecord | undefined>;
+	storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]): Promise<void>;
+	removeOneTimePrekey(keyId: number): Promise<void>;
+	countOneTimePrekeys(): Promise<number>;
+	loadKeyIdCounters(): Promise<KeyIdCounters | undefined>;
+	storeKeyIdCounters(counters: KeyIdCounters): Promise<void>;
+}
+
+export interface SessionStore {
+	loadSessionRecord(peer: string): Promise<SessionRecord | undefined>;
+	storeSessionRecord(record: SessionRecord): Promise<void>;
+	deleteSessionRecord(peer: string): Promise<void>;
+}
+
+export interface ProtocolStores {
+	readonly identities: IdentityStore;
+	readonly prekeys: PrekeyStore;
+	readonly sessions: SessionStore;
+}
