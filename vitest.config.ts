@@ -19,6 +19,8 @@ export default defineConfig({
 				test: {
 					name: "workers",
 					include: ["test/worker/**/*.test.ts"],
+					// Above the helpers' 5 s frame wait, so a missing frame is reported by name.
+					testTimeout: 15_000,
 				},
 			},
 			{

@@ -24,7 +24,8 @@ connectRoutes.get("/:phone", async (c) => {
 			);
 		}
 	}
-	const phone = normalisePhone(decodeURIComponent(c.req.param("phone")));
+	// Hono has already percent-decoded the parameter; decoding again would throw on a literal "%".
+	const phone = normalisePhone(c.req.param("phone"));
 	if (!phone.ok) return errorResponse(relayError("invalid_phone", phone.reason));
 	const headers = new Headers(c.req.raw.headers);
 	headers.set("x-friendly-phone", phone.phone);

@@ -43,11 +43,17 @@ export class TestSocket {
 		this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
 	}
 
-	/** Next frame; fails if it is not of `type` (frames are never skipped silently). */
-	async next<T extends ServerFrame["type"]>(type: T): Promise<FrameOf<T>> {
-		const frame = await this.waitFor(() => this.frames.shift() ?? null, `a "${type}" frame`);
-		if (frame.type !== type) throw new Error(`expected a "${type}" frame, got ${JSON.stringify(frame)}`);
-		return frame as FrameOf<T>;
+	/** Next frame; fails if it is not of `type`. Only frames of the types in `skip` are passed over. */
+	async next<T extends ServerFrame["type"]>(
+		type: T,
+		skip: readonly ServerFrame["type"][] = [],
+	): Promise<FrameOf<T>> {
+		for (;;) {
+			const frame = await this.waitFor(() => this.frames.shift() ?? null, `a "${type}" frame`);
+			if (frame.type === type) return frame as FrameOf<T>;
+			if (!skip.includes(frame.type))
+				throw new Error(`expected a "${type}" frame, got ${JSON.stringify(frame)}`);
+		}
 	}
 
 	/** Next frame of any type. */
@@ -138,7 +144,10 @@ export async function connectDrained(phone: string, token: string) {
 }
 
 export function randomBody(bytes = 64): string {
-	return encodeBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+	const out = new Uint8Array(bytes);
+	// getRandomValues fills at most 64 KiB per call.
+	for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(bytes, i + 65536)));
+	return encodeBase64Url(out);
 }
 
 let idCounter = 0;

@@ -1,0 +1,236 @@
+// Delivery: order per sender, ready/backlog/drained, removal only on ack, redelivery, idempotent
+// resends, receipts (live and queued), and acks of unknown seqs.
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { type Registered, register, stubOf } from "./helpers/register.ts";
+import { connect, connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
+
+async function online(who: Registered) {
+	return (await connectDrained(who.phone, who.token)).socket;
+}
+
+async function sendOk(socket: TestSocket, to: string, body = randomBody(), id = messageId()) {
+	socket.send({ type: "send", id, to, body });
+	const sent = await socket.next("sent", ["receipt"]);
+	expect(sent.id).toBe(id);
+	return { id, body, delivery: sent.delivery };
+}
+
+async function mailboxCount(phone: string): Promise<number> {
+	return runInDurableObject(
+		stubOf(phone),
+		(_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM mailbox").one().n,
+	);
+}
+
+describe("backlog on connect", () => {
+	it("sends ready {pending}, the backlog in order with bodies and senders, then drained", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const sent = [];
+		for (let i = 0; i < 5; i++) sent.push(await sendOk(a, bob.phone));
+		const { ready, backlog } = await connectDrained(bob.phone, bob.token);
+		expect(ready.pending).toBe(5);
+		expect(backlog).toHaveLength(5);
+		backlog.forEach((frame, i) => {
+			expect(frame).toMatchObject({
+				type: "message",
+				from: alice.phone,
+				id: sent[i]?.id,
+				body: sent[i]?.body,
+			});
+		});
+		const seqs = backlog.map((frame) => (frame.type === "message" ? frame.seq : 0));
+		expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+	});
+
+	it("keeps each sender's messages in order when sent back to back", async () => {
+		const alice = await register();
+		const carol = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const c = await online(carol);
+		const b = await online(bob);
+		const fromAlice: string[] = [];
+		const fromCarol: string[] = [];
+		// 10 each: together exactly the (test) mailbox cap of 20.
+		for (let i = 0; i < 10; i++) {
+			const ida = messageId();
+			const idc = messageId();
+			fromAlice.push(ida);
+			fromCarol.push(idc);
+			a.send({ type: "send", id: ida, to: bob.phone, body: randomBody() });
+			c.send({ type: "send", id: idc, to: bob.phone, body: randomBody() });
+		}
+		const received: { from: string; id: string }[] = [];
+		for (let i = 0; i < 20; i++) {
+			const message = await b.next("message");
+			received.push({ from: message.from, id: message.id });
+		}
+		expect(received.filter((m) => m.from === alice.phone).map((m) => m.id)).toEqual(fromAlice);
+		expect(received.filter((m) => m.from === carol.phone).map((m) => m.id)).toEqual(fromCarol);
+	});
+});
+
+describe("acks", () => {
+	it("a message leaves the mailbox only after ack; unacked ones are redelivered on reconnect", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const one = await sendOk(a, bob.phone);
+		const two = await sendOk(a, bob.phone);
+		const m1 = await b.next("message");
+		const m2 = await b.next("message");
+		expect([m1.id, m2.id]).toEqual([one.id, two.id]);
+		expect(await mailboxCount(bob.phone)).toBe(2);
+		b.send({ type: "ack", seqs: [m1.seq] });
+		expect(await b.untilPong()).toEqual([]);
+		expect(await mailboxCount(bob.phone)).toBe(1);
+		b.close();
+		const again = await connectDrained(bob.phone, bob.token);
+		expect(again.ready.pending).toBe(1);
+		expect(again.backlog).toEqual([
+			expect.objectContaining({ type: "message", seq: m2.seq, id: two.id, body: two.body }),
+		]);
+		// And again, until acked.
+		again.socket.close();
+		const third = await connectDrained(bob.phone, bob.token);
+		expect(third.backlog.map((frame) => frame.type === "message" && frame.id)).toEqual([two.id]);
+		third.socket.send({ type: "ack", seqs: [m2.seq] });
+		expect(await third.socket.untilPong()).toEqual([]);
+		third.socket.close();
+		expect((await connectDrained(bob.phone, bob.token)).ready.pending).toBe(0);
+	});
+
+	it("acking an unknown seq is unknown_message and acks the known ones in the same frame", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		b.send({ type: "ack", seqs: [message.seq, 987654] });
+		const error = await b.next("error");
+		expect(error.code).toBe("unknown_message");
+		expect(error.message).toContain("987654");
+		expect(await mailboxCount(bob.phone)).toBe(0);
+		// Acking twice: the second is unknown.
+		b.send({ type: "ack", seqs: [message.seq] });
+		expect((await b.next("error")).code).toBe("unknown_message");
+	});
+
+	it("acking someone else's seq cannot touch their mailbox", async () => {
+		const alice = await register();
+		const bob = await register();
+		const carol = await register();
+		const a = await online(alice);
+		const c = await online(carol);
+		await sendOk(a, bob.phone);
+		const bobSeq = await runInDurableObject(
+			stubOf(bob.phone),
+			(_instance, state) => state.storage.sql.exec<{ seq: number }>("SELECT seq FROM mailbox").one().seq,
+		);
+		expect(await mailboxCount(carol.phone)).toBe(0);
+		c.send({ type: "ack", seqs: [bobSeq] });
+		expect((await c.next("error")).code).toBe("unknown_message");
+		expect(await mailboxCount(bob.phone)).toBe(1);
+		const { backlog } = await connectDrained(bob.phone, bob.token);
+		expect(backlog).toEqual([expect.objectContaining({ type: "message", seq: bobSeq })]);
+	});
+});
+
+describe("resends", () => {
+	it("a resent message id (same sender, same id) is stored and delivered once", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const body = randomBody();
+		const id = messageId();
+		await sendOk(a, bob.phone, body, id);
+		await sendOk(a, bob.phone, body, id);
+		await sendOk(a, bob.phone, randomBody(), id);
+		expect(await mailboxCount(bob.phone)).toBe(1);
+		const { backlog } = await connectDrained(bob.phone, bob.token);
+		expect(backlog).toEqual([expect.objectContaining({ id, body })]);
+	});
+
+	it("the same id from two senders is two messages", async () => {
+		const alice = await register();
+		const carol = await register();
+		const bob = await register();
+		const id = messageId();
+		await sendOk(await online(alice), bob.phone, randomBody(), id);
+		await sendOk(await online(carol), bob.phone, randomBody(), id);
+		const { backlog } = await connectDrained(bob.phone, bob.token);
+		expect(backlog.map((frame) => frame.type === "message" && frame.from)).toEqual([
+			alice.phone,
+			carol.phone,
+		]);
+	});
+
+	it("a resend while the recipient is connected is not pushed twice", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const id = messageId();
+		await sendOk(a, bob.phone, randomBody(), id);
+		await sendOk(a, bob.phone, randomBody(), id);
+		expect((await b.next("message")).id).toBe(id);
+		expect(await b.untilPong()).toEqual([]);
+	});
+});
+
+describe("receipts", () => {
+	it("reaches a connected sender when the recipient acks", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const { id } = await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		expect(await a.untilPong()).toEqual([]);
+		b.send({ type: "ack", seqs: [message.seq] });
+		const receipt = await a.next("receipt");
+		expect(receipt).toMatchObject({ to: bob.phone, id });
+		// The receipt is itself a mailbox entry the sender acks.
+		expect(await mailboxCount(alice.phone)).toBe(1);
+		a.send({ type: "ack", seqs: [receipt.seq] });
+		expect(await a.untilPong()).toEqual([]);
+		expect(await mailboxCount(alice.phone)).toBe(0);
+	});
+
+	it("is queued in the sender's mailbox when the sender is offline", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const { id } = await sendOk(a, bob.phone);
+		a.close();
+		const { socket: b, backlog } = await connectDrained(bob.phone, bob.token);
+		const message = backlog[0];
+		if (message?.type !== "message") throw new Error("expected the message");
+		b.send({ type: "ack", seqs: [message.seq] });
+		expect(await b.untilPong()).toEqual([]);
+		await expect.poll(() => mailboxCount(alice.phone)).toBe(1);
+		const { ready, backlog: aliceBacklog } = await connectDrained(alice.phone, alice.token);
+		expect(ready.pending).toBe(1);
+		expect(aliceBacklog).toEqual([expect.objectContaining({ type: "receipt", to: bob.phone, id })]);
+	});
+
+	it("no receipt for a message to oneself", async () => {
+		const alice = await register();
+		const { socket: a } = await connect(alice.phone, alice.token);
+		await a.next("drained");
+		const id = messageId();
+		a.send({ type: "send", id, to: alice.phone, body: randomBody() });
+		// Delivered live to the sender's own socket before the `sent` answer.
+		const message = await a.next("message");
+		expect(message).toMatchObject({ from: alice.phone, id });
+		expect(await a.next("sent")).toMatchObject({ id, delivery: "live" });
+		a.send({ type: "ack", seqs: [message.seq] });
+		expect(await a.untilPong()).toEqual([]);
+		expect(await mailboxCount(alice.phone)).toBe(0);
+	});
+});
