@@ -28,7 +28,7 @@ describe("backlog on connect", () => {
 		const alice = await register();
 		const bob = await register();
 		const a = await online(alice);
-		const sent = [];
+		const sent: { id: string; body: string }[] = [];
 		for (let i = 0; i < 5; i++) sent.push(await sendOk(a, bob.phone));
 		const { ready, backlog } = await connectDrained(bob.phone, bob.token);
 		expect(ready.pending).toBe(5);

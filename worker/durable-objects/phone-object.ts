@@ -199,8 +199,10 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		const maxChars = Math.ceil((this.config.envelopeMaxBytes * 4) / 3) + FRAME_OVERHEAD_CHARS;
 		if (message.length > maxChars) {
+			// bad_frame, not too_large: an unparsed frame has no message id to refer to (too_large is the
+			// answer to a well-formed `send` whose envelope is over the limit).
 			this.reject(ws, {
-				code: "too_large",
+				code: "bad_frame",
 				message: `Frame larger than ${maxChars} characters; messages are limited to ${this.config.envelopeMaxBytes} bytes.`,
 			});
 			if (attachment?.state !== "ready") ws.close(CLOSE_CODES.unauthenticated, "authenticate first");

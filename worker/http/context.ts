@@ -21,6 +21,9 @@ export async function readBody<S extends v.GenericSchema<unknown, any>>(
 	if (declared > MAX_BODY_CHARS)
 		return failure("too_large", `Request body larger than ${MAX_BODY_CHARS} bytes.`);
 	const text = await c.req.text();
+	// Also without (or with a false) Content-Length, e.g. a chunked upload.
+	if (text.length > MAX_BODY_CHARS)
+		return failure("too_large", `Request body larger than ${MAX_BODY_CHARS} bytes.`);
 	const parsed = parseJson(schema, text, MAX_BODY_CHARS);
 	if (!parsed.ok) {
 		if (parsed.path === "phone") return failure("invalid_phone", `Phone number rejected: ${parsed.message}.`);
