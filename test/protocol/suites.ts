@@ -1,5 +1,16 @@
 // Every protocol suite, in run order. Imported by the Node runner and bundled for Chromium.
+import { fuzzSuite } from "./fuzz.suite.ts";
 import type { Suite } from "./harness.ts";
+import { katSuite } from "./kat.suite.ts";
 import { sessionSuite } from "./session.suite.ts";
+import { tamperSuite } from "./tamper.suite.ts";
+import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
 
-export const suites: readonly Suite[] = [sessionSuite];
+export const suites: readonly Suite[] = [
+	wycheproofSuite,
+	rfc5869Suite,
+	katSuite,
+	sessionSuite,
+	tamperSuite,
+	fuzzSuite,
+];

@@ -1,0 +1,260 @@
+// Known-answer tests for FriendLy's own constructions: fixed keys in, fixed bytes out. Any change to a
+// label, an info string, a salt, a byte layout or the order of DH outputs changes these values and
+// fails here (the interoperability tests alone would not notice a change made on both sides).
+// Long outputs are compared through their SHA-256.
+
+import { aesGcmEncrypt } from "../../protocol/crypto/aes-gcm.ts";
+import { ecdh, importEcdhPublicKey } from "../../protocol/crypto/ecdh.ts";
+import { envelopeSignedBytes } from "../../protocol/crypto/envelope-signature.ts";
+import { identityDhKeySignedBytes, signedPrekeySignedBytes } from "../../protocol/crypto/key-signatures.ts";
+import { importP256KeyPair, type P256KeyPair } from "../../protocol/crypto/p256.ts";
+import { expandMessageKey, kdfChain, kdfRoot } from "../../protocol/crypto/ratchet-kdf.ts";
+import { computeSafetyNumber } from "../../protocol/crypto/safety-number.ts";
+import { sha256 } from "../../protocol/crypto/sha.ts";
+import { associatedDataHash, x3dhInitiator, x3dhResponder } from "../../protocol/crypto/x3dh.ts";
+import { concatBytes, utf8 } from "../../protocol/encoding/bytes.ts";
+import { encodeHeader } from "../../protocol/session/header.ts";
+import {
+	createMemoryStores,
+	createProtocolContext,
+	decryptMessage,
+	type LocalIdentity,
+	manualClock,
+	STATE_VERSION,
+	SUITE_V1,
+} from "../../protocol/session/index.ts";
+import { assertEqual, fromHex, hex, type Suite } from "./harness.ts";
+
+/** Fixed P-256 keys (scalar d, SEC1 point), generated once for these tests. */
+const KEYS = {
+	aliceSigning: [
+		"b5f7ee7dc8c31cc073f910edcee6a4414a9c354efe9a1d2f48a07bef05d14beb",
+		"047d10437092a901fd0df50b808407944e73fb929fbc66f38d045002d263c9f749491d4a811cd758b2e2d8d3dc35914fd4eb7f68b4e98ed1e9c0db6f173e565b70",
+	],
+	aliceDh: [
+		"5bc3230487380e085886b5a2fd64a2e2438d48ee2c1afb3f316e57402e91cd29",
+		"04ace7b1735c9798d39017bf890bf0b4702b9a1b56c6aa7a37387043153190da105de8618f130f72e4ab7f9d58fb8161367ea096e3cdf35e104e51d92b8b698211",
+	],
+	aliceEphemeral: [
+		"bd7f88696ae3b9948134b5cdc5fa8caba58b88c4cc275eec2f28e913b3c5f050",
+		"0404f71b90434aaac775a62e4f28dd67bf9cf80694fbb92ee2a03591e315c96453625f1d5172d50304c11700e23e8e2b1d452c512e8ee250efff4a80bce08e00b7",
+	],
+	bobSigning: [
+		"8ca7ec95ab00b36346a6b0e0e576878743e68d0c78250e3daa6e252fe454df4e",
+		"041e66b64b08ed0046ca3ce8a368bfdcc17a3d21b022d3cf6c3cfdaec55db29061745f59c5836754e409420ba465556498817ce169019ded9f321ecd2983d02555",
+	],
+	bobDh: [
+		"fea4cda94ba4565a25208597014b9166342533ff2264c24588ca2f00b0005b29",
+		"04f66547a92f78869f32ec760406c898cab267c13c5e010690aad4bcbd2f1824c6b1d3340e77b86a59b6c3ea5b1ba914eb59c8af15c2c1bf4d8f9f46b7d63a4cd8",
+	],
+	bobSignedPrekey: [
+		"35b1bf922bc17d1dcbee8f7db3f43e93b502af8ac70412213983f677dc1a718d",
+		"0459b8e9db09009996ef0ef7dd2ac4d75a6440c23f8f94d27c4e32acedccfe4e04f2a7d6ad9a80aeca789619de32bb1965de64fc50638f4f5dea0ae816432f56d8",
+	],
+	bobOneTimePrekey: [
+		"fbc3df3575be1b1be74e4bceca3ae118d4fae6d1ed1859f3d01062c6ec13df0f",
+		"04e514c3f72b61b147fde589fccb89a0fd9f0fa73f614d9101b0b93487d4c72224e23156c7ed3b5d404ca3b00b8f4ad9ff2920275b703483c2590d34048cdc19a5",
+	],
+	bobRatchet: [
+		"3a7177b76e854f1ffb7c8e9cb204a18c7cf495884c86c80867da64c85d3b6a34",
+		"0466ffdb53c72f8d7edb8415be2cadffaab5c9856a297e7bf7db5a3d83661d09483743a61189521a2ce4d295f1673f656ea94758572704511e51f410508c4d1f4e",
+	],
+} as const;
+
+type KeyName = keyof typeof KEYS;
+const ALICE = "+15555550101";
+const BOB = "+15555550102";
+
+async function key(name: KeyName, extractable = false): Promise<P256KeyPair> {
+	const [d, point] = KEYS[name];
+	return importP256KeyPair(
+		name.endsWith("Signing") ? "ECDSA" : "ECDH",
+		fromHex(d),
+		fromHex(point),
+		extractable,
+	);
+}
+
+const point = (name: KeyName) => fromHex(KEYS[name][1]);
+
+/** Everything the KATs pin, computed from the fixed keys. */
+export async function computeKnownAnswers(): Promise<Record<string, string>> {
+	const out: Record<string, string> = {};
+	out.identityDhKeySignedBytes = hex(identityDhKeySignedBytes(point("aliceDh")));
+	out.signedPrekeySignedBytes = hex(await sha256(signedPrekeySignedBytes(7, point("bobSignedPrekey"))));
+	const ad = await associatedDataHash(
+		{ signingKey: point("aliceSigning"), dhKey: point("aliceDh"), phone: ALICE },
+		{ signingKey: point("bobSigning"), dhKey: point("bobDh"), phone: BOB },
+	);
+	out.associatedData = hex(ad);
+	const [aliceDh, aliceEphemeral, bobDh, bobSignedPrekey, bobOneTimePrekey, bobRatchet] = await Promise.all([
+		key("aliceDh"),
+		key("aliceEphemeral"),
+		key("bobDh"),
+		key("bobSignedPrekey"),
+		key("bobOneTimePrekey"),
+		key("bobRatchet"),
+	]);
+	const pub = (name: KeyName) => importEcdhPublicKey(point(name));
+	const initiatorKeys = {
+		identityDhPrivate: aliceDh.privateKey,
+		ephemeralPrivate: aliceEphemeral.privateKey,
+		peerIdentityDh: await pub("bobDh"),
+		peerSignedPrekey: await pub("bobSignedPrekey"),
+	};
+	const withOtk = await x3dhInitiator(
+		{ ...initiatorKeys, peerOneTimePrekey: await pub("bobOneTimePrekey") },
+		ad,
+	);
+	const withoutOtk = await x3dhInitiator({ ...initiatorKeys, peerOneTimePrekey: undefined }, ad);
+	out.x3dhWithOneTimePrekey = hex(concatBytes(withOtk.rootKey, withOtk.chainKey, withOtk.sessionId));
+	out.x3dhWithoutOneTimePrekey = hex(
+		concatBytes(withoutOtk.rootKey, withoutOtk.chainKey, withoutOtk.sessionId),
+	);
+	const responder = await x3dhResponder(
+		{
+			identityDhPrivate: bobDh.privateKey,
+			signedPrekeyPrivate: bobSignedPrekey.privateKey,
+			oneTimePrekeyPrivate: bobOneTimePrekey.privateKey,
+			peerIdentityDh: await pub("aliceDh"),
+			peerEphemeral: await pub("aliceEphemeral"),
+		},
+		ad,
+	);
+	out.x3dhResponderAgrees = String(hex(responder.rootKey) === hex(withOtk.rootKey));
+	const root = await kdfRoot(withOtk.rootKey, await ecdh(bobRatchet.privateKey, await pub("aliceEphemeral")));
+	out.kdfRoot = hex(concatBytes(root.rootKey, root.chainKey));
+	const chain = await kdfChain(withOtk.chainKey);
+	out.kdfChain = hex(concatBytes(chain.messageKey, chain.chainKey));
+	const header = {
+		session: withOtk.sessionId,
+		ratchetKey: point("aliceEphemeral"),
+		pn: 0,
+		n: 0,
+		prekey: {
+			identity: {
+				signingKey: point("aliceSigning"),
+				dhKey: point("aliceDh"),
+				dhKeySignature: new Uint8Array(64).fill(7),
+			},
+			signedPrekeyId: 7,
+			oneTimePrekeyId: 42,
+		},
+	};
+	const headerBytes = encodeHeader(header);
+	out.prekeyHeader = hex(await sha256(headerBytes));
+	out.header = hex(encodeHeader({ ...header, pn: 3, n: 258, prekey: undefined }));
+	const cipher = await expandMessageKey(chain.messageKey, ad);
+	out.messageNonce = hex(cipher.nonce);
+	const ciphertext = await aesGcmEncrypt(
+		cipher.key,
+		cipher.nonce,
+		utf8("hello bob"),
+		concatBytes(ad, headerBytes),
+	);
+	out.messageCiphertext = hex(ciphertext);
+	out.envelopeSignedBytes = hex(
+		await sha256(
+			envelopeSignedBytes({
+				sender: ALICE,
+				recipient: BOB,
+				messageId: "m-1",
+				header: headerBytes,
+				ciphertext,
+			}),
+		),
+	);
+	const safety = await computeSafetyNumber(
+		{ signingKey: point("aliceSigning"), dhKey: point("aliceDh"), phone: ALICE },
+		{ signingKey: point("bobSigning"), dhKey: point("bobDh"), phone: BOB },
+	);
+	out.safetyNumber = safety.digits;
+	return out;
+}
+
+const EXPECTED: Record<string, string> = {
+	identityDhKeySignedBytes:
+		"467269656e644c792d7631206964656e746974792d64682d6b65790004ace7b1735c9798d39017bf890bf0b470" +
+		"2b9a1b56c6aa7a37387043153190da105de8618f130f72e4ab7f9d58fb8161367ea096e3cdf35e104e51d92b8b" +
+		"698211",
+	signedPrekeySignedBytes: "741ce368125eb2a08053fcc027f564866eaf39ae07035886b4a44e3b9175009b",
+	associatedData: "876e384471b44c163629285cc56c0865377d2b17da7b369d4cc8da6e5adfbefb",
+	x3dhWithOneTimePrekey:
+		"84d24164b3a5c6d9e90d579cd36039057ad08a440ecc69a1febddaf02d4c9e449c081aee43392e2e8c17366436" +
+		"f358c2aa7b8e3d3dbc47826e00c427c09cf401c7f2adc698ee7dcd77f7a49d81f1769d",
+	x3dhWithoutOneTimePrekey:
+		"2c39b7321a2996ee30354a6db86f75c106e51495aa2cd2f13762b545553ab7960c450846efe51c1578d07f0334" +
+		"a1420cdc88a78c88c56c3915ebc4039690a376dddc626b5961bbb634c9f658bc3f20df",
+	x3dhResponderAgrees: "true",
+	kdfRoot:
+		"b706a1c456faff96af3888df01e5f31b4525ed191c1ffff370cf966c8050451b3029e4bf41d3445abe228bf59c" +
+		"cd1897c4ac384cd57f4dd11d1ea0ad45558a77",
+	kdfChain:
+		"2701421e0a8391dc7d8ed6c00ba175668b0a7dd3f0098402c06e7ea175f53e79ea215f58b9f0c3e39f0312958c" +
+		"de0c5a9a7fec149eb54f9d9c12e3cce9336b87",
+	prekeyHeader: "a4ce54010b9d3b19a70d091f6963fe2dab87b8dcea51356e9e1e81847e0d2c42",
+	header:
+		"0101c7f2adc698ee7dcd77f7a49d81f1769d0404f71b90434aaac775a62e4f28dd67bf9cf80694fbb92ee2a035" +
+		"91e315c96453625f1d5172d50304c11700e23e8e2b1d452c512e8ee250efff4a80bce08e00b700000003000001" +
+		"02",
+	messageNonce: "4e8a32afdc49fa2a4aff15b1",
+	messageCiphertext: "1eaf7174c0a4237eaa5d133d584be06e3ab4d022bcd9c80015",
+	envelopeSignedBytes: "c775e5f378ed8ce7aaab9b0f2a38b817f25b3f9e375f8e78665186841f68a0f8",
+	safetyNumber: "267205741227079062004178479392579972217445746843070167304770",
+};
+
+/** An envelope Alice's code produced once for fixed-key Bob (signed prekey 7, one-time prekey 42). */
+const RECORDED_BODY =
+	"eyJ2IjoxLCJzZXNzaW9uIjoiaG8yc1NWM3JMSTNBckJZUlBoYkxUZyIsInJhdGNoZXRLZXkiOiJCUG41TUR2T0p1b25UYlBs" +
+	"WjdSVnA1enJ6eVpEeUdqOXFiRlAxc1ZaTERtU09lVkg4SlFLQzEtcF90ZHYtZHFvVUNJOEROWWJiNzhsVzRzWklWM2tLcm8i" +
+	"LCJwbiI6MCwibiI6MCwicHJla2V5Ijp7ImlkZW50aXR5Ijp7InNpZ25pbmdLZXkiOiJCSDBRUTNDU3FRSDlEZlVMZ0lRSGxF" +
+	"NXotNUtmdkdiempRUlFBdEpqeWZkSlNSMUtnUnpYV0xMaTJOUGNOWkZQMU90X2FMVHBqdEhwd050dkZ6NVdXM0EiLCJkaEtl" +
+	"eSI6IkJLem5zWE5jbDVqVGtCZV9pUXZ3dEhBcm1odFd4cXA2Tnpod1F4VXhrTm9RWGVoaGp4TVBjdVNyZjUxWS00RmhObjZn" +
+	"bHVQTjgxNFFUbEhaSzR0cGdoRSIsImRoS2V5U2lnbmF0dXJlIjoic2w5N3NQMHFQdE5zN2QwdlJaTmFueThRTElfSjlyRVdH" +
+	"bC00MnBwQUMwREEyTGJwMGh2ZGtlRHlJT3dUMkNhVWhqd1Z6OU1SRDFmWXdOU3g4WnNFaVEifSwic2lnbmVkUHJla2V5SWQi" +
+	"OjcsIm9uZVRpbWVQcmVrZXlJZCI6NDJ9LCJjaXBoZXJ0ZXh0IjoiTjFMZF8zUVQzLTFxUFRoVnJlRG5hUWFDTzBIN2J0V3oy" +
+	"cHhPOWciLCJzaWduYXR1cmUiOiIweC1Pc1FKX0MxSnRJZ1hyOWltMlRWakgza2ZseTQ3Z1FsRF9SZkk4eXA1c3pwQk8xTUN1" +
+	"ZndNU0kyR3R2cDBucGFnWlZwWEFEWENFWDJFYlBNYmRDUSJ9";
+
+export const katSuite: Suite = {
+	name: "known answers",
+	cases: {
+		"constructions give the recorded bytes": async () => {
+			const actual = await computeKnownAnswers();
+			for (const [name, value] of Object.entries(EXPECTED)) assertEqual(actual[name], value, name);
+			assertEqual(Object.keys(actual).length, Object.keys(EXPECTED).length, "every output is pinned");
+		},
+		"a recorded first message from fixed keys still decrypts": async () => {
+			const stores = createMemoryStores();
+			const [signing, dh, spk, otk] = await Promise.all([
+				key("bobSigning"),
+				key("bobDh"),
+				key("bobSignedPrekey"),
+				key("bobOneTimePrekey"),
+			]);
+			const identity: LocalIdentity = {
+				v: STATE_VERSION,
+				suite: SUITE_V1,
+				signing,
+				dh,
+				dhKeySignature: new Uint8Array(64),
+				createdAt: 0,
+			};
+			await stores.identities.storeLocalIdentity(identity);
+			await stores.prekeys.storeSignedPrekey({
+				v: STATE_VERSION,
+				suite: SUITE_V1,
+				keyId: 7,
+				keyPair: spk,
+				signature: new Uint8Array(64),
+				createdAt: 0,
+			});
+			await stores.prekeys.storeOneTimePrekeys([
+				{ v: STATE_VERSION, suite: SUITE_V1, keyId: 42, keyPair: otk, createdAt: 0 },
+			]);
+			const context = createProtocolContext({ phone: BOB, stores, clock: manualClock(0) });
+			const result = await decryptMessage(context, { from: ALICE, id: "kat-1", body: RECORDED_BODY });
+			assertEqual(new TextDecoder().decode(result.plaintext), "known answer", "plaintext");
+		},
+	},
+};

@@ -1,0 +1,328 @@
+// Conformance of every primitive wrapper against Project Wycheproof (C2SP/wycheproof testvectors_v1).
+// Each case runs a whole file through OUR wrappers (protocol/crypto/*.ts), not through WebCrypto
+// directly: valid vectors must give the expected output, invalid ones must be rejected.
+// "acceptable" vectors (none in these files) would be allowed either way.
+
+import * as v from "valibot";
+import { aesGcmDecrypt, aesGcmEncrypt, importAesKey } from "../../protocol/crypto/aes-gcm.ts";
+import { ecdh, importEcdhPublicKey } from "../../protocol/crypto/ecdh.ts";
+import { importEcdsaPublicKey, verify } from "../../protocol/crypto/ecdsa.ts";
+import { hkdfSha256 } from "../../protocol/crypto/hkdf.ts";
+import { hmacSha256, hmacSha256Verify, importHmacSha256Key } from "../../protocol/crypto/hmac.ts";
+import { importP256KeyPair } from "../../protocol/crypto/p256.ts";
+import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
+import { concatBytes } from "../../protocol/encoding/bytes.ts";
+import { isProtocolError } from "../../protocol/session/index.ts";
+import { AssertionFailed, assert, assertEqual, fromHex, hex, type Suite, type TestEnv } from "./harness.ts";
+
+const Result = v.picklist(["valid", "invalid", "acceptable"]);
+const Base = { tcId: v.number(), comment: v.string(), flags: v.array(v.string()), result: Result };
+
+function file<S extends v.GenericSchema>(schema: S) {
+	return v.object({ algorithm: v.string(), numberOfTests: v.number(), testGroups: v.array(schema) });
+}
+
+async function load<S extends v.GenericSchema>(
+	env: TestEnv,
+	name: string,
+	schema: S,
+): Promise<v.InferOutput<S>> {
+	const data = await env.loadWycheproof(name);
+	const parsed = v.safeParse(schema, data);
+	if (!parsed.success) throw new AssertionFailed(`${name} does not have the expected shape`);
+	return parsed.output;
+}
+
+class Tally {
+	valid = 0;
+	invalid = 0;
+	readonly failures: string[] = [];
+	fail(id: number, what: string) {
+		this.failures.push(`tcId ${id}: ${what}`);
+	}
+	check(name: string, minimum: number) {
+		if (this.failures.length > 0) {
+			throw new AssertionFailed(
+				`${name}: ${this.failures.length} failures\n${this.failures.slice(0, 10).join("\n")}`,
+			);
+		}
+		assert(this.valid + this.invalid >= minimum, `${name}: only ${this.valid + this.invalid} vectors ran`);
+	}
+}
+
+const AesGcmFile = file(
+	v.object({
+		ivSize: v.number(),
+		keySize: v.number(),
+		tagSize: v.number(),
+		tests: v.array(
+			v.object({
+				...Base,
+				key: v.string(),
+				iv: v.string(),
+				aad: v.string(),
+				msg: v.string(),
+				ct: v.string(),
+				tag: v.string(),
+			}),
+		),
+	}),
+);
+
+const EcdhJwk = v.object({
+	kty: v.string(),
+	crv: v.string(),
+	x: v.optional(v.string()),
+	y: v.optional(v.string()),
+	d: v.optional(v.string()),
+});
+const EcdhFile = file(
+	v.object({
+		curve: v.string(),
+		encoding: v.string(),
+		tests: v.array(v.object({ ...Base, public: EcdhJwk, private: EcdhJwk, shared: v.string() })),
+	}),
+);
+
+const EcdsaFile = file(
+	v.object({
+		publicKey: v.object({ uncompressed: v.string() }),
+		sha: v.string(),
+		tests: v.array(v.object({ ...Base, msg: v.string(), sig: v.string() })),
+	}),
+);
+
+const HkdfFile = file(
+	v.object({
+		tests: v.array(
+			v.object({
+				...Base,
+				ikm: v.string(),
+				salt: v.string(),
+				info: v.string(),
+				size: v.number(),
+				okm: v.string(),
+			}),
+		),
+	}),
+);
+
+const HmacFile = file(
+	v.object({
+		keySize: v.number(),
+		tagSize: v.number(),
+		tests: v.array(v.object({ ...Base, key: v.string(), msg: v.string(), tag: v.string() })),
+	}),
+);
+
+/** A JWK public key as the SEC1 point our wrappers take; null when it cannot be one (wrong curve, lengths). */
+function jwkToPoint(jwk: v.InferOutput<typeof EcdhJwk>): Uint8Array<ArrayBuffer> | null {
+	if (jwk.kty !== "EC" || jwk.crv !== "P-256" || !jwk.x || !jwk.y) return null;
+	const x = decodeBase64Url(jwk.x);
+	const y = decodeBase64Url(jwk.y);
+	if (x?.length !== 32 || y?.length !== 32) return null;
+	return concatBytes(Uint8Array.of(4), x, y);
+}
+
+async function rejects(operation: () => Promise<unknown>): Promise<boolean> {
+	try {
+		await operation();
+		return false;
+	} catch (error) {
+		if (isProtocolError(error)) return true;
+		throw error;
+	}
+}
+
+export const wycheproofSuite: Suite = {
+	name: "wycheproof",
+	needsVectors: true,
+	cases: {
+		"AES-256-GCM and AES-128-GCM, 96-bit IV groups; other IV and key sizes refused": async (env) => {
+			const data = await load(env, "aes_gcm_test.json", AesGcmFile);
+			const tally = new Tally();
+			let refused = 0;
+			for (const group of data.testGroups) {
+				const usable =
+					group.ivSize === 96 && group.tagSize === 128 && (group.keySize === 256 || group.keySize === 128);
+				for (const t of group.tests) {
+					const key = fromHex(t.key);
+					const iv = fromHex(t.iv);
+					if (!usable) {
+						// Our wrapper must refuse these parameters outright (non-96-bit nonces, 192-bit keys).
+						const refusedHere =
+							(await rejects(() => importAesKey(key))) ||
+							(await rejects(async () =>
+								aesGcmEncrypt(await importAesKey(key), iv, fromHex(t.msg), fromHex(t.aad)),
+							));
+						if (!refusedHere)
+							tally.fail(t.tcId, `ivSize ${group.ivSize} keySize ${group.keySize} was accepted`);
+						refused++;
+						continue;
+					}
+					const cryptoKey = await importAesKey(key);
+					const sealed = fromHex(t.ct + t.tag);
+					const opened = await aesGcmDecrypt(cryptoKey, iv, sealed, fromHex(t.aad));
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!opened || hex(opened) !== t.msg) tally.fail(t.tcId, "valid ciphertext did not decrypt");
+						const encrypted = await aesGcmEncrypt(cryptoKey, iv, fromHex(t.msg), fromHex(t.aad));
+						if (hex(encrypted) !== t.ct + t.tag) tally.fail(t.tcId, "encryption differs");
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (opened) tally.fail(t.tcId, `invalid ciphertext accepted (${t.flags.join(",")})`);
+					}
+				}
+			}
+			tally.check("AES-GCM", 130);
+			assert(refused > 100, "non-96-bit / 192-bit groups were exercised");
+		},
+
+		"ECDH P-256 (webcrypto encoding) including invalid-curve points": async (env) => {
+			const data = await load(env, "ecdh_secp256r1_webcrypto_test.json", EcdhFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					const d = t.private.d ? decodeBase64Url(t.private.d) : null;
+					const ownPoint = jwkToPoint(t.private);
+					if (!d || !ownPoint) throw new AssertionFailed(`tcId ${t.tcId}: bad private key in the vector`);
+					const own = await importP256KeyPair("ECDH", d, ownPoint, false);
+					const peerPoint = jwkToPoint(t.public);
+					let shared: Uint8Array | null = null;
+					if (peerPoint) {
+						try {
+							shared = await ecdh(own.privateKey, await importEcdhPublicKey(peerPoint));
+						} catch (error) {
+							if (!isProtocolError(error, "invalid_key")) throw error;
+						}
+					}
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!shared || hex(shared) !== t.shared)
+							tally.fail(t.tcId, `shared secret differs (${t.comment})`);
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (shared) tally.fail(t.tcId, `invalid public key accepted (${t.flags.join(",")})`);
+					}
+				}
+			}
+			tally.check("ECDH", 350);
+		},
+
+		"ECDSA P-256 / SHA-256, P1363 signatures": async (env) => {
+			const data = await load(env, "ecdsa_secp256r1_sha256_p1363_test.json", EcdsaFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				assertEqual(group.sha, "SHA-256", "hash");
+				const key = await importEcdsaPublicKey(fromHex(group.publicKey.uncompressed));
+				for (const t of group.tests) {
+					const ok = await verify(key, fromHex(t.sig), fromHex(t.msg));
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!ok) tally.fail(t.tcId, `valid signature rejected (${t.comment})`);
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (ok) tally.fail(t.tcId, `invalid signature accepted (${t.flags.join(",")})`);
+					}
+				}
+			}
+			tally.check("ECDSA", 260);
+		},
+
+		"HKDF-SHA-256 (includes RFC 5869 cases 1-3; oversize requests refused)": async (env) => {
+			const data = await load(env, "hkdf_sha256_test.json", HkdfFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					let okm: Uint8Array | null = null;
+					try {
+						okm = await hkdfSha256(fromHex(t.ikm), fromHex(t.salt), fromHex(t.info), t.size);
+					} catch (error) {
+						if (!isProtocolError(error, "invalid_argument")) throw error;
+					}
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!okm || hex(okm) !== t.okm) tally.fail(t.tcId, "okm differs");
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (okm) tally.fail(t.tcId, `invalid request accepted (${t.flags.join(",")})`);
+					}
+				}
+			}
+			tally.check("HKDF", 86);
+		},
+
+		"HMAC-SHA-256, full and truncated tags": async (env) => {
+			const data = await load(env, "hmac_sha256_test.json", HmacFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					const key = await importHmacSha256Key(fromHex(t.key));
+					const message = fromHex(t.msg);
+					const tag = fromHex(t.tag);
+					let ok: boolean;
+					if (group.tagSize === 256) {
+						ok = await hmacSha256Verify(key, message, tag);
+					} else {
+						// Truncated-tag groups: compare the leading tagSize bits of our full tag.
+						const full = await hmacSha256(key, message);
+						ok = hex(full.subarray(0, group.tagSize / 8)) === t.tag;
+					}
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!ok) tally.fail(t.tcId, "valid tag rejected");
+						if (group.tagSize === 256 && hex(await hmacSha256(key, message)) !== t.tag)
+							tally.fail(t.tcId, "tag differs");
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (ok) tally.fail(t.tcId, "modified tag accepted");
+					}
+				}
+			}
+			tally.check("HMAC", 170);
+		},
+	},
+};
+
+// RFC 5869 Appendix A, the SHA-256 cases (A.1-A.3), independent of the Wycheproof files.
+const RFC5869 = [
+	{
+		name: "A.1 basic",
+		ikm: "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+		salt: "000102030405060708090a0b0c",
+		info: "f0f1f2f3f4f5f6f7f8f9",
+		length: 42,
+		okm: "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+	},
+	{
+		name: "A.2 longer inputs",
+		ikm: Array.from({ length: 80 }, (_, i) => i.toString(16).padStart(2, "0")).join(""),
+		salt: Array.from({ length: 80 }, (_, i) => (0x60 + i).toString(16).padStart(2, "0")).join(""),
+		info: Array.from({ length: 80 }, (_, i) => (0xb0 + i).toString(16).padStart(2, "0")).join(""),
+		length: 82,
+		okm:
+			"b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09" +
+			"da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87",
+	},
+	{
+		name: "A.3 zero-length salt and info",
+		ikm: "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+		salt: "",
+		info: "",
+		length: 42,
+		okm: "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+	},
+];
+
+export const rfc5869Suite: Suite = {
+	name: "rfc5869",
+	cases: Object.fromEntries(
+		RFC5869.map((c) => [
+			`HKDF-SHA-256 RFC 5869 ${c.name}`,
+			async () => {
+				const okm = await hkdfSha256(fromHex(c.ikm), fromHex(c.salt), fromHex(c.info), c.length);
+				assertEqual(hex(okm), c.okm, c.name);
+			},
+		]),
+	),
+};
