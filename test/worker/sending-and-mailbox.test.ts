@@ -1,7 +1,7 @@
 // Sending (`send` → `sent` or `error`) and the capped offline mailbox (test caps: 20 messages,
 // 262144 bytes; envelopes up to 65536 bytes).
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../protocol/wire/index.ts";
 import { newPhone } from "./helpers/phones.ts";
 import { type Registered, register, stubOf } from "./helpers/register.ts";
@@ -77,27 +77,35 @@ describe("send", () => {
 		expect(await mailboxRows(bob.phone)).toHaveLength(1);
 	});
 
-	it("limits sends per sender and recipient: burst of 60, then rate_limited", async () => {
+	it("limits sends per sender and recipient: burst of 60, then 1 per second", async () => {
 		const alice = await register();
 		const bob = await register();
 		const carol = await register();
 		const a = await online(alice);
 		const b = await online(bob);
-		const answers: ServerFrame[] = [];
-		for (let i = 0; i < 60; i++) {
-			const answer = await send(a, bob.phone);
-			answers.push(answer);
-			// Bob keeps his mailbox empty so only the rate limit can refuse.
-			const message = await b.next("message");
-			b.send({ type: "ack", seqs: [message.seq] });
+		// The relay's clock is frozen (the Worker shares the test isolate), so refills happen only when the
+		// test moves time forward.
+		vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+		try {
+			const answers: ServerFrame[] = [];
+			for (let i = 0; i < 60; i++) {
+				answers.push(await send(a, bob.phone));
+				// Bob keeps his mailbox empty so only the rate limit can refuse.
+				const message = await b.next("message");
+				b.send({ type: "ack", seqs: [message.seq] });
+			}
+			expect(answers.filter((answer) => answer.type !== "sent")).toEqual([]);
+			const limited = await send(a, bob.phone);
+			expect(limited).toMatchObject({ type: "error", code: "rate_limited", to: bob.phone, retryAfter: 1 });
+			// Another recipient has its own bucket.
+			expect(await send(a, carol.phone)).toMatchObject({ type: "sent" });
+			// One second later exactly one more send is allowed.
+			vi.setSystemTime(Date.now() + 1000);
+			expect(await send(a, bob.phone)).toMatchObject({ type: "sent" });
+			expect(await send(a, bob.phone)).toMatchObject({ type: "error", code: "rate_limited" });
+		} finally {
+			vi.useRealTimers();
 		}
-		expect(answers.every((answer) => answer.type === "sent")).toBe(true);
-		const limited = await send(a, bob.phone);
-		expect(limited).toMatchObject({ type: "error", code: "rate_limited", to: bob.phone });
-		if (limited.type !== "error") throw new Error("unreachable");
-		expect(limited.retryAfter).toBeGreaterThanOrEqual(1);
-		// Another recipient has its own bucket.
-		expect(await send(a, carol.phone)).toMatchObject({ type: "sent" });
 	});
 });
 
@@ -209,10 +217,24 @@ describe("expiry", () => {
 		});
 		expect(await runDurableObjectAlarm(stubOf(bob.phone))).toBe(true);
 		expect(await mailboxRows(bob.phone)).toEqual([]);
+		expect((await a.next("resume")).to).toBe(bob.phone);
 		const fresh = await send(a, bob.phone);
 		expect(fresh).toMatchObject({ type: "sent" });
 		const { backlog } = await connectDrained(bob.phone, bob.token);
 		expect(backlog.map((frame) => (frame.type === "message" ? frame.id : frame.type))).toEqual([fresh.id]);
+	});
+
+	it("when expiry frees space, refused senders get a resume frame", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		for (let i = 0; i < MAX_MESSAGES; i++) await send(a, bob.phone);
+		expect(await send(a, bob.phone)).toMatchObject({ type: "error", code: "mailbox_full" });
+		await runInDurableObject(stubOf(bob.phone), (_instance, state) => {
+			state.storage.sql.exec("UPDATE mailbox SET expires_at = expires_at - ?", 30 * 86_400_000);
+		});
+		expect(await runDurableObjectAlarm(stubOf(bob.phone))).toBe(true);
+		expect((await a.next("resume")).to).toBe(bob.phone);
 	});
 
 	it("messages younger than 30 days survive the alarm", async () => {

@@ -236,7 +236,8 @@ export class PhoneObject extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const now = Date.now();
 		this.alarmAt = null;
-		this.mailbox.expire(now);
+		// Expiry frees space like an ack does: senders refused meanwhile must hear they can resume.
+		if (this.mailbox.expire(now) > 0) this.releaseRefusedSenders(now);
 		for (const ws of this.ctx.getWebSockets()) {
 			const attachment = readAttachment(ws);
 			if (attachment?.state === "pending" && attachment.deadline <= now) {
