@@ -1,0 +1,121 @@
+// The same protocol suites, run inside a real Chromium (headless, system /usr/bin/chromium through
+// playwright-core): proves the library is portable to browsers. The suites are bundled with esbuild
+// and served with the Wycheproof vectors from a throwaway HTTP server on 127.0.0.1 (crypto.subtle
+// requires a secure context). One `it` per case, asserting that case's result from the browser.
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import type { BrowserResult } from "./browser-entry.ts";
+import { suites } from "./suites.ts";
+import { vectorStatus, WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHROMIUM = process.env.FRIENDLY_CHROMIUM ?? "/usr/bin/chromium";
+const status = vectorStatus();
+const results = new Map<string, BrowserResult>();
+let server: Server | undefined;
+let browser: Browser | undefined;
+let setupError: unknown;
+
+async function bundle(): Promise<string> {
+	const output = await build({
+		entryPoints: [resolve(here, "browser-entry.ts")],
+		bundle: true,
+		format: "esm",
+		platform: "browser",
+		target: "chrome120",
+		write: false,
+		logLevel: "silent",
+	});
+	const file = output.outputFiles[0];
+	if (!file) throw new Error("esbuild produced no output");
+	return file.text;
+}
+
+function serve(script: string): Promise<Server> {
+	const page = `<!doctype html><meta charset="utf-8"><title>protocol tests</title>
+<script>globalThis.__protocolSkipVectors = ${status.kind === "skip"};</script>
+<script type="module" src="/bundle.js"></script>`;
+	const http = createServer((request, response) => {
+		const url = new URL(request.url ?? "/", "http://127.0.0.1");
+		if (url.pathname === "/") {
+			response.writeHead(200, { "content-type": "text/html" }).end(page);
+		} else if (url.pathname === "/bundle.js") {
+			response.writeHead(200, { "content-type": "text/javascript" }).end(script);
+		} else if (url.pathname.startsWith("/vectors/")) {
+			const name = decodeURIComponent(url.pathname.slice("/vectors/".length));
+			const known = WYCHEPROOF_FILES.find((file) => file === name);
+			const path = known ? resolve(wycheproofDir(), known) : undefined;
+			if (path && existsSync(path))
+				response.writeHead(200, { "content-type": "application/json" }).end(readFileSync(path));
+			else response.writeHead(404).end();
+		} else {
+			response.writeHead(404).end();
+		}
+	});
+	return new Promise((done) => http.listen(0, "127.0.0.1", () => done(http)));
+}
+
+beforeAll(async () => {
+	try {
+		if (!existsSync(CHROMIUM))
+			throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+		server = await serve(await bundle());
+		const address = server.address();
+		if (!address || typeof address === "string") throw new Error("the test server has no TCP address");
+		const port = address.port;
+		browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			headless: true,
+			args: [
+				"--headless",
+				"--no-sandbox",
+				"--disable-gpu",
+				"--disable-background-networking",
+				"--disable-component-update",
+				"--disable-sync",
+			],
+		});
+		const page = await browser.newPage();
+		const pageErrors: string[] = [];
+		page.on("pageerror", (error) => pageErrors.push(error.message));
+		await page.goto(`http://127.0.0.1:${port}/`);
+		await page.waitForFunction(() => globalThis.__protocolDone === true, undefined, {
+			timeout: 240_000,
+			polling: 250,
+		});
+		const collected = await page.evaluate(() => globalThis.__protocolResults ?? []);
+		for (const result of collected) results.set(`${result.suite}/${result.name}`, result);
+		if (pageErrors.length > 0 && results.size === 0) throw new Error(`page errors: ${pageErrors.join("; ")}`);
+	} catch (error) {
+		setupError = error;
+	}
+}, 300_000);
+
+afterAll(async () => {
+	await browser?.close();
+	await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+});
+
+describe("chromium", () => {
+	for (const suite of suites) {
+		describe(suite.name, () => {
+			for (const name of Object.keys(suite.cases)) {
+				if (suite.needsVectors && status.kind === "skip") {
+					it.skip(`${name} (Wycheproof vectors missing: ${status.reason})`, () => {});
+					continue;
+				}
+				it(name, () => {
+					if (setupError) throw setupError;
+					const result = results.get(`${suite.name}/${name}`);
+					if (!result) throw new Error("the case did not run in Chromium");
+					if (!result.ok) throw new Error(`in Chromium: ${result.error ?? "failed"}`);
+				});
+			}
+		});
+	}
+});
