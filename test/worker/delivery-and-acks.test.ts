@@ -1,6 +1,6 @@
 // Delivery: order per sender, ready/backlog/drained, removal only on ack, redelivery, idempotent
 // resends, receipts (live and queued), and acks of unknown seqs.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type Registered, register, stubOf } from "./helpers/register.ts";
 import { connect, connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
@@ -154,6 +154,46 @@ describe("resends", () => {
 		expect(await mailboxCount(bob.phone)).toBe(1);
 		const { backlog } = await connectDrained(bob.phone, bob.token);
 		expect(backlog).toEqual([expect.objectContaining({ id, body })]);
+	});
+
+	it("a resend after the recipient acked the message is not delivered again", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const { id, body } = await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		b.send({ type: "ack", seqs: [message.seq] });
+		expect((await a.next("receipt")).id).toBe(id);
+		// The sender lost the `sent` answer (say) and resends.
+		await sendOk(a, bob.phone, body, id);
+		expect(await b.untilPong()).toEqual([]);
+		expect(await mailboxCount(bob.phone)).toBe(0);
+		b.close();
+		expect((await connectDrained(bob.phone, bob.token)).ready.pending).toBe(0);
+	});
+
+	it("acknowledged ids are forgotten after the 30-day retention (alarm-driven)", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const { id } = await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		b.send({ type: "ack", seqs: [message.seq] });
+		expect((await a.next("receipt")).id).toBe(id);
+		const remembered = () =>
+			runInDurableObject(
+				stubOf(bob.phone),
+				(_instance, state) =>
+					state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM delivered").one().n,
+			);
+		expect(await remembered()).toBe(1);
+		await runInDurableObject(stubOf(bob.phone), (_instance, state) => {
+			state.storage.sql.exec("UPDATE delivered SET expires_at = expires_at - ?", 30 * 86_400_000);
+		});
+		expect(await runDurableObjectAlarm(stubOf(bob.phone))).toBe(true);
+		expect(await remembered()).toBe(0);
 	});
 
 	it("the same id from two senders is two messages", async () => {

@@ -2,7 +2,7 @@
 // acking, the mailbox is intact, and in-memory state is rebuilt from storage and attachments.
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { CLOSE_CODES } from "../../protocol/wire/index.ts";
+import { CLOSE_CODES, PING_TEXT } from "../../protocol/wire/index.ts";
 import { call } from "./helpers/http.ts";
 import { register, stubOf } from "./helpers/register.ts";
 import { connectDrained, messageId, openSocket, randomBody } from "./helpers/socket.ts";
@@ -102,6 +102,14 @@ describe("eviction with hibernated sockets", () => {
 		socket.send({ type: "hello", protocol: 1, token: me.token });
 		expect((await socket.next("ready")).phone).toBe(me.phone);
 		await socket.next("drained");
+	});
+
+	it("the keep-alive ping is answered while the object is evicted", async () => {
+		const me = await register();
+		const { socket } = await connectDrained(me.phone, me.token);
+		await hibernate(me.phone);
+		socket.send(PING_TEXT);
+		await socket.next("pong");
 	});
 
 	it("revocation after eviction still closes the socket with 4004", async () => {

@@ -1,10 +1,11 @@
 // Key directory: PUT /v1/keys, GET /v1/keys, GET /v1/keys/:phone.
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PrekeyBundle, PrekeyStatus } from "../../protocol/wire/index.ts";
 import { call, expectError, expectOk } from "./helpers/http.ts";
 import { newOneTimePrekeys, newSignedPrekey, offCurvePoint, tamper } from "./helpers/keys.ts";
 import { newPhone, pathPhone } from "./helpers/phones.ts";
-import { type Registered, register, registerWithKeys } from "./helpers/register.ts";
+import { type Registered, register, registerWithKeys, stubOf } from "./helpers/register.ts";
 
 function upload(token: string, body: unknown) {
 	return call("/v1/keys", { method: "PUT", token, body });
@@ -112,6 +113,18 @@ describe("PUT /v1/keys", () => {
 		);
 	});
 
+	it("concurrent uploads cannot exceed 200 held one-time prekeys", async () => {
+		const me = await register();
+		const batches = await Promise.all([1, 101, 201].map((first) => newOneTimePrekeys(100, first)));
+		const responses = await Promise.all(
+			batches.map((oneTimePrekeys) => upload(me.token, { oneTimePrekeys })),
+		);
+		expect(responses.map((response) => response.status).sort()).toEqual([200, 200, 400]);
+		for (const response of responses) await response.body?.cancel();
+		const status = await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus);
+		expect(status.oneTimePrekeys).toBe(200);
+	});
+
 	it.each([
 		["unknown field", { oneTimePrekeys: [], extra: true }],
 		["missing oneTimePrekeys", {}],
@@ -192,6 +205,19 @@ describe("GET /v1/keys/:phone", () => {
 		await expectOk(await fetchBundle(requester, other.phone), PrekeyBundle);
 		// Per requester: another requester may still fetch this target.
 		await expectOk(await fetchBundle(await register(), target.phone), PrekeyBundle);
+	});
+
+	it("refills one fetch per minute after the burst", async () => {
+		const target = await registerWithKeys(0);
+		const requester = await register();
+		for (let i = 0; i < 10; i++) await expectOk(await fetchBundle(requester, target.phone), PrekeyBundle);
+		await expectError(await fetchBundle(requester, target.phone), "rate_limited", 429);
+		// A minute passes for this requester's bucket in the target's object.
+		await runInDurableObject(stubOf(target.phone), (_instance, state) => {
+			state.storage.sql.exec("UPDATE bundle_fetches SET updated_at = updated_at - 60000");
+		});
+		await expectOk(await fetchBundle(requester, target.phone), PrekeyBundle);
+		await expectError(await fetchBundle(requester, target.phone), "rate_limited", 429);
 	});
 
 	it("an unregistered phone is not_registered", async () => {

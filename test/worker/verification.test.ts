@@ -197,6 +197,20 @@ describe("confirming codes", () => {
 		await expectError(await confirm(phone, code, identity), "too_many_attempts", 429);
 	});
 
+	it("the right code confirmed twice at once registers only once", async () => {
+		const phone = newPhone();
+		const code = await requestCode(phone);
+		const identity = await newIdentity();
+		const responses = await Promise.all([confirm(phone, code, identity), confirm(phone, code, identity)]);
+		expect(responses.map((response) => response.status).sort()).toEqual([200, 400]);
+		for (const response of responses) await response.body?.cancel();
+		const tokens = await runInDurableObject(
+			stubOf(phone),
+			(_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM tokens").one().n,
+		);
+		expect(tokens).toBe(1);
+	});
+
 	it("rejects a malformed code with bad_request without spending a check", async () => {
 		const phone = newPhone();
 		const code = await requestCode(phone);
@@ -245,6 +259,15 @@ describe("resend limits per phone", () => {
 		expect(error.retryAfter).toBeGreaterThan(50 * 60);
 		await age(phone, 60 * 60_000 - 5 * 61_000);
 		await requestCode(phone);
+	});
+
+	it("concurrent requests for one phone issue one code", async () => {
+		const phone = newPhone();
+		const responses = await Promise.all(
+			Array.from({ length: 5 }, () => call("/v1/verification/request", { body: { phone } })),
+		);
+		expect(responses.map((response) => response.status).sort()).toEqual([200, 429, 429, 429, 429]);
+		for (const response of responses) await response.body?.cancel();
 	});
 
 	it("limits are per phone: another phone is unaffected", async () => {

@@ -300,14 +300,18 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	private onAck(ws: WebSocket, seqs: number[]): void {
-		const { taken, unknown } = this.mailbox.take(seqs);
 		const now = Date.now();
+		const { taken, unknown } = this.mailbox.take(seqs, now);
 		const me = this.phone();
 		for (const entry of taken) {
 			if (entry.kind === "message" && me && entry.peer !== me)
 				this.outbox.add("receipt", entry.peer, entry.messageId, now);
 		}
-		if (taken.some((entry) => entry.kind === "message")) this.releaseRefusedSenders(now);
+		if (taken.some((entry) => entry.kind === "message")) {
+			this.releaseRefusedSenders(now);
+			// Remembered delivered ids expire too.
+			this.ensureAlarm(now + MAILBOX_RETENTION_MS);
+		}
 		if (unknown.length > 0) {
 			this.reject(ws, {
 				code: "unknown_message",

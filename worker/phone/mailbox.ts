@@ -1,7 +1,8 @@
 // One phone's offline mailbox (docs/PROTOCOL.md §Mailbox). Entries stay until the owner acknowledges
 // them by seq; messages are capped by count and bytes, and at the cap nothing stored is ever dropped:
 // the new message is refused instead. Delivery receipts and "resume" notices are small entries that
-// do not count against the cap. Everything expires after 30 days.
+// do not count against the cap. Everything expires after 30 days. A message id stays known for 30
+// days after its ack, so a resend (same sender, same id) is stored once even after the original left.
 import type { ServerFrame } from "../../protocol/wire/index.ts";
 
 export const MAILBOX_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -27,6 +28,7 @@ interface EntryRow {
 export type StoreResult =
 	| { stored: true; seq: number }
 	| { stored: false; duplicateOf: number }
+	| { stored: false; alreadyDelivered: true }
 	| { stored: false; full: true };
 
 export interface TakenEntries {
@@ -58,6 +60,7 @@ export class Mailbox {
 	storeMessage(from: string, messageId: string, body: string, size: number, now: number): StoreResult {
 		const existing = this.findSeq("message", from, messageId);
 		if (existing !== null) return { stored: false, duplicateOf: existing };
+		if (this.wasDelivered(from, messageId)) return { stored: false, alreadyDelivered: true };
 		const usage = this.messageUsage();
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
 			return { stored: false, full: true };
@@ -93,7 +96,7 @@ export class Mailbox {
 	}
 
 	/** Removes acknowledged entries. Seqs that are not in this mailbox are reported, not fatal. */
-	take(seqs: readonly number[]): TakenEntries {
+	take(seqs: readonly number[], now: number): TakenEntries {
 		const result: TakenEntries = { taken: [], unknown: [] };
 		for (const seq of new Set(seqs)) {
 			const row = this.sql
@@ -107,24 +110,44 @@ export class Mailbox {
 				continue;
 			}
 			const kind = entryKind(row.kind);
-			if (kind === "message" && this.usage) {
-				this.usage.messages -= 1;
-				this.usage.bytes -= row.size;
+			if (kind === "message") {
+				this.sql.exec(
+					"INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES (?, ?, ?)",
+					row.peer,
+					row.message_id,
+					now + MAILBOX_RETENTION_MS,
+				);
+				if (this.usage) {
+					this.usage.messages -= 1;
+					this.usage.bytes -= row.size;
+				}
 			}
 			result.taken.push({ kind, peer: row.peer, messageId: row.message_id });
 		}
 		return result;
 	}
 
-	/** Deletes entries past retention; returns how many. */
+	/** Deletes entries (and remembered delivered ids) past retention; returns how many entries. */
 	expire(now: number): number {
+		this.sql.exec("DELETE FROM delivered WHERE expires_at <= ?", now);
 		const removed = this.sql.exec("DELETE FROM mailbox WHERE expires_at <= ?", now).rowsWritten;
 		if (removed > 0) this.usage = null;
 		return removed;
 	}
 
 	nextExpiry(): number | null {
-		return this.sql.exec<{ t: number | null }>("SELECT min(expires_at) AS t FROM mailbox").one().t;
+		return this.sql
+			.exec<{ t: number | null }>(
+				"SELECT min(t) AS t FROM (SELECT min(expires_at) AS t FROM mailbox UNION ALL SELECT min(expires_at) FROM delivered)",
+			)
+			.one().t;
+	}
+
+	private wasDelivered(peer: string, messageId: string): boolean {
+		return (
+			this.sql.exec("SELECT 1 FROM delivered WHERE peer = ? AND message_id = ?", peer, messageId).toArray()
+				.length > 0
+		);
 	}
 
 	private findSeq(kind: EntryKind, peer: string, messageId: string): number | null {

@@ -38,6 +38,15 @@ const STATEMENTS = [
 		UNIQUE (kind, peer, message_id)
 	)`,
 	"CREATE INDEX IF NOT EXISTS mailbox_expiry ON mailbox (expires_at)",
+	// Messages already acknowledged, remembered for the retention period so a sender's resend (same
+	// id) is not delivered a second time after it left the mailbox.
+	`CREATE TABLE IF NOT EXISTS delivered (
+		peer TEXT NOT NULL,
+		message_id TEXT NOT NULL,
+		expires_at INTEGER NOT NULL,
+		PRIMARY KEY (peer, message_id)
+	)`,
+	"CREATE INDEX IF NOT EXISTS delivered_expiry ON delivered (expires_at)",
 	"CREATE TABLE IF NOT EXISTS refused_senders (phone TEXT PRIMARY KEY)",
 	`CREATE TABLE IF NOT EXISTS outbox (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
