@@ -1,6 +1,7 @@
 // Registration with identity keys, re-registration, and session tokens over HTTP and WebSocket.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { CLOSE_CODES, PrekeyStatus, RegistrationResponse } from "../../protocol/wire/index.ts";
 import { call, expectError, expectOk } from "./helpers/http.ts";
 import { newIdentity, newOneTimePrekeys, newSignedPrekey, offCurvePoint, tamper } from "./helpers/keys.ts";
@@ -67,6 +68,37 @@ describe("registration", () => {
 		await expectError(
 			await confirm(phone, code, { ...identity.keys, signingKey: offCurvePoint() }),
 			"invalid_key",
+			400,
+		);
+		await expectOk(await confirm(phone, code, identity.keys), RegistrationResponse);
+	});
+
+	it.each([
+		["coordinates ≥ p", encodeBase64Url(Uint8Array.from({ length: 65 }, (_, i) => (i === 0 ? 4 : 0xff)))],
+		["all-zero coordinates", encodeBase64Url(Uint8Array.from({ length: 65 }, (_, i) => (i === 0 ? 4 : 0)))],
+	])("a public key with %s is invalid_key", async (_name, point) => {
+		const phone = newPhone();
+		const identity = await newIdentity();
+		const code = await requestCode(phone);
+		await expectError(await confirm(phone, code, { ...identity.keys, dhKey: point }), "invalid_key", 400);
+		await expectError(
+			await confirm(phone, code, { ...identity.keys, signingKey: point }),
+			"invalid_key",
+			400,
+		);
+		await expectOk(await confirm(phone, code, identity.keys), RegistrationResponse);
+	});
+
+	it.each([
+		["all zeros (r = s = 0)", encodeBase64Url(new Uint8Array(64))],
+		["all ones (r, s ≥ n)", encodeBase64Url(new Uint8Array(64).fill(0xff))],
+	])("a signature of %s is invalid_signature", async (_name, signature) => {
+		const phone = newPhone();
+		const identity = await newIdentity();
+		const code = await requestCode(phone);
+		await expectError(
+			await confirm(phone, code, { ...identity.keys, dhKeySignature: signature }),
+			"invalid_signature",
 			400,
 		);
 		await expectOk(await confirm(phone, code, identity.keys), RegistrationResponse);

@@ -4,6 +4,7 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../../protocol/wire/index.ts";
+import { createRelayApp } from "../../worker/app.ts";
 import { call, expectError, RELAY } from "./helpers/http.ts";
 import { newPhone, pathPhone } from "./helpers/phones.ts";
 import { register, stubOf } from "./helpers/register.ts";
@@ -70,6 +71,29 @@ describe("upgrade and Origin", () => {
 		const { socket } = await connectDrained(phone, token);
 		expect((await own.closeEvent()).code).toBe(CLOSE_CODES.replaced);
 		socket.close();
+	});
+
+	it("origins listed in ALLOWED_ORIGINS are allowed, others still refused", async () => {
+		const { phone, token } = await register();
+		const app = createRelayApp();
+		const configured = { ...env, ALLOWED_ORIGINS: "https://app.example, https://other.example" };
+		const open = (origin: string) =>
+			app.fetch(
+				new Request(`${RELAY}/v1/connect/${pathPhone(phone)}`, {
+					headers: { Upgrade: "websocket", Origin: origin },
+				}),
+				configured,
+			);
+		const response = await open("https://app.example");
+		expect(response.status).toBe(101);
+		const ws = response.webSocket;
+		if (!ws) throw new Error("no socket");
+		ws.accept();
+		const socket = new TestSocket(ws);
+		socket.send({ type: "hello", protocol: 1, token });
+		expect((await socket.next("ready")).phone).toBe(phone);
+		await expectError(await open("https://evil.example"), "forbidden_origin", 403);
+		await expectError(await open("https://app.example.evil.example"), "forbidden_origin", 403);
 	});
 
 	it.each([
