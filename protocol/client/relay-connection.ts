@@ -26,9 +26,17 @@ export type SendOutcome =
 	| { ok: true; delivery: "live" | "queued" }
 	| { ok: false; code: ClientErrorCode; message: string; retryAfter?: number };
 
+/** What a message handler returns: nothing or "ack" to acknowledge, "hold" to acknowledge later. */
+// biome-ignore lint/suspicious/noConfusingVoidType: plain handlers return nothing, and must still type-check.
+export type HandlerResult = void | "hold" | "ack";
+
 export interface ConnectionHandlers {
-	/** Resolve once the message is decrypted and saved: only then is it acknowledged. Throwing leaves it for redelivery. */
-	message(frame: MessageFrame): Promise<void> | void;
+	/**
+	 * Resolve once the message is decrypted and saved: only then is it acknowledged. Throwing leaves it
+	 * for redelivery on the next connection; returning `"hold"` leaves it unacknowledged until the app
+	 * calls `acknowledge(seq)` (e.g. after the user accepted a changed identity key).
+	 */
+	message(frame: MessageFrame): HandlerResult | Promise<HandlerResult>;
 	receipt?(frame: ReceiptFrame): Promise<void> | void;
 	resume?(frame: ResumeFrame): Promise<void> | void;
 	/** The backlog that was waiting at connect time has been handed over. */
@@ -160,6 +168,12 @@ export class RelayConnection {
 		});
 	}
 
+	/** Acknowledges an entry that a handler held back. */
+	acknowledge(seq: number): void {
+		this.acks.push(seq);
+		if (this.queuedIncoming === 0) this.flushAcks();
+	}
+
 	private open(): void {
 		this.setState(
 			"connecting",
@@ -234,12 +248,12 @@ export class RelayConnection {
 	}
 
 	/** Incoming entries are handled one at a time, in order; acks go out in batches once the queue is idle. */
-	private enqueueIncoming(seq: number | null, handle: () => Promise<void> | void): void {
+	private enqueueIncoming(seq: number | null, handle: () => HandlerResult | Promise<HandlerResult>): void {
 		this.queuedIncoming += 1;
 		this.incoming = this.incoming.then(async () => {
 			try {
-				await handle();
-				if (seq !== null) this.acks.push(seq);
+				const outcome = await handle();
+				if (seq !== null && outcome !== "hold") this.acks.push(seq);
 			} catch {
 				// Not acknowledged: the relay redelivers it on the next connection.
 			} finally {

@@ -47,7 +47,9 @@ async function relayWith(
 	vars: Record<string, string>,
 	secrets: Record<string, string> = {},
 ): Promise<RunningRelay> {
-	const relay = await startRelay({ vars, secrets });
+	// Production refuses the tests' zero resend spacing, so production relays get the default.
+	const spacing = vars.ENVIRONMENT === "production" ? { CODE_RESEND_INTERVAL_SECONDS: "60" } : {};
+	const relay = await startRelay({ vars: { ...spacing, ...vars }, secrets });
 	cleanups.push(() => relay.close());
 	return relay;
 }

@@ -10,6 +10,12 @@ export interface RunningRelay {
 	close(): Promise<void>;
 }
 
+/**
+ * Test relays allow back-to-back code requests for one phone (tests re-register phones to simulate
+ * reinstalls); the spacing rule itself is tested inside workerd with the production default.
+ */
+const TEST_VARS = { CODE_RESEND_INTERVAL_SECONDS: "0", CODES_PER_HOUR: "100" };
+
 export async function startRelay(
 	options: { vars?: Record<string, string>; secrets?: Record<string, string> } = {},
 ): Promise<RunningRelay> {
@@ -17,11 +23,14 @@ export async function startRelay(
 		workers: [
 			{
 				configPath: CONFIG_PATH,
-				...(options.vars ? { vars: options.vars } : {}),
+				vars: { ...TEST_VARS, ...options.vars },
 				...(options.secrets ? { secrets: options.secrets } : {}),
 			},
 		],
 	});
 	const { url } = await server.listen();
-	return { url: String(url).replace(/\/+$/, ""), close: () => server.close() };
+	return {
+		url: String(url).replace(/\/+$/, ""),
+		close: () => server.close(),
+	};
 }

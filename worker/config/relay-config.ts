@@ -14,6 +14,9 @@ export interface RelayConfig {
 	mailboxMaxMessages: number;
 	mailboxMaxBytes: number;
 	envelopeMaxBytes: number;
+	/** Minimum spacing of code requests per phone (0 only for tests). */
+	codeResendIntervalSeconds: number;
+	codesPerHour: number;
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
@@ -21,16 +24,17 @@ export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; prob
 /** Used only outside production when CODE_HASH_KEY is not set, so `npm start` works on a fresh clone. */
 const DEVELOPMENT_CODE_HASH_KEY = "friendly-development-only-code-hash-key";
 
-const positiveInteger = (name: string, fallback: number) =>
+const integerAtLeast = (name: string, minimum: number, fallback: number) =>
 	v.optional(
 		v.pipe(
 			v.string(),
-			v.regex(/^[0-9]{1,12}$/, `${name} must be a positive integer`),
+			v.regex(/^[0-9]{1,12}$/, `${name} must be a whole number`),
 			v.transform(Number),
-			v.minValue(1, `${name} must be at least 1`),
+			v.minValue(minimum, `${name} must be at least ${minimum}`),
 		),
 		String(fallback),
 	);
+const positiveInteger = (name: string, fallback: number) => integerAtLeast(name, 1, fallback);
 
 const RawConfig = v.object({
 	ENVIRONMENT: v.optional(
@@ -52,6 +56,8 @@ const RawConfig = v.object({
 	MAILBOX_MAX_MESSAGES: positiveInteger("MAILBOX_MAX_MESSAGES", 1000),
 	MAILBOX_MAX_BYTES: positiveInteger("MAILBOX_MAX_BYTES", 10 * 1024 * 1024),
 	ENVELOPE_MAX_BYTES: positiveInteger("ENVELOPE_MAX_BYTES", 64 * 1024),
+	CODE_RESEND_INTERVAL_SECONDS: integerAtLeast("CODE_RESEND_INTERVAL_SECONDS", 0, 60),
+	CODES_PER_HOUR: positiveInteger("CODES_PER_HOUR", 5),
 });
 
 export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
@@ -78,6 +84,9 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 			"production needs the secret CODE_HASH_KEY (at least 32 random characters): wrangler secret put CODE_HASH_KEY",
 		);
 	}
+	if (production && raw.CODE_RESEND_INTERVAL_SECONDS < 30) {
+		problems.push("production needs CODE_RESEND_INTERVAL_SECONDS of at least 30 (SMS flooding)");
+	}
 	if (raw.ENVELOPE_MAX_BYTES > 1024 * 1024) problems.push("ENVELOPE_MAX_BYTES must be at most 1048576");
 	if (raw.MAILBOX_MAX_BYTES < raw.ENVELOPE_MAX_BYTES)
 		problems.push("MAILBOX_MAX_BYTES must be at least ENVELOPE_MAX_BYTES");
@@ -97,6 +106,8 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 			mailboxMaxMessages: raw.MAILBOX_MAX_MESSAGES,
 			mailboxMaxBytes: raw.MAILBOX_MAX_BYTES,
 			envelopeMaxBytes: raw.ENVELOPE_MAX_BYTES,
+			codeResendIntervalSeconds: raw.CODE_RESEND_INTERVAL_SECONDS,
+			codesPerHour: raw.CODES_PER_HOUR,
 		},
 	};
 }

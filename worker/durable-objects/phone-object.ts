@@ -449,7 +449,10 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	private codes(phone: string): VerificationCodes {
-		return new VerificationCodes(this.ctx.storage.sql, this.config.codeHashKey, phone);
+		return new VerificationCodes(this.ctx.storage.sql, this.config.codeHashKey, phone, {
+			resendIntervalMs: this.config.codeResendIntervalSeconds * 1000,
+			perHour: this.config.codesPerHour,
+		});
 	}
 
 	private registration(phone: string): Registration {

@@ -6,9 +6,13 @@ import { generateVerificationCode } from "../security/verification-code.ts";
 
 export const CODE_TTL_MS = 10 * 60_000;
 export const CHECKS_PER_CODE = 5;
-export const RESEND_SPACING_MS = 60_000;
-export const CODES_PER_HOUR = 5;
 const HOUR_MS = 3_600_000;
+
+/** Per-phone request limits (RelayConfig: CODE_RESEND_INTERVAL_SECONDS, CODES_PER_HOUR; defaults 60 s, 5). */
+export interface CodeRequestLimits {
+	resendIntervalMs: number;
+	perHour: number;
+}
 
 export interface IssuedCode {
 	code: string;
@@ -21,6 +25,7 @@ export class VerificationCodes {
 		private readonly sql: SqlStorage,
 		private readonly hashKey: string,
 		private readonly phone: string,
+		private readonly limits: CodeRequestLimits,
 	) {}
 
 	async issue(now: number): Promise<Outcome<IssuedCode>> {
@@ -30,20 +35,17 @@ export class VerificationCodes {
 			.toArray()
 			.map((row) => row.requested_at);
 		const last = recent.at(-1);
-		if (last !== undefined && now - last < RESEND_SPACING_MS) {
-			return failure(
-				"rate_limited",
-				"A code was sent less than a minute ago; wait before asking for another.",
-				{
-					retryAfter: Math.ceil((last + RESEND_SPACING_MS - now) / 1000),
-				},
-			);
+		const { resendIntervalMs, perHour } = this.limits;
+		if (last !== undefined && now - last < resendIntervalMs) {
+			return failure("rate_limited", "A code was sent moments ago; wait before asking for another.", {
+				retryAfter: Math.ceil((last + resendIntervalMs - now) / 1000),
+			});
 		}
 		const oldest = recent[0];
-		if (recent.length >= CODES_PER_HOUR && oldest !== undefined) {
+		if (recent.length >= perHour && oldest !== undefined) {
 			return failure(
 				"rate_limited",
-				`At most ${CODES_PER_HOUR} codes per hour are sent to one phone; try again later.`,
+				`At most ${perHour} codes per hour are sent to one phone; try again later.`,
 				{
 					retryAfter: Math.ceil((oldest + HOUR_MS - now) / 1000),
 				},
@@ -59,7 +61,7 @@ export class VerificationCodes {
 			now + CODE_TTL_MS,
 			CHECKS_PER_CODE,
 		);
-		return success({ code, expiresIn: CODE_TTL_MS / 1000, resendAfter: RESEND_SPACING_MS / 1000 });
+		return success({ code, expiresIn: CODE_TTL_MS / 1000, resendAfter: Math.ceil(resendIntervalMs / 1000) });
 	}
 
 	/** Checks `code`; a correct code is consumed. Every check, right or wrong, spends one of the code's checks. */

@@ -1,0 +1,13 @@
+// The FriendLy client core shared by the CLI and the web app (see messenger.ts for what it guarantees).
+export { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
+export { MessengerError, toMessengerError } from "./errors.ts";
+export { createMemoryMessengerStores } from "./memory-stores.ts";
+export { type ChatInfo, Messenger, type MessengerEvent, type MessengerOptions } from "./messenger.ts";
+export {
+	canonicalPhone,
+	completeRegistration,
+	type FetchLike,
+	type RegistrationOptions,
+	requestVerificationCode,
+} from "./registration.ts";
+export * from "./stores.ts";

@@ -1,0 +1,489 @@
+// The client core shared by the CLI and the web app: one logged-in phone talking to the relay.
+// It joins the relay client (protocol/client) and the E2E library (protocol/session) and adds what
+// every FriendLy client must do the same way:
+// - each incoming message is decrypted, stored in history, shown (an event), and only then
+//   acknowledged, so a crash in between means redelivery, never loss;
+// - replays are dropped, forged or undecryptable envelopes are discarded and reported, never shown;
+// - a changed identity key is surfaced as an event and blocks sending (and holds that contact's
+//   incoming messages) until the user accepts the new key, as the trusted messengers do;
+// - every send ends in a stored status: sent / queued / delivered (receipt) / failed with a reason;
+// - the prekey supply is topped up and the signed prekey rotated whenever the connection comes up.
+import {
+	type ConnectionState,
+	RelayConnection,
+	RelayHttpClient,
+	type SocketLike,
+	type Timers,
+} from "../client/index.ts";
+import { encodeBase64Url } from "../encoding/base64url.ts";
+import {
+	type Clock,
+	createProtocolContext,
+	decryptMessage,
+	encryptMessage,
+	getTrustedIdentity,
+	type IdentityChangeEvent,
+	isProtocolError,
+	markIdentityVerified,
+	type ProtocolContext,
+	prepareKeyUpload,
+	type SafetyNumber,
+	safetyNumberWith,
+	systemClock,
+	type TrustedIdentity,
+	trustIdentity,
+} from "../session/index.ts";
+import type { IdentityKeys, MessageFrame, PrekeyBundle } from "../wire/index.ts";
+import { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
+import { MessengerError, toMessengerError } from "./errors.ts";
+import { canonicalPhone, type FetchLike } from "./registration.ts";
+import {
+	type AccountRecord,
+	type ContactRecord,
+	type HistoryEntry,
+	MESSENGER_STATE_VERSION,
+	type MessengerStores,
+	type OutgoingStatus,
+} from "./stores.ts";
+
+export type MessengerEvent =
+	| { type: "connection"; state: ConnectionState; detail: string }
+	| { type: "message"; entry: HistoryEntry }
+	| {
+			type: "status";
+			peer: string;
+			id: string;
+			status: OutgoingStatus;
+			error?: { code: string; message: string };
+	  }
+	| { type: "identity_changed"; change: IdentityChangeEvent }
+	| { type: "resume"; peer: string }
+	| { type: "drained" }
+	| { type: "problem"; code: string; message: string; peer?: string };
+
+export interface MessengerOptions {
+	stores: MessengerStores;
+	onEvent: (event: MessengerEvent) => void;
+	clock?: Clock;
+	createSocket?: (url: string) => SocketLike;
+	timers?: Timers;
+	fetch?: FetchLike;
+	/** How long a send waits for the relay across reconnects before it is reported failed (default 30 s). */
+	sendTimeoutMs?: number;
+}
+
+export interface ChatInfo {
+	phone: string;
+	safetyNumber: SafetyNumber;
+	verified: boolean;
+}
+
+/** Status order: a late "sent" must never overwrite "delivered". */
+const STATUS_RANK: Record<OutgoingStatus, number> = {
+	sending: 0,
+	failed: 1,
+	sent: 2,
+	queued: 2,
+	delivered: 3,
+};
+
+export class Messenger {
+	readonly phone: string;
+	private readonly context: ProtocolContext;
+	private readonly http: RelayHttpClient;
+	private readonly connection: RelayConnection;
+	private readonly clock: Clock;
+	/** Bundles fetched by startChat, used by the first send so no one-time prekey is wasted. */
+	private readonly prefetched = new Map<string, PrekeyBundle>();
+	/** Incoming messages from contacts whose key change is not accepted yet (unacknowledged at the relay). */
+	private readonly held = new Map<string, MessageFrame[]>();
+	private drainWaiters: (() => void)[] = [];
+	private drained = false;
+
+	private constructor(
+		private readonly account: AccountRecord,
+		private readonly options: MessengerOptions,
+	) {
+		this.phone = account.phone;
+		this.clock = options.clock ?? systemClock;
+		this.context = createProtocolContext({ phone: account.phone, stores: options.stores, clock: this.clock });
+		this.http = new RelayHttpClient(account.relayUrl, options.fetch);
+		this.connection = new RelayConnection({
+			url: this.http.connectUrl(account.phone),
+			token: account.token,
+			...(options.createSocket ? { createSocket: options.createSocket } : {}),
+			...(options.timers ? { timers: options.timers } : {}),
+			...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
+			handlers: {
+				message: (frame) => this.onMessage(frame),
+				receipt: async (frame) => {
+					await this.updateStatus(frame.to, frame.id, "delivered");
+				},
+				resume: (frame) => this.emit({ type: "resume", peer: frame.to }),
+				drained: () => this.onDrained(),
+				state: (state, detail) => this.onState(state, detail),
+				relayError: (frame) => this.emit({ type: "problem", code: frame.code, message: frame.message }),
+			},
+		});
+	}
+
+	static async open(options: MessengerOptions): Promise<Messenger> {
+		const account = await options.stores.account.loadAccount();
+		if (!account) {
+			throw new MessengerError(
+				"not_registered",
+				"This profile is not registered yet; register a phone number first.",
+			);
+		}
+		return new Messenger(account, options);
+	}
+
+	get relayUrl(): string {
+		return this.account.relayUrl;
+	}
+
+	get connectionState(): ConnectionState {
+		return this.connection.state;
+	}
+
+	start(): void {
+		this.connection.start();
+	}
+
+	stop(): void {
+		this.connection.stop();
+	}
+
+	/** Resolves once the backlog waiting at connect time has been handled (decrypted, stored, acked). */
+	waitForDrain(): Promise<void> {
+		if (this.drained) return Promise.resolve();
+		return new Promise((resolve) => this.drainWaiters.push(resolve));
+	}
+
+	/** Verifies the contact's keys (fetching the bundle on first contact) and returns the safety number. */
+	async startChat(peerInput: string): Promise<ChatInfo> {
+		const peer = this.peer(peerInput);
+		try {
+			const pinned = await getTrustedIdentity(this.context, peer);
+			if (!pinned) {
+				const bundle = await this.http.fetchBundle(this.account.token, peer);
+				// trustIdentity checks the DH key's signature before pinning (trust on first use).
+				await trustIdentity(this.context, peer, bundle.identity);
+				this.prefetched.set(peer, bundle);
+			}
+			await this.touchContact(peer, {});
+			return { phone: peer, ...(await this.safetyNumber(peer)) };
+		} catch (error) {
+			throw toMessengerError(error);
+		}
+	}
+
+	async safetyNumber(peerInput: string): Promise<{ safetyNumber: SafetyNumber; verified: boolean }> {
+		const peer = this.peer(peerInput);
+		try {
+			const pinned = await getTrustedIdentity(this.context, peer);
+			if (!pinned)
+				throw new MessengerError("no_session", `No keys known for ${peer} yet; start a chat first.`);
+			return { safetyNumber: await safetyNumberWith(this.context, peer), verified: pinned.verified };
+		} catch (error) {
+			throw toMessengerError(error);
+		}
+	}
+
+	/** Encrypts, signs and sends; resolves with the stored entry and its status (never rejects for relay outcomes). */
+	async send(peerInput: string, text: string): Promise<HistoryEntry> {
+		const peer = this.peer(peerInput);
+		if (text.length === 0) throw new MessengerError("invalid_argument", "Type a message first.");
+		if (text.length > MAX_TEXT_CHARS) {
+			throw new MessengerError(
+				"too_large",
+				`Messages are limited to ${MAX_TEXT_CHARS} characters; split it up.`,
+			);
+		}
+		const contact = await this.options.stores.contacts.loadContact(peer);
+		if (contact?.pendingIdentityChange) {
+			throw new MessengerError(
+				"untrusted_identity",
+				`${peer}'s safety number changed. Compare it with them and accept the new key before sending.`,
+				{ identityChange: contact.pendingIdentityChange },
+			);
+		}
+		const id = newMessageId();
+		let entry: HistoryEntry = {
+			v: MESSENGER_STATE_VERSION,
+			peer,
+			id,
+			direction: "out",
+			text,
+			at: this.clock.now(),
+			status: "sending",
+		};
+		await this.options.stores.history.storeEntry(entry);
+		await this.touchContact(peer, { lastAt: entry.at, lastText: text });
+
+		let body: string;
+		try {
+			body = await encryptMessage(this.context, {
+				to: peer,
+				id,
+				plaintext: encodeText(text),
+				fetchBundle: () => this.takeBundle(peer),
+			});
+		} catch (error) {
+			const failure = this.describeSendFailure(peer, error);
+			if (failure.identityChange) await this.recordIdentityChange(failure.identityChange);
+			entry = { ...entry, status: "failed", error: { code: failure.code, message: failure.message } };
+			await this.options.stores.history.storeEntry(entry);
+			this.emit({
+				type: "status",
+				peer,
+				id,
+				status: "failed",
+				error: { code: failure.code, message: failure.message },
+			});
+			return entry;
+		}
+		const outcome = await this.connection.send(peer, id, body);
+		if (outcome.ok) {
+			return (await this.updateStatus(peer, id, outcome.delivery === "live" ? "sent" : "queued")) ?? entry;
+		}
+		const message =
+			outcome.retryAfter !== undefined
+				? `${outcome.message} (retry in ${outcome.retryAfter} s)`
+				: outcome.message;
+		return (await this.updateStatus(peer, id, "failed", { code: outcome.code, message })) ?? entry;
+	}
+
+	/** Pins the contact's new identity key (after the user compared safety numbers) and releases held messages. */
+	async acceptIdentityChange(peerInput: string): Promise<void> {
+		const peer = this.peer(peerInput);
+		const contact = await this.options.stores.contacts.loadContact(peer);
+		const change = contact?.pendingIdentityChange;
+		if (!contact || !change) return;
+		try {
+			await trustIdentity(this.context, peer, change.current);
+		} catch (error) {
+			throw toMessengerError(error);
+		}
+		const { pendingIdentityChange: _accepted, ...rest } = contact;
+		await this.options.stores.contacts.storeContact(rest);
+		this.prefetched.delete(peer);
+		const frames = this.held.get(peer) ?? [];
+		this.held.delete(peer);
+		for (const frame of frames) {
+			if ((await this.onMessage(frame)) !== "hold") this.connection.acknowledge(frame.seq);
+		}
+	}
+
+	async markVerified(peerInput: string, verified = true): Promise<void> {
+		const peer = this.peer(peerInput);
+		try {
+			const pinned = await getTrustedIdentity(this.context, peer);
+			if (!pinned)
+				throw new MessengerError("no_session", `No keys known for ${peer} yet; start a chat first.`);
+			await markIdentityVerified(this.context, peer, wireIdentity(pinned), verified);
+		} catch (error) {
+			throw toMessengerError(error);
+		}
+	}
+
+	async contacts(): Promise<ContactRecord[]> {
+		return (await this.options.stores.contacts.listContacts()).sort((a, b) => b.lastAt - a.lastAt);
+	}
+
+	history(peerInput: string): Promise<HistoryEntry[]> {
+		return this.options.stores.history.listEntries(this.peer(peerInput));
+	}
+
+	async markRead(peerInput: string): Promise<void> {
+		const peer = this.peer(peerInput);
+		const contact = await this.options.stores.contacts.loadContact(peer);
+		if (contact && contact.unread > 0)
+			await this.options.stores.contacts.storeContact({ ...contact, unread: 0 });
+	}
+
+	/** Tops up one-time prekeys and rotates the signed prekey if due. */
+	async maintainPrekeys(): Promise<void> {
+		try {
+			const upload = await prepareKeyUpload(this.context, await this.http.prekeyStatus(this.account.token));
+			if (upload) await this.http.uploadPrekeys(this.account.token, upload);
+		} catch (error) {
+			const failure = toMessengerError(error);
+			this.emit({
+				type: "problem",
+				code: failure.code,
+				message: `Could not publish new keys: ${failure.message}`,
+			});
+		}
+	}
+
+	// ── Incoming ──────────────────────────────────────────────────────────────────────────────
+
+	private async onMessage(frame: MessageFrame): Promise<"ack" | "hold"> {
+		const contact = await this.options.stores.contacts.loadContact(frame.from);
+		if (contact?.pendingIdentityChange) return this.hold(frame);
+		let text: string | null;
+		try {
+			const decrypted = await decryptMessage(this.context, {
+				from: frame.from,
+				id: frame.id,
+				body: frame.body,
+			});
+			text = decodeText(decrypted.plaintext);
+		} catch (error) {
+			if (isProtocolError(error, "duplicate")) return "ack";
+			if (isProtocolError(error, "untrusted_identity") && error.identityChange) {
+				await this.recordIdentityChange(error.identityChange);
+				return this.hold(frame);
+			}
+			if (isProtocolError(error)) {
+				// Permanent for this envelope (forged, tampered, replayed from elsewhere, or undecryptable):
+				// never shown, acknowledged so it cannot block the mailbox, and reported.
+				const failure = toMessengerError(error);
+				this.emit({ type: "problem", code: failure.code, message: failure.message, peer: frame.from });
+				return "ack";
+			}
+			throw error;
+		}
+		if (text === null) {
+			this.emit({
+				type: "problem",
+				code: "unsupported_content",
+				message: "A message in a format this version does not understand was skipped; update FriendLy.",
+				peer: frame.from,
+			});
+			return "ack";
+		}
+		const entry: HistoryEntry = {
+			v: MESSENGER_STATE_VERSION,
+			peer: frame.from,
+			id: frame.id,
+			direction: "in",
+			text,
+			at: frame.sentAt,
+			status: "received",
+		};
+		await this.options.stores.history.storeEntry(entry);
+		const current = await this.options.stores.contacts.loadContact(frame.from);
+		await this.touchContact(frame.from, {
+			lastAt: Math.max(current?.lastAt ?? 0, entry.at),
+			lastText: text,
+			unread: (current?.unread ?? 0) + 1,
+		});
+		this.emit({ type: "message", entry });
+		return "ack";
+	}
+
+	private hold(frame: MessageFrame): "hold" {
+		const frames = this.held.get(frame.from) ?? [];
+		if (!frames.some((held) => held.seq === frame.seq)) frames.push(frame);
+		this.held.set(frame.from, frames);
+		return "hold";
+	}
+
+	private async recordIdentityChange(change: IdentityChangeEvent): Promise<void> {
+		const contact = await this.options.stores.contacts.loadContact(change.phone);
+		const alreadyKnown =
+			contact?.pendingIdentityChange?.current.signingKey === change.current.signingKey &&
+			contact.pendingIdentityChange.current.dhKey === change.current.dhKey;
+		await this.touchContact(change.phone, { pendingIdentityChange: change });
+		if (!alreadyKnown) this.emit({ type: "identity_changed", change });
+	}
+
+	private async updateStatus(
+		peer: string,
+		id: string,
+		status: OutgoingStatus,
+		error?: { code: string; message: string },
+	): Promise<HistoryEntry | undefined> {
+		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
+		if (!entry || entry.status === "received") return entry;
+		if (STATUS_RANK[status] < STATUS_RANK[entry.status]) return entry;
+		const updated: HistoryEntry = { ...entry, status, ...(error ? { error } : {}) };
+		await this.options.stores.history.storeEntry(updated);
+		this.emit({ type: "status", peer, id, status, ...(error ? { error } : {}) });
+		return updated;
+	}
+
+	private onDrained(): void {
+		this.drained = true;
+		for (const wake of this.drainWaiters.splice(0)) wake();
+		this.emit({ type: "drained" });
+	}
+
+	private onState(state: ConnectionState, detail: string): void {
+		if (state !== "online") this.drained = false;
+		if (state === "stopped") for (const wake of this.drainWaiters.splice(0)) wake();
+		this.emit({ type: "connection", state, detail });
+		if (state === "online") void this.maintainPrekeys();
+	}
+
+	// ── Helpers ───────────────────────────────────────────────────────────────────────────────
+
+	private async takeBundle(peer: string): Promise<PrekeyBundle> {
+		const prefetched = this.prefetched.get(peer);
+		this.prefetched.delete(peer);
+		return prefetched ?? this.http.fetchBundle(this.account.token, peer);
+	}
+
+	private describeSendFailure(
+		peer: string,
+		error: unknown,
+	): { code: string; message: string; identityChange?: IdentityChangeEvent } {
+		const failure = toMessengerError(error);
+		if (failure.code === "not_registered") {
+			return {
+				code: "unknown_recipient",
+				message: `${peer} is not on FriendLy (not registered); check the number.`,
+			};
+		}
+		return {
+			code: failure.code,
+			message: failure.message,
+			...(failure.identityChange ? { identityChange: failure.identityChange } : {}),
+		};
+	}
+
+	private async touchContact(
+		phone: string,
+		changes: Partial<Pick<ContactRecord, "lastAt" | "lastText" | "unread" | "pendingIdentityChange">>,
+	): Promise<void> {
+		const contact = await this.options.stores.contacts.loadContact(phone);
+		await this.options.stores.contacts.storeContact({
+			v: MESSENGER_STATE_VERSION,
+			phone,
+			unread: 0,
+			lastAt: 0,
+			lastText: "",
+			...contact,
+			...changes,
+		});
+	}
+
+	private peer(input: string): string {
+		const peer = canonicalPhone(input);
+		if (peer === this.phone)
+			throw new MessengerError("invalid_argument", "That is your own number; pick a contact.");
+		return peer;
+	}
+
+	private emit(event: MessengerEvent): void {
+		try {
+			this.options.onEvent(event);
+		} catch {
+			// A failing UI callback must not break delivery or acknowledgement.
+		}
+	}
+}
+
+function newMessageId(): string {
+	return encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function wireIdentity(pinned: TrustedIdentity): IdentityKeys {
+	return {
+		signingKey: encodeBase64Url(pinned.signingKey),
+		dhKey: encodeBase64Url(pinned.dhKey),
+		dhKeySignature: encodeBase64Url(pinned.dhKeySignature),
+	};
+}

@@ -1,0 +1,122 @@
+// The shared client core (protocol/messenger) end to end against the real relay: registration, TOFU,
+// live and offline chat both ways, receipts, key change gating, and forged envelopes.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RelayConnection, RelayHttpClient } from "../../protocol/client/index.ts";
+import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
+import { MessengerError } from "../../protocol/messenger/index.ts";
+import { received, registerUser } from "../support/messenger-user.ts";
+import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+
+let relay: RunningRelay;
+beforeAll(async () => {
+	relay = await startRelay();
+});
+afterAll(() => relay.close());
+
+describe("messenger end to end", () => {
+	it("chats both ways, live and offline, with receipts and matching safety numbers", async () => {
+		const alice = await registerUser(relay.url, "+1 555 555 0201");
+		const bob = await registerUser(relay.url, "+1 555 555 0202");
+		alice.messenger.start();
+		await alice.messenger.waitForDrain();
+
+		const chat = await alice.messenger.startChat(bob.phone);
+		expect(chat.safetyNumber.digits).toMatch(/^[0-9]{60}$/);
+		expect(chat.verified).toBe(false);
+
+		const first = await alice.messenger.send(bob.phone, "hello bob (offline)");
+		expect(first.status).toBe("queued");
+
+		bob.messenger.start();
+		await bob.until((events) => received(events).includes("hello bob (offline)"), "bob's offline message");
+		await alice.until(
+			(events) => events.some((e) => e.type === "status" && e.id === first.id && e.status === "delivered"),
+			"delivery receipt",
+		);
+
+		const reply = await bob.messenger.send(alice.phone, "hi alice (live)");
+		expect(reply.status).toBe("sent");
+		await alice.until((events) => received(events).includes("hi alice (live)"), "alice's live message");
+
+		const bobView = await bob.messenger.safetyNumber(alice.phone);
+		expect(bobView.safetyNumber.digits).toBe(chat.safetyNumber.digits);
+		await bob.messenger.markVerified(alice.phone);
+		expect((await bob.messenger.safetyNumber(alice.phone)).verified).toBe(true);
+
+		expect((await alice.messenger.history(bob.phone)).map((e) => [e.direction, e.text, e.status])).toEqual([
+			["out", "hello bob (offline)", "delivered"],
+			["in", "hi alice (live)", "received"],
+		]);
+		expect((await alice.messenger.contacts())[0]).toMatchObject({ phone: bob.phone, unread: 1 });
+		alice.messenger.stop();
+		bob.messenger.stop();
+	});
+
+	it("surfaces a changed identity key, blocks sending until accepted, then shows the held message", async () => {
+		const carol = await registerUser(relay.url, "+1 555 555 0211");
+		const dave = await registerUser(relay.url, "+1 555 555 0212");
+		carol.messenger.start();
+		dave.messenger.start();
+		await dave.messenger.startChat(carol.phone);
+		await dave.messenger.send(carol.phone, "before");
+		await carol.until((events) => received(events).includes("before"), "first message");
+		dave.messenger.stop();
+
+		// Dave reinstalls: a new identity for the same phone.
+		const newDave = await registerUser(relay.url, dave.phone);
+		newDave.messenger.start();
+		await newDave.messenger.startChat(carol.phone);
+		await newDave.messenger.send(carol.phone, "after reinstall");
+		await carol.until((events) => events.some((e) => e.type === "identity_changed"), "key change event");
+		expect(received(carol.events)).not.toContain("after reinstall");
+
+		await expect(carol.messenger.send(dave.phone, "blocked?")).rejects.toMatchObject({
+			code: "untrusted_identity",
+		});
+		await carol.messenger.acceptIdentityChange(dave.phone);
+		await carol.until(
+			(events) => received(events).includes("after reinstall"),
+			"held message after accepting",
+		);
+		const sent = await carol.messenger.send(dave.phone, "welcome back");
+		expect(["sent", "queued"]).toContain(sent.status);
+		await newDave.until((events) => received(events).includes("welcome back"), "reply with the new key");
+		carol.messenger.stop();
+		newDave.messenger.stop();
+	});
+
+	it("discards a forged envelope and reports it, without showing anything", async () => {
+		const erin = await registerUser(relay.url, "+1 555 555 0221");
+		const frank = await registerUser(relay.url, "+1 555 555 0222");
+		erin.messenger.start();
+		await erin.messenger.waitForDrain();
+		const token = (await frank.stores.account.loadAccount())?.token ?? "";
+		const http = new RelayHttpClient(relay.url);
+		const raw = new RelayConnection({
+			url: http.connectUrl(frank.phone),
+			token,
+			handlers: { message: () => undefined },
+		});
+		raw.start();
+		const forged = encodeBase64Url(new TextEncoder().encode('{"v":1,"not":"an envelope"}'));
+		expect(await raw.send(erin.phone, "forged1", forged)).toMatchObject({ ok: true });
+		await erin.until(
+			(events) => events.some((e) => e.type === "problem" && e.peer === frank.phone),
+			"problem event",
+		);
+		expect(received(erin.events)).toEqual([]);
+		raw.stop();
+		erin.messenger.stop();
+	});
+
+	it("rejects invalid numbers and unknown recipients with clear codes", async () => {
+		const gina = await registerUser(relay.url, "+1 555 555 0231");
+		gina.messenger.start();
+		await expect(gina.messenger.startChat("12345")).rejects.toBeInstanceOf(MessengerError);
+		await expect(gina.messenger.startChat("12345")).rejects.toMatchObject({ code: "invalid_phone" });
+		const unknown = await gina.messenger.send("+1 555 555 0299", "anyone?");
+		expect(unknown.status).toBe("failed");
+		expect(unknown.error?.code).toBe("unknown_recipient");
+		gina.messenger.stop();
+	});
+});
