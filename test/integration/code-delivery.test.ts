@@ -48,7 +48,8 @@ async function relayWith(
 	secrets: Record<string, string> = {},
 ): Promise<RunningRelay> {
 	// Production refuses the tests' zero resend spacing, so production relays get the default.
-	const spacing = vars.ENVIRONMENT === "production" ? { CODE_RESEND_INTERVAL_SECONDS: "60" } : {};
+	const spacing: Record<string, string> =
+		vars.ENVIRONMENT === "production" ? { CODE_RESEND_INTERVAL_SECONDS: "60" } : {};
 	const relay = await startRelay({ vars: { ...spacing, ...vars }, secrets });
 	cleanups.push(() => relay.close());
 	return relay;
