@@ -1,0 +1,50 @@
+// `friendly` with no command: the interactive client. Registers the profile first if needed (asks for
+// the phone number and the code), then runs the chat prompt (interactive/chat-session.ts). Works on a
+// terminal and with piped stdin (each line is an answer or a command).
+import type { CliContext } from "../context.ts";
+import { CliError } from "../errors.ts";
+import { EXIT_CODES } from "../exit-codes.ts";
+import { ChatSession } from "../interactive/chat-session.ts";
+import { LineReader } from "../interactive/line-reader.ts";
+import { registerInteractively } from "../interactive/registration-prompt.ts";
+
+export async function interactive(context: CliContext): Promise<void> {
+	if (context.output.json) {
+		throw new CliError(
+			EXIT_CODES.usage,
+			"usage",
+			"The interactive client has no --json mode.",
+			"For scripts use the commands: friendly register | send | receive --json (see friendly --help).",
+		);
+	}
+	const profile = await context.openProfile(true);
+	let interrupt: () => void = () => undefined;
+	const reader = new LineReader(context.io.stdin, context.io.stdout, () => interrupt());
+	interrupt = () => reader.close();
+	process.once("SIGINT", interrupt);
+	process.once("SIGTERM", interrupt);
+	const session = new ChatSession(context, profile, reader);
+	try {
+		let account = await profile.stores.account.loadAccount();
+		context.relayFor(account);
+		if (!account) {
+			account = await registerInteractively(
+				context,
+				profile,
+				reader,
+				(line) => session.print(line),
+				(error) => session.printError(error),
+			);
+			if (!account) {
+				session.print("Registration cancelled.");
+				return;
+			}
+		}
+		await session.run();
+	} finally {
+		process.removeListener("SIGINT", interrupt);
+		process.removeListener("SIGTERM", interrupt);
+		reader.close();
+		await profile.close();
+	}
+}

@@ -1,0 +1,158 @@
+// `friendly receive [--timeout <s>]`: prints what is waiting at the relay, then what arrives, until
+// interrupted (Ctrl-C) or <s> seconds after the backlog (0: stop right after it). With --json, one JSON
+// object per line: {"type":"message",…}, {"type":"status",…}, {"type":"identity_changed",…},
+// {"type":"problem",…}, {"type":"resume",…}. Each message is acknowledged to the relay only after it
+// was decrypted, saved to history and printed (the messenger acks after the event handler returns).
+import { Command } from "commander";
+import * as v from "valibot";
+import type { MessengerEvent } from "../../protocol/messenger/index.ts";
+import type { CliContext } from "../context.ts";
+import { CliError } from "../errors.ts";
+import { EXIT_CODES } from "../exit-codes.ts";
+import { openMessengerSession } from "../messenger-session.ts";
+import {
+	identityChangeJson,
+	identityChangeWarning,
+	incomingMessage,
+	messageJson,
+	statusLine,
+} from "../output/format.ts";
+import { Runtime } from "../run.ts";
+
+const ReceiveOptions = v.object({
+	timeout: v.optional(
+		v.pipe(
+			v.string(),
+			v.regex(/^[0-9]+(\.[0-9]+)?$/, "--timeout takes a number of seconds"),
+			v.transform(Number),
+		),
+	),
+});
+
+/** How long the backlog may take to arrive before the relay is considered unreachable. */
+const BACKLOG_DEADLINE_MS = 30_000;
+
+export function receiveCommand(runtime: Runtime): Command {
+	return new Command("receive")
+		.description("print waiting and arriving messages (acknowledged once saved)")
+		.option(
+			"--timeout <seconds>",
+			"stop this many seconds after the waiting messages are printed (0: right after)",
+		)
+		.action((_options: unknown, command: Command) =>
+			runtime.run(command, (context) => receive(context, Runtime.options(ReceiveOptions, command).timeout)),
+		);
+}
+
+async function receive(context: CliContext, timeoutSeconds: number | undefined): Promise<void> {
+	const { output } = context;
+	let stopping = false;
+	let fail: (error: CliError) => void = () => undefined;
+	const failed = new Promise<never>((_resolve, reject) => {
+		fail = reject;
+	});
+	failed.catch(() => undefined);
+	let received = 0;
+
+	const onEvent = (event: MessengerEvent) => {
+		switch (event.type) {
+			case "message":
+				received += 1;
+				if (output.json) output.writeJson(messageJson(event.entry));
+				else output.result(incomingMessage(event.entry, output.style), {});
+				return;
+			case "status":
+				if (output.json)
+					output.writeJson({
+						type: "status",
+						peer: event.peer,
+						id: event.id,
+						status: event.status,
+						...(event.error ? { error: event.error } : {}),
+					});
+				else output.result(statusLine(event.peer, event.status, output.style, event.error), {});
+				return;
+			case "identity_changed":
+				if (output.json) output.writeJson(identityChangeJson(event.change));
+				else output.result(identityChangeWarning(event.change, output.style), {});
+				return;
+			case "problem":
+				if (output.json)
+					output.writeJson({
+						type: "problem",
+						code: event.code,
+						message: event.message,
+						...(event.peer ? { peer: event.peer } : {}),
+					});
+				else
+					output.notice(
+						`${output.style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${event.message}`,
+					);
+				return;
+			case "resume":
+				if (output.json) output.writeJson({ type: "resume", peer: event.peer });
+				else output.notice(`${event.peer}'s mailbox has room again; you can send to them.`);
+				return;
+			case "connection":
+				if (event.state === "offline")
+					output.notice(output.style.dim(`relay connection lost: ${event.detail}`));
+				if (event.state === "stopped" && !stopping) {
+					fail(
+						new CliError(
+							EXIT_CODES.notRegistered,
+							"connection_refused",
+							`The relay at ${context.relayUrl} closed this session: ${event.detail}`,
+							"Run `friendly register <phone>` again if this profile was signed out.",
+						),
+					);
+				}
+				return;
+			case "drained":
+				return;
+		}
+	};
+
+	const session = await openMessengerSession(context, { onEvent, requireRelay: true });
+	let timer: NodeJS.Timeout | undefined;
+	let onSignal: () => void = () => undefined;
+	const interrupted = new Promise<void>((resolve) => {
+		onSignal = () => resolve();
+	});
+	process.once("SIGINT", onSignal);
+	process.once("SIGTERM", onSignal);
+	try {
+		session.messenger.start();
+		const backlogDeadline = new Promise<never>((_resolve, reject) => {
+			timer = setTimeout(
+				() =>
+					reject(
+						new CliError(
+							EXIT_CODES.serverUnreachable,
+							"relay_unreachable",
+							`Server unreachable at ${context.relayUrl}: no answer from the relay within ${BACKLOG_DEADLINE_MS / 1000} s.`,
+							"Check the relay and your connection, then try again.",
+						),
+					),
+				BACKLOG_DEADLINE_MS + (timeoutSeconds ?? 0) * 1000,
+			);
+		});
+		backlogDeadline.catch(() => undefined);
+		await Promise.race([session.messenger.waitForDrain(), failed, backlogDeadline, interrupted]);
+		clearTimeout(timer);
+		const listen =
+			timeoutSeconds === undefined
+				? interrupted
+				: new Promise<void>((resolve) => {
+						timer = setTimeout(resolve, timeoutSeconds * 1000);
+					});
+		await Promise.race([listen, failed, interrupted]);
+	} finally {
+		stopping = true;
+		clearTimeout(timer);
+		process.removeListener("SIGINT", onSignal);
+		process.removeListener("SIGTERM", onSignal);
+		await session.close();
+	}
+	if (!output.json)
+		output.notice(output.style.dim(`${received} message${received === 1 ? "" : "s"} received.`));
+}

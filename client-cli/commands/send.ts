@@ -1,0 +1,73 @@
+// `friendly send <phone> <message>` (message `-`: read from stdin): sets up the secure session if
+// needed (fetch and verify the contact's keys, pin them on first contact), encrypts, signs, sends and
+// waits for the relay's answer. Exit 0 when the relay took it (delivered live or queued); otherwise the
+// documented code for what went wrong — a message that did not reach the relay is never reported sent.
+import { Command } from "commander";
+import { MessengerError, type MessengerEvent } from "../../protocol/messenger/index.ts";
+import type { CliContext } from "../context.ts";
+import { CliError } from "../errors.ts";
+import { EXIT_CODES } from "../exit-codes.ts";
+import { openMessengerSession } from "../messenger-session.ts";
+import { entryJson, identityChangeWarning, incomingMessage, statusLine } from "../output/format.ts";
+import type { Runtime } from "../run.ts";
+
+export function sendCommand(runtime: Runtime): Command {
+	return new Command("send")
+		.description("send one message (sets up the secure session if needed) and wait for the relay's answer")
+		.argument("<phone>", "the recipient, + and country code")
+		.argument("<message>", "the text, or - to read it from stdin")
+		.action((phone: string, message: string, _options: unknown, command: Command) =>
+			runtime.run(command, (context) => send(context, phone, message)),
+		);
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+	let text = "";
+	for await (const chunk of stream)
+		text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+	return text.replace(/\r?\n$/, "");
+}
+
+/** Messages that happen to arrive while sending are saved (and acknowledged); tell the user. */
+function sideEvents(context: CliContext) {
+	return (event: MessengerEvent) => {
+		const { output } = context;
+		if (event.type === "message") {
+			output.notice(`received meanwhile — ${incomingMessage(event.entry, output.style)}`);
+		} else if (event.type === "identity_changed") {
+			for (const line of identityChangeWarning(event.change, output.style)) output.notice(line);
+		}
+	};
+}
+
+async function send(context: CliContext, phoneInput: string, messageInput: string): Promise<void> {
+	const peer = context.phone(phoneInput);
+	const text = messageInput === "-" ? await readAll(context.io.stdin) : messageInput;
+	if (text.trim() === "") {
+		throw new CliError(
+			EXIT_CODES.usage,
+			"empty_message",
+			"The message is empty.",
+			"Give the text to send, or - to read it from stdin.",
+		);
+	}
+	const session = await openMessengerSession(context, { onEvent: sideEvents(context), requireRelay: true });
+	try {
+		context.peer = peer;
+		session.messenger.start();
+		await session.messenger.startChat(peer);
+		const entry = await session.messenger.send(peer, text);
+		if (entry.status === "failed") {
+			throw new MessengerError(
+				entry.error?.code ?? "internal",
+				entry.error?.message ?? "The message was not sent.",
+			);
+		}
+		context.output.result(statusLine(peer, entry.status, context.output.style), {
+			ok: true,
+			...entryJson(entry),
+		});
+	} finally {
+		await session.close();
+	}
+}

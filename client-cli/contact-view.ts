@@ -1,0 +1,46 @@
+// Reads for the contact-facing commands that need no connection (contacts, verify, history, whoami),
+// shared by the one-shot commands and the interactive prompt: the contact list with trust state, and
+// safety numbers — including the *new* one when a contact's key changed and is not accepted yet, so
+// the user can compare it before accepting.
+
+import { encodeBase64Url } from "../protocol/encoding/base64url.ts";
+import type { ContactRecord, MessengerStores } from "../protocol/messenger/index.ts";
+import { publicIdentity, type SafetyNumber, safetyNumber } from "../protocol/session/index.ts";
+
+export interface ContactView {
+	contact: ContactRecord;
+	/** Whether the pinned identity was marked verified; undefined when no keys are pinned yet. */
+	verified: boolean | undefined;
+}
+
+export async function listContactViews(stores: MessengerStores): Promise<ContactView[]> {
+	const views: ContactView[] = [];
+	for (const contact of await stores.contacts.listContacts()) {
+		const pinned = await stores.identities.loadTrustedIdentity(contact.phone);
+		views.push({ contact, verified: pinned?.verified });
+	}
+	return views;
+}
+
+/** The safety number with the keys a contact presents now (their pending, not yet accepted, identity). */
+export async function pendingSafetyNumber(
+	stores: MessengerStores,
+	ownPhone: string,
+	contact: ContactRecord,
+): Promise<SafetyNumber | undefined> {
+	const change = contact.pendingIdentityChange;
+	const local = await stores.identities.loadLocalIdentity();
+	if (!change || !local) return undefined;
+	return safetyNumber(
+		{ phone: ownPhone, identity: publicIdentity(local) },
+		{ phone: contact.phone, identity: change.current },
+	);
+}
+
+/** A short, non-secret fingerprint of our own identity key, for `whoami`. */
+export async function ownFingerprint(stores: MessengerStores): Promise<string | undefined> {
+	const local = await stores.identities.loadLocalIdentity();
+	if (!local) return undefined;
+	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", local.signing.publicKey));
+	return encodeBase64Url(digest).slice(0, 16);
+}

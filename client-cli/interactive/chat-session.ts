@@ -1,0 +1,233 @@
+// The interactive prompt after registration: the seed's chat loop done properly. Typing and receiving
+// happen at the same time — the messenger's events (messages, receipts, key-change warnings,
+// connection changes) are printed above the line being typed as they arrive — and sends run in order
+// in the background, each reporting its outcome (sent, queued, delivered, or why not). `quit` (or
+// Ctrl-D / Ctrl-C) waits for unconfirmed sends, then disconnects cleanly.
+import { Messenger, type MessengerEvent } from "../../protocol/messenger/index.ts";
+import { contactLines } from "../commands/contacts.ts";
+import { verifyContact, verifyLines } from "../commands/verify.ts";
+import { listContactViews } from "../contact-view.ts";
+import type { CliContext } from "../context.ts";
+import { toCliError } from "../errors.ts";
+import {
+	historyLine,
+	identityChangeWarning,
+	incomingMessage,
+	safetyNumberShort,
+	statusLine,
+} from "../output/format.ts";
+import type { OpenProfile } from "../storage/index.ts";
+import { HELP_LINES } from "./help.ts";
+import type { LineReader } from "./line-reader.ts";
+import { parseLine } from "./parse-command.ts";
+
+export class ChatSession {
+	private messenger: Messenger | undefined;
+	private current: string | undefined;
+	private sendQueue: Promise<void> = Promise.resolve();
+	private unconfirmed = 0;
+	private stopping = false;
+	private wasOnline = false;
+
+	constructor(
+		private readonly context: CliContext,
+		private readonly profile: OpenProfile,
+		private readonly reader: LineReader,
+	) {}
+
+	print(line: string): void {
+		this.reader.printAbove(line);
+	}
+
+	printError(error: unknown): void {
+		const failure = toCliError(error, {
+			relayUrl: this.context.relayUrl,
+			...(this.context.peer ? { peer: this.context.peer } : {}),
+		});
+		const { style } = this.context.output;
+		this.print(`${style.red(style.bold("error:"))} ${failure.message}`);
+		if (failure.hint)
+			this.print(`${style.dim("hint:")} ${failure.hint.replaceAll("friendly verify", "verify")}`);
+	}
+
+	/** Runs the prompt until quit or end of input. */
+	async run(): Promise<void> {
+		const messenger = await Messenger.open({
+			stores: this.profile.stores,
+			onEvent: (event) => this.onEvent(event),
+		});
+		this.messenger = messenger;
+		this.print(
+			`Signed in as ${this.context.output.style.bold(messenger.phone)} — connecting to ${this.context.relayUrl}…`,
+		);
+		this.print("Type `chat <phone>` to start a conversation, `help` for all commands.");
+		messenger.start();
+		try {
+			for (;;) {
+				const line = await this.reader.ask(this.current ? `${this.current}> ` : "> ");
+				if (line === null) break;
+				if (!(await this.handle(messenger, line))) break;
+			}
+		} finally {
+			await this.quit(messenger);
+		}
+	}
+
+	private async quit(messenger: Messenger): Promise<void> {
+		if (this.unconfirmed > 0) {
+			this.print(
+				`Waiting for the relay to confirm ${this.unconfirmed} message${this.unconfirmed === 1 ? "" : "s"}…`,
+			);
+		}
+		await this.sendQueue;
+		this.stopping = true;
+		messenger.stop();
+		this.print("Disconnected. Bye.");
+	}
+
+	/** Handles one line; false means quit. */
+	private async handle(messenger: Messenger, line: string): Promise<boolean> {
+		const parsed = parseLine(line, this.current !== undefined);
+		const { style } = this.context.output;
+		this.context.peer = undefined;
+		try {
+			switch (parsed.kind) {
+				case "empty":
+					return true;
+				case "text":
+					if (!this.current) {
+						this.print("No conversation open yet: type `chat <phone>` first (or `help`).");
+						return true;
+					}
+					this.queueSend(messenger, this.current, parsed.text);
+					return true;
+				case "unknown":
+					this.print(`${style.yellow("Unknown command")} "${parsed.word}".`);
+					this.print(
+						this.current
+							? "Type `help` for the commands."
+							: "Type `help` for the commands, or `chat <phone>` to open a conversation (then plain lines are sent).",
+					);
+					return true;
+				case "usage":
+					this.print(`${style.yellow(parsed.message)}`);
+					this.print(style.dim(parsed.hint));
+					return true;
+				case "command":
+					break;
+			}
+			const peer = parsed.phone === undefined ? undefined : this.context.phone(parsed.phone);
+			this.context.peer = peer;
+			switch (parsed.name) {
+				case "help":
+					for (const help of HELP_LINES) this.print(help);
+					return true;
+				case "quit":
+					return false;
+				case "contacts":
+					for (const contact of contactLines(await listContactViews(this.profile.stores), style))
+						this.print(contact);
+					return true;
+				case "chat": {
+					if (!peer) return true;
+					const chat = await messenger.startChat(peer);
+					this.current = chat.phone;
+					this.print(
+						`Secure session with ${style.bold(chat.phone)}. Safety number ${safetyNumberShort(chat.safetyNumber)} ${
+							chat.verified
+								? style.green("(verified)")
+								: style.dim(`(not verified: \`verify ${chat.phone}\` to compare)`)
+						}`,
+					);
+					const recent = (await messenger.history(chat.phone)).slice(-5);
+					for (const entry of recent) this.print(historyLine(entry, style));
+					await messenger.markRead(chat.phone);
+					this.print(style.dim("Plain lines are now sent to them."));
+					return true;
+				}
+				case "send":
+					if (peer) this.queueSend(messenger, peer, parsed.rest);
+					return true;
+				case "verify": {
+					if (!peer) return true;
+					const result = await verifyContact(messenger, this.profile.stores, peer, {
+						accept: parsed.flags.has("accept"),
+						markVerified: parsed.flags.has("mark-verified"),
+					});
+					for (const out of verifyLines(result, style))
+						this.print(out.replaceAll("friendly verify", "verify"));
+					return true;
+				}
+				case "history": {
+					if (!peer) return true;
+					const entries = await messenger.history(peer);
+					if (entries.length === 0) this.print(`No messages with ${peer} yet.`);
+					for (const entry of entries) this.print(historyLine(entry, style));
+					await messenger.markRead(peer);
+					return true;
+				}
+			}
+		} catch (error) {
+			this.printError(error);
+			return true;
+		}
+	}
+
+	/** Sends in order in the background; the outcome is printed from the messenger's status events. */
+	private queueSend(messenger: Messenger, peer: string, text: string): void {
+		this.unconfirmed += 1;
+		this.sendQueue = this.sendQueue.then(async () => {
+			try {
+				await messenger.send(peer, text);
+			} catch (error) {
+				const failure = toCliError(error, { relayUrl: this.context.relayUrl, peer });
+				const { style } = this.context.output;
+				this.print(`${style.red("✗ not sent")} to ${peer}: ${failure.message}`);
+				if (failure.hint)
+					this.print(`${style.dim("hint:")} ${failure.hint.replaceAll("friendly verify", "verify")}`);
+			} finally {
+				this.unconfirmed -= 1;
+			}
+		});
+	}
+
+	private onEvent(event: MessengerEvent): void {
+		const { style } = this.context.output;
+		switch (event.type) {
+			case "message":
+				this.print(incomingMessage(event.entry, style));
+				if (event.entry.peer === this.current && this.messenger)
+					void this.messenger.markRead(event.entry.peer).catch(() => undefined);
+				return;
+			case "status":
+				if (event.status !== "sending") this.print(statusLine(event.peer, event.status, style, event.error));
+				return;
+			case "identity_changed":
+				for (const line of identityChangeWarning(event.change, style))
+					this.print(line.replaceAll("friendly verify", "verify"));
+				return;
+			case "problem":
+				this.print(`${style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${event.message}`);
+				return;
+			case "resume":
+				this.print(`${event.peer}'s mailbox has room again; you can send to them.`);
+				return;
+			case "connection":
+				if (event.state === "online") {
+					this.print(style.dim(this.wasOnline ? "Reconnected to the relay." : "Connected to the relay."));
+					this.wasOnline = true;
+				} else if (event.state === "offline") {
+					this.print(
+						style.yellow(
+							`Relay connection lost: ${event.detail}. Messages you type are sent when it is back.`,
+						),
+					);
+				} else if (event.state === "stopped" && !this.stopping) {
+					this.print(style.red(`The relay ended this session: ${event.detail}`));
+				}
+				return;
+			case "drained":
+				return;
+		}
+	}
+}

@@ -1,0 +1,15 @@
+// The interactive prompt's help text.
+export const HELP_LINES = [
+	"Commands:",
+	"  chat <phone>             open a secure session (verifies their keys) and make it the current conversation",
+	"  <text>                   send text to the current conversation",
+	"  send <phone> <message>   send one message to anyone",
+	"  contacts                 your conversations (unread, verified, key changes)",
+	"  history <phone>          your messages with a contact",
+	"  verify <phone>           show the safety number to compare with them",
+	"  verify <phone> accept    accept a contact's changed key (after comparing); also: mark-verified",
+	"  help                     this list",
+	"  quit                     disconnect and leave (Ctrl-D too)",
+	"Phone numbers start with + and the country code, e.g. +1 555 555 0100.",
+	"A line starting with a space is always sent as text.",
+];

@@ -1,0 +1,119 @@
+// Human-readable text for what the CLI shows: messages, send outcomes, safety numbers, contacts and
+// key-change warnings. Pure functions of their input (plus the Style), shared by the one-shot commands
+// and the interactive prompt; the JSON shapes live next to them (json*) so both modes say the same.
+import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/index.ts";
+import type { IdentityChangeEvent, SafetyNumber } from "../../protocol/session/index.ts";
+import type { Style } from "./style.ts";
+
+export function clock(at: number): string {
+	const date = new Date(at);
+	return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}
+
+function dayAndClock(at: number): string {
+	const date = new Date(at);
+	const day = `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
+	return `${day} ${clock(at)}`;
+}
+
+/** Control characters from a peer must not drive the user's terminal (escape sequences). */
+export function printable(text: string): string {
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
+	return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
+}
+
+export function incomingMessage(entry: HistoryEntry, style: Style): string {
+	return `${style.dim(`[${clock(entry.at)}]`)} ${style.cyan(style.bold(entry.peer))}: ${printable(entry.text)}`;
+}
+
+const STATUS_WORDS: Record<HistoryEntry["status"], string> = {
+	sending: "sending…",
+	sent: "sent (delivered to their device)",
+	queued: "queued (they are offline; delivered when they connect)",
+	delivered: "delivered (their device confirmed it)",
+	failed: "not sent",
+	received: "received",
+};
+
+export function statusLine(
+	peer: string,
+	status: HistoryEntry["status"],
+	style: Style,
+	error?: { message: string },
+): string {
+	if (status === "failed") {
+		return `${style.red("✗ not sent")} to ${peer}${error ? `: ${error.message}` : ""}`;
+	}
+	const mark = status === "delivered" ? "✓✓" : status === "sent" || status === "queued" ? "✓" : "…";
+	return `${style.green(mark)} ${STATUS_WORDS[status]} — ${peer}`;
+}
+
+export function historyLine(entry: HistoryEntry, style: Style): string {
+	const who = entry.direction === "in" ? style.cyan(entry.peer) : style.green("you");
+	const status = entry.direction === "out" ? style.dim(` (${entry.status})`) : "";
+	return `${style.dim(dayAndClock(entry.at))} ${who}: ${printable(entry.text)}${status}`;
+}
+
+/** The 60 digits as 12 groups of 5, in three rows of four, as both users see them. */
+export function safetyNumberBlock(number: SafetyNumber): string[] {
+	const rows: string[] = [];
+	for (let row = 0; row < number.groups.length; row += 4) {
+		rows.push(`    ${number.groups.slice(row, row + 4).join(" ")}`);
+	}
+	return rows;
+}
+
+/** The short form shown when a chat opens: the first groups, enough to notice a change at a glance. */
+export function safetyNumberShort(number: SafetyNumber): string {
+	return `${number.groups.slice(0, 3).join(" ")} …`;
+}
+
+export function contactLine(contact: ContactRecord, verified: boolean | undefined, style: Style): string {
+	const flags: string[] = [];
+	if (contact.pendingIdentityChange) flags.push(style.red("SAFETY NUMBER CHANGED"));
+	else if (verified) flags.push(style.green("verified"));
+	if (contact.unread > 0) flags.push(style.yellow(`${contact.unread} unread`));
+	const last = contact.lastText ? ` — ${printable(contact.lastText).slice(0, 50)}` : "";
+	const when = contact.lastAt ? style.dim(` ${dayAndClock(contact.lastAt)}`) : "";
+	return `${style.bold(contact.phone)}${flags.length > 0 ? ` [${flags.join(", ")}]` : ""}${when}${last}`;
+}
+
+export function keyChangedHeadline(phone: string, style: Style): string {
+	return `${style.red(style.bold("!!!"))} ${style.red(style.bold(`SAFETY NUMBER CHANGED for ${phone}`))}`;
+}
+
+export function identityChangeWarning(change: IdentityChangeEvent, style: Style): string[] {
+	const bar = style.red(style.bold("!!!"));
+	return [
+		keyChangedHeadline(change.phone, style),
+		`${bar} Their identity key is not the one you trusted${change.previouslyVerified ? " (you had verified it)" : ""}: a new phone or a reinstall — or someone in the middle.`,
+		`${bar} Sending to them is blocked and their new messages are held. Compare safety numbers in person or by call,`,
+		`${bar} then accept the new key: friendly verify ${change.phone} --accept`,
+	];
+}
+
+// ── JSON shapes ──────────────────────────────────────────────────────────────────────────────
+
+export function messageJson(entry: HistoryEntry): object {
+	return { type: "message", from: entry.peer, id: entry.id, text: entry.text, sentAt: entry.at };
+}
+
+export function entryJson(entry: HistoryEntry): object {
+	return {
+		peer: entry.peer,
+		id: entry.id,
+		direction: entry.direction,
+		text: entry.text,
+		at: entry.at,
+		status: entry.status,
+		...(entry.error ? { error: entry.error } : {}),
+	};
+}
+
+export function identityChangeJson(change: IdentityChangeEvent): object {
+	return { type: "identity_changed", phone: change.phone, previouslyVerified: change.previouslyVerified };
+}
+
+export function safetyNumberJson(number: SafetyNumber): object {
+	return { digits: number.digits, groups: number.groups };
+}

@@ -1,0 +1,51 @@
+// valibot schemas for the messenger's own records (protocol/messenger/stores.ts) as the CLI stores them
+// on disk: files are parsed, never cast, so a damaged or hand-edited file is reported by name.
+import * as v from "valibot";
+import { E164_PATTERN } from "../../protocol/wire/phone.ts";
+
+const Phone = v.pipe(v.string(), v.regex(E164_PATTERN));
+const Time = v.pipe(v.number(), v.integer());
+const KeyText = v.pipe(v.string(), v.maxLength(200));
+
+export const AccountJson = v.strictObject({
+	v: v.literal(1),
+	phone: Phone,
+	token: v.pipe(v.string(), v.minLength(20), v.maxLength(200)),
+	relayUrl: v.pipe(v.string(), v.url()),
+	registeredAt: Time,
+});
+
+export const IdentityChangeJson = v.strictObject({
+	type: v.literal("identity_changed"),
+	phone: Phone,
+	previous: v.strictObject({ signingKey: KeyText, dhKey: KeyText }),
+	current: v.strictObject({ signingKey: KeyText, dhKey: KeyText, dhKeySignature: KeyText }),
+	previouslyVerified: v.boolean(),
+});
+
+export const ContactJson = v.strictObject({
+	v: v.literal(1),
+	phone: Phone,
+	unread: v.pipe(v.number(), v.integer(), v.minValue(0)),
+	lastAt: Time,
+	lastText: v.string(),
+	pendingIdentityChange: v.optional(IdentityChangeJson),
+});
+
+export const HistoryEntryJson = v.strictObject({
+	v: v.literal(1),
+	peer: Phone,
+	id: v.pipe(v.string(), v.maxLength(64)),
+	direction: v.picklist(["in", "out"]),
+	text: v.string(),
+	at: Time,
+	status: v.picklist(["sending", "sent", "queued", "delivered", "failed", "received"]),
+	error: v.optional(v.strictObject({ code: v.string(), message: v.string() })),
+});
+
+export const HistoryFileJson = v.strictObject({
+	kind: v.literal("friendly.history"),
+	v: v.literal(1),
+	peer: Phone,
+	entries: v.array(HistoryEntryJson),
+});

@@ -1,0 +1,105 @@
+// PrekeyStore on disk: prekeys/signed-<id>.json, prekeys/one-time-<id>.json (private keys, deleted as
+// soon as they are used) and prekeys/counters.json (the next key ids, so an id is never reused).
+import * as v from "valibot";
+import {
+	deserializeOneTimePrekey,
+	deserializeSignedPrekey,
+	type KeyIdCounters,
+	type OneTimePrekeyRecord,
+	type PrekeyStore,
+	type SignedPrekeyRecord,
+	serializeOneTimePrekey,
+	serializeSignedPrekey,
+} from "../../protocol/session/index.ts";
+import { damagedFile, type ProfileFiles } from "./profile-files.ts";
+
+const DIRECTORY = "prekeys";
+const COUNTERS_FILE = `${DIRECTORY}/counters.json`;
+const SIGNED_PATTERN = /^signed-([0-9]{1,10})\.json$/;
+const ONE_TIME_PATTERN = /^one-time-([0-9]{1,10})\.json$/;
+
+const KeyId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0x1_0000_0000));
+const CountersJson = v.strictObject({
+	kind: v.literal("friendly.key-id-counters"),
+	v: v.literal(1),
+	nextSignedPrekeyId: KeyId,
+	nextOneTimePrekeyId: KeyId,
+});
+
+function signedPath(keyId: number): string {
+	return `${DIRECTORY}/signed-${keyId}.json`;
+}
+
+function oneTimePath(keyId: number): string {
+	return `${DIRECTORY}/one-time-${keyId}.json`;
+}
+
+export class DiskPrekeyStore implements PrekeyStore {
+	constructor(private readonly files: ProfileFiles) {}
+
+	async loadSignedPrekey(keyId: number): Promise<SignedPrekeyRecord | undefined> {
+		const text = await this.files.read(signedPath(keyId));
+		return text === undefined ? undefined : deserializeSignedPrekey(text);
+	}
+
+	async listSignedPrekeys(): Promise<readonly SignedPrekeyRecord[]> {
+		const records: SignedPrekeyRecord[] = [];
+		for (const name of await this.files.list(DIRECTORY)) {
+			const match = SIGNED_PATTERN.exec(name);
+			if (!match) continue;
+			const record = await this.loadSignedPrekey(Number(match[1]));
+			if (record) records.push(record);
+		}
+		return records.sort((a, b) => a.keyId - b.keyId);
+	}
+
+	async storeSignedPrekey(record: SignedPrekeyRecord): Promise<void> {
+		await this.files.write(signedPath(record.keyId), await serializeSignedPrekey(record));
+	}
+
+	async removeSignedPrekey(keyId: number): Promise<void> {
+		await this.files.remove(signedPath(keyId));
+	}
+
+	async loadOneTimePrekey(keyId: number): Promise<OneTimePrekeyRecord | undefined> {
+		const text = await this.files.read(oneTimePath(keyId));
+		return text === undefined ? undefined : deserializeOneTimePrekey(text);
+	}
+
+	async storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]): Promise<void> {
+		for (const record of records) {
+			await this.files.write(oneTimePath(record.keyId), await serializeOneTimePrekey(record));
+		}
+	}
+
+	async removeOneTimePrekey(keyId: number): Promise<void> {
+		await this.files.remove(oneTimePath(keyId));
+	}
+
+	async countOneTimePrekeys(): Promise<number> {
+		return (await this.files.list(DIRECTORY)).filter((name) => ONE_TIME_PATTERN.test(name)).length;
+	}
+
+	async loadKeyIdCounters(): Promise<KeyIdCounters | undefined> {
+		const data = await this.files.readJson(COUNTERS_FILE);
+		if (data === undefined) return undefined;
+		const parsed = v.safeParse(CountersJson, data);
+		if (!parsed.success) throw damagedFile(COUNTERS_FILE, parsed.issues[0].message);
+		return {
+			nextSignedPrekeyId: parsed.output.nextSignedPrekeyId,
+			nextOneTimePrekeyId: parsed.output.nextOneTimePrekeyId,
+		};
+	}
+
+	async storeKeyIdCounters(counters: KeyIdCounters): Promise<void> {
+		await this.files.write(
+			COUNTERS_FILE,
+			JSON.stringify({
+				kind: "friendly.key-id-counters",
+				v: 1,
+				nextSignedPrekeyId: counters.nextSignedPrekeyId,
+				nextOneTimePrekeyId: counters.nextOneTimePrekeyId,
+			}),
+		);
+	}
+}
