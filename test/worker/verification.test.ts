@@ -84,6 +84,18 @@ describe("phone numbers", () => {
 	});
 
 	it.each([
+		["+44 20 7946 0958", "+442079460958"],
+		["+49 30 901820", "+4930901820"],
+		["  +33 1 99 00 00 00  ", "+33199000000"],
+	])("accepts the possible international number %j as %s", async (input, e164) => {
+		const response = await expectOk(
+			await call("/v1/verification/request", { body: { phone: input } }),
+			CodeRequestResponse,
+		);
+		expect(response.phone).toBe(e164);
+	});
+
+	it.each([
 		["no plus", "15555550101"],
 		["letters", "+1 555 CALL NOW"],
 		["too short", "+1 555"],
