@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 //   (wrangler's test harness) and drive real clients (WebSockets, the CLI process, Chromium).
 export default defineConfig({
 	test: {
+		reporters: ["default", "./test/support/summary-reporter.ts"],
 		projects: [
 			{
 				plugins: [
