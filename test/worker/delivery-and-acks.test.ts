@@ -242,6 +242,27 @@ describe("receipts", () => {
 		expect(await mailboxCount(alice.phone)).toBe(0);
 	});
 
+	it("every ack's receipt arrives when acks come in quick succession", async () => {
+		const alice = await register();
+		const carol = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const c = await online(carol);
+		const b = await online(bob);
+		const ids: string[] = [];
+		for (let i = 0; i < 5; i++) ids.push((await sendOk(a, bob.phone)).id);
+		const fromCarol = await sendOk(c, bob.phone);
+		const seqs: number[] = [];
+		for (let i = 0; i < 6; i++) seqs.push((await b.next("message")).seq);
+		// One ack frame per message, back to back: each ack adds to the outbox while earlier receipts
+		// are still on their way.
+		for (const seq of seqs) b.send({ type: "ack", seqs: [seq] });
+		const receipts: string[] = [];
+		for (let i = 0; i < 5; i++) receipts.push((await a.next("receipt")).id);
+		expect(receipts).toEqual(ids);
+		expect((await c.next("receipt")).id).toBe(fromCarol.id);
+	});
+
 	it("is queued in the sender's mailbox when the sender is offline", async () => {
 		const alice = await register();
 		const bob = await register();

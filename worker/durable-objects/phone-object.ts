@@ -56,6 +56,7 @@ export class PhoneObject extends DurableObject<Env> {
 	private readonly sendChains = new Map<string, Promise<void>>();
 	private alarmAt: number | null | undefined;
 	private flushing: Promise<void> | null = null;
+	private flushAgain = false;
 	private ownPhone: string | null | undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -380,7 +381,17 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	private flushOutbox(): Promise<void> {
-		this.flushing ??= this.sendOutbox().finally(() => {
+		if (this.flushing) {
+			// The running pass read its batches already: notices added since need another pass.
+			this.flushAgain = true;
+			return this.flushing;
+		}
+		this.flushing = (async () => {
+			do {
+				this.flushAgain = false;
+				await this.sendOutbox();
+			} while (this.flushAgain);
+		})().finally(() => {
 			this.flushing = null;
 		});
 		return this.flushing;
