@@ -1,7 +1,7 @@
 // `friendly receive [--timeout <s>]`: prints what is waiting at the relay, then what arrives, until
 // interrupted (Ctrl-C) or <s> seconds after the backlog (0: stop right after it). With --json, one JSON
 // object per line: {"type":"message",…}, {"type":"status",…}, {"type":"identity_changed",…},
-// {"type":"problem",…}, {"type":"resume",…}. Each message is acknowledged to the relay only after it
+// {"type":"problem",…}, {"type":"resume",…}, and {"type":"drained"} once the waiting messages are out. Each message is acknowledged to the relay only after it
 // was decrypted, saved to history and printed (the messenger acks after the event handler returns).
 import { Command } from "commander";
 import * as v from "valibot";
@@ -139,6 +139,9 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 		backlogDeadline.catch(() => undefined);
 		await Promise.race([session.messenger.waitForDrain(), failed, backlogDeadline, interrupted]);
 		clearTimeout(timer);
+		if (output.json) output.writeJson({ type: "drained", received });
+		else if (timeoutSeconds !== 0)
+			output.notice(output.style.dim("Listening for new messages (Ctrl-C to stop)…"));
 		const listen =
 			timeoutSeconds === undefined
 				? interrupted

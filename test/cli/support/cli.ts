@@ -1,0 +1,212 @@
+// Drives real `friendly` processes for the CLI tests: the bundle is built from client-cli/ with the
+// same options as `npm run build:cli` (into a temporary directory, once per test file) and run with
+// this Node. Every process is spawned asynchronously — the relay runs in this process's event loop
+// (wrangler's test harness), so blocking it (execFileSync) would deadlock.
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildCli } from "../../../client-cli/build.ts";
+
+export interface CliResult {
+	code: number | null;
+	stdout: string;
+	stderr: string;
+}
+
+export interface CliEnvironment {
+	/** FRIENDLY_HOME: where the profiles live. */
+	home: string;
+	/** FRIENDLY_SERVER */
+	server: string;
+	bundle: string;
+	cleanup(): Promise<void>;
+}
+
+export async function createCliEnvironment(server: string): Promise<CliEnvironment> {
+	const root = await mkdtemp(join(tmpdir(), "friendly-cli-test-"));
+	const bundle = await buildCli(join(root, "bin", "friendly.js"));
+	return {
+		home: join(root, "home"),
+		server,
+		bundle,
+		cleanup: () => rm(root, { recursive: true, force: true }),
+	};
+}
+
+function childEnv(environment: CliEnvironment, extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		FRIENDLY_HOME: environment.home,
+		FRIENDLY_SERVER: environment.server,
+		NO_COLOR: "1",
+	};
+	delete env.FRIENDLY_PROFILE;
+	delete env.FRIENDLY_PASSPHRASE;
+	for (const [name, value] of Object.entries(extra)) {
+		if (value === undefined) delete env[name];
+		else env[name] = value;
+	}
+	return env;
+}
+
+export function spawnCli(
+	environment: CliEnvironment,
+	args: readonly string[],
+	extraEnv: Record<string, string | undefined> = {},
+): ChildProcessWithoutNullStreams {
+	return spawn(process.execPath, [environment.bundle, ...args], {
+		env: childEnv(environment, extraEnv),
+		stdio: ["pipe", "pipe", "pipe"],
+	});
+}
+
+/** Runs `friendly args…` to completion (stdin: `input`, then closed). */
+export function runCli(
+	environment: CliEnvironment,
+	args: readonly string[],
+	options: { input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
+	const child = spawnCli(environment, args, options.env);
+	let stdout = "";
+	let stderr = "";
+	child.stdout.on("data", (chunk) => {
+		stdout += String(chunk);
+	});
+	child.stderr.on("data", (chunk) => {
+		stderr += String(chunk);
+	});
+	child.stdin.end(options.input ?? "");
+	return new Promise((resolve, reject) => {
+		child.once("error", reject);
+		child.once("close", (code) => resolve({ code, stdout, stderr }));
+	});
+}
+
+/** Parses --json output: one JSON value per non-empty line. */
+export function jsonLines(stdout: string): unknown[] {
+	return stdout
+		.split("\n")
+		.filter((line) => line.trim() !== "")
+		.map((line) => JSON.parse(line));
+}
+
+export function jsonOutput(result: CliResult): Record<string, unknown> {
+	const [first] = jsonLines(result.stdout);
+	if (typeof first !== "object" || first === null) throw new Error(`no JSON output: ${describe(result)}`);
+	return { ...first };
+}
+
+export function describe(result: CliResult): string {
+	return `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+}
+
+/** Registers `phone` on `profile` non-interactively (request with --json, then --code). */
+export async function registerProfile(
+	environment: CliEnvironment,
+	profile: string,
+	phone: string,
+): Promise<void> {
+	const requested = await runCli(environment, ["--profile", profile, "--json", "register", phone]);
+	if (requested.code !== 0) throw new Error(`code request failed: ${describe(requested)}`);
+	const code = jsonOutput(requested).code;
+	if (typeof code !== "string") throw new Error(`no echoed code: ${describe(requested)}`);
+	const confirmed = await runCli(environment, [
+		"--profile",
+		profile,
+		"--json",
+		"register",
+		phone,
+		"--code",
+		code,
+	]);
+	if (confirmed.code !== 0) throw new Error(`registration failed: ${describe(confirmed)}`);
+}
+
+/** A long-running `friendly` (the interactive client) whose output can be awaited line by line. */
+export class CliProcess {
+	readonly child: ChildProcessWithoutNullStreams;
+	private stdoutText = "";
+	private stderrText = "";
+	private readonly waiters = new Set<() => void>();
+	readonly exited: Promise<number | null>;
+
+	constructor(
+		environment: CliEnvironment,
+		args: readonly string[],
+		extraEnv: Record<string, string | undefined> = {},
+	) {
+		this.child = spawnCli(environment, args, extraEnv);
+		const wake = () => {
+			for (const waiter of this.waiters) waiter();
+		};
+		this.child.stdout.on("data", (chunk) => {
+			this.stdoutText += String(chunk);
+			wake();
+		});
+		this.child.stderr.on("data", (chunk) => {
+			this.stderrText += String(chunk);
+			wake();
+		});
+		this.exited = new Promise((resolve) => {
+			this.child.once("close", (code) => {
+				wake();
+				resolve(code);
+			});
+		});
+	}
+
+	get stdout(): string {
+		return this.stdoutText;
+	}
+
+	get stderr(): string {
+		return this.stderrText;
+	}
+
+	writeLine(line: string): void {
+		this.child.stdin.write(`${line}\n`);
+	}
+
+	endInput(): void {
+		this.child.stdin.end();
+	}
+
+	/**
+	 * Resolves when stdout (after `from`, a previous length) matches; returns the match. Fails with the
+	 * output so far if the process exits first or nothing matches within `timeoutMs`.
+	 */
+	waitFor(pattern: RegExp, from = 0, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+		return new Promise((resolve, reject) => {
+			const check = () => {
+				const match = this.stdoutText.slice(from).match(pattern);
+				if (match) {
+					this.waiters.delete(check);
+					clearTimeout(timer);
+					resolve(match);
+					return;
+				}
+				if (this.child.exitCode !== null) {
+					this.waiters.delete(check);
+					clearTimeout(timer);
+					reject(new Error(`process exited before ${pattern}:\n${this.transcript()}`));
+				}
+			};
+			const timer = setTimeout(() => {
+				this.waiters.delete(check);
+				reject(new Error(`timed out waiting for ${pattern}:\n${this.transcript()}`));
+			}, timeoutMs);
+			this.waiters.add(check);
+			check();
+		});
+	}
+
+	transcript(): string {
+		return `--- stdout\n${this.stdoutText}\n--- stderr\n${this.stderrText}`;
+	}
+
+	async stop(): Promise<void> {
+		if (this.child.exitCode === null) this.child.kill("SIGKILL");
+		await this.exited;
+	}
+}
