@@ -9,7 +9,7 @@
 // relabelled sender, a message moved to another conversation or sent back to its author fails here.
 // Trade-off: signatures make messages non-repudiable (see docs/SECURITY.md §Deniability).
 
-import { type Bytes, concatBytes, uint32BigEndian, utf8 } from "../encoding/bytes.ts";
+import { type Bytes, concatBytes, uint32BigEndian } from "../encoding/bytes.ts";
 import { sign, verify } from "./ecdsa.ts";
 import { LABELS } from "./suite.ts";
 
@@ -21,8 +21,10 @@ export interface EnvelopeSignatureInput {
 	readonly ciphertext: Bytes;
 }
 
+const encoder = new TextEncoder();
+
 function lengthPrefixed8(text: string): Bytes {
-	const bytes = utf8(text);
+	const bytes = encoder.encode(text);
 	if (bytes.length > 255) throw new RangeError("field longer than 255 bytes");
 	return concatBytes(Uint8Array.of(bytes.length), bytes);
 }

@@ -27,15 +27,15 @@
 
 import type { Bytes } from "../encoding/bytes.ts";
 
-const subtle = globalThis.crypto.subtle;
+// The bare global (not globalThis.crypto): it is declared in every runtime typing (DOM, WebWorker, workerd).
+const subtle = crypto.subtle;
 
 const ECDH_P256 = { name: "ECDH", namedCurve: "P-256" } as const;
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
 const HMAC_SHA256 = { name: "HMAC", hash: "SHA-256" } as const;
 
-export const randomBytes = (length: number): Bytes =>
-	globalThis.crypto.getRandomValues(new Uint8Array(length));
+export const randomBytes = (length: number): Bytes => crypto.getRandomValues(new Uint8Array(length));
 
 export async function digest(algorithm: "SHA-256" | "SHA-512", data: Bytes): Promise<Bytes> {
 	return new Uint8Array(await subtle.digest(algorithm, data));
@@ -49,7 +49,9 @@ function ecParams(kind: EcKind) {
 	return kind === "ECDH" ? ECDH_P256 : ECDSA_P256;
 }
 
-function privateUsages(kind: EcKind): KeyUsage[] {
+type PrivateKeyUsage = "deriveBits" | "sign";
+
+function privateUsages(kind: EcKind): PrivateKeyUsage[] {
 	return kind === "ECDH" ? ["deriveBits"] : ["sign"];
 }
 

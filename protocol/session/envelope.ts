@@ -3,9 +3,10 @@
 // is ProtocolError("unsupported_version").
 
 import * as v from "valibot";
-import { decodeBase64Url, encodeBase64Url } from "../encoding/base64url.ts";
-import { type Bytes, utf8 } from "../encoding/bytes.ts";
-import { ENVELOPE_VERSION, Envelope, EnvelopeVersion } from "../wire/envelope.ts";
+import { decodeBase64Url } from "../encoding/base64url.ts";
+import { encodeBase64UrlFast as encodeBase64Url } from "../encoding/base64url-fast.ts";
+import type { Bytes } from "../encoding/bytes.ts";
+import { ENVELOPE_VERSION, Envelope, EnvelopeVersion, SESSION_ID_LENGTH } from "../wire/envelope.ts";
 import { ENVELOPE_BODY_CEILING_BYTES } from "../wire/frames.ts";
 import { ProtocolError } from "./errors.ts";
 import type { MessageHeader } from "./header.ts";
@@ -42,15 +43,25 @@ export function encodeEnvelopeBody(header: MessageHeader, ciphertext: Bytes, sig
 		ciphertext: encodeBase64Url(ciphertext),
 		signature: encodeBase64Url(signature),
 	};
-	return encodeBase64Url(utf8(JSON.stringify(envelope)));
+	return encodeBase64Url(encoder.encode(JSON.stringify(envelope)));
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
 
-function bytesOf(text: string): Bytes {
+function bytesOf(text: string, length?: number): Bytes {
 	const bytes = decodeBase64Url(text);
-	if (!bytes) throw new ProtocolError("malformed", "a field is not base64url");
+	if (!bytes || (length !== undefined && bytes.length !== length)) {
+		throw new ProtocolError("malformed", "a field is not canonical base64url of the right length");
+	}
 	return bytes;
+}
+
+function pointOf(text: string): Bytes {
+	const point = bytesOf(text, 65);
+	if (point[0] !== 0x04)
+		throw new ProtocolError("malformed", "a public key is not an uncompressed P-256 point");
+	return point;
 }
 
 export function parseEnvelopeBody(body: string): ParsedEnvelope {
@@ -80,8 +91,8 @@ export function parseEnvelopeBody(body: string): ParsedEnvelope {
 	const envelope = parsed.output;
 	return {
 		header: {
-			session: bytesOf(envelope.session),
-			ratchetKey: bytesOf(envelope.ratchetKey),
+			session: bytesOf(envelope.session, SESSION_ID_LENGTH),
+			ratchetKey: pointOf(envelope.ratchetKey),
 			pn: envelope.pn,
 			n: envelope.n,
 			prekey: envelope.prekey
@@ -93,6 +104,6 @@ export function parseEnvelopeBody(body: string): ParsedEnvelope {
 				: undefined,
 		},
 		ciphertext: bytesOf(envelope.ciphertext),
-		signature: bytesOf(envelope.signature),
+		signature: bytesOf(envelope.signature, 64),
 	};
 }

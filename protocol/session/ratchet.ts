@@ -12,7 +12,7 @@
 import { aesGcmDecrypt, aesGcmEncrypt } from "../crypto/aes-gcm.ts";
 import { ecdh, generateEcdhKeyPair, importEcdhPublicKey } from "../crypto/ecdh.ts";
 import { expandMessageKey, kdfChain, kdfRoot } from "../crypto/ratchet-kdf.ts";
-import { encodeBase64Url } from "../encoding/base64url.ts";
+import { encodeBase64UrlFast as encodeBase64Url } from "../encoding/base64url-fast.ts";
 import { type Bytes, concatBytes, constantTimeEqual } from "../encoding/bytes.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, type MessageHeader, type PrekeyHeaderFields } from "./header.ts";
@@ -97,7 +97,7 @@ export async function ratchetDecrypt(
 ): Promise<DecryptResult> {
 	const remoteKey = encodeBase64Url(header.ratchetKey);
 	const skippedId = `${remoteKey}:${header.n}`;
-	const skippedKey = state.skipped.get(skippedId);
+	const skippedKey = state.skipped.size > 0 ? state.skipped.get(skippedId) : undefined;
 	if (skippedKey) {
 		const plaintext = await openWith(state, skippedKey, headerBytes, ciphertext);
 		return {

@@ -16,7 +16,11 @@
 
 import * as v from "valibot";
 import { ecdh, generateEcdhKeyPair, importEcdhPublicKey } from "../crypto/ecdh.ts";
-import { signedPrekeySignedBytes, verifyKeySignature } from "../crypto/key-signatures.ts";
+import {
+	identityDhKeySignedBytes,
+	signedPrekeySignedBytes,
+	verifyKeySignature,
+} from "../crypto/key-signatures.ts";
 import { kdfRoot } from "../crypto/ratchet-kdf.ts";
 import { SUITE_V1 } from "../crypto/suite.ts";
 import { associatedDataHash, x3dhInitiator, x3dhResponder } from "../crypto/x3dh.ts";
@@ -57,15 +61,23 @@ export async function initiateSession(
 	if (constantTimeEqual(peerIdentity.signingKey, identity.signing.publicKey)) {
 		throw new ProtocolError("wrong_recipient", "this bundle carries our own identity");
 	}
-	const verifier = await checkIdentityKeys(context, peerIdentity);
 	const signedPrekey = keyBytes(bundle.signedPrekey.publicKey);
-	const signedPrekeyOk = await verifyKeySignature(
-		verifier,
-		signedPrekeySignedBytes(bundle.signedPrekey.keyId, signedPrekey),
-		keyBytes(bundle.signedPrekey.signature),
-	);
-	if (!signedPrekeyOk)
+	const verifier = await context.verifier(peerIdentity.signingKey);
+	// Both signatures are verified concurrently, then reported in order.
+	const [identityOk, signedPrekeyOk] = await Promise.all([
+		verifyKeySignature(verifier, identityDhKeySignedBytes(peerIdentity.dhKey), peerIdentity.dhKeySignature),
+		verifyKeySignature(
+			verifier,
+			signedPrekeySignedBytes(bundle.signedPrekey.keyId, signedPrekey),
+			keyBytes(bundle.signedPrekey.signature),
+		),
+	]);
+	if (!identityOk) {
+		throw new ProtocolError("bad_signature", "the identity DH key is not signed by the identity signing key");
+	}
+	if (!signedPrekeyOk) {
 		throw new ProtocolError("bad_signature", "the signed prekey is not signed by the identity key");
+	}
 	const pin = await checkTrust(context, peer, peerIdentity);
 
 	const [peerIdentityDh, peerSignedPrekey, peerOneTimePrekey, ephemeral, ad] = await Promise.all([

@@ -6,7 +6,7 @@
 // recipient's own phone, and the signature covers them (protocol/crypto/envelope-signature.ts).
 import * as v from "valibot";
 import { IdentityKeys } from "./keys.ts";
-import { base64UrlBlob, base64UrlBytes, KeyId, P256PublicKey, P256Signature } from "./primitives.ts";
+import { KeyId } from "./primitives.ts";
 
 /** Envelope format and cipher-suite id (suite 1: P-256, ECDSA-SHA-256, HKDF/HMAC-SHA-256, AES-256-GCM). */
 export const ENVELOPE_VERSION = 1;
@@ -15,6 +15,20 @@ export const MAX_ENVELOPE_CIPHERTEXT_BYTES = 512 * 1024;
 export const SESSION_ID_LENGTH = 16;
 
 const Counter = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Base64url text of exactly `bytes` bytes, checked by length and alphabet only: this schema runs on every
+ * message, so the receiver decodes each field once, strictly (canonical encoding, P-256 point prefix),
+ * right after parsing (protocol/session/envelope.ts) instead of decoding it twice.
+ */
+function base64UrlOfLength(bytes: number, what: string) {
+	return v.pipe(
+		v.string(`${what} must be a base64url string`),
+		v.length(Math.ceil((bytes * 4) / 3), `${what} must be ${bytes} bytes in base64url`),
+		v.regex(BASE64URL, `${what} must be base64url`),
+	);
+}
 
 /** Read first, so an envelope from a newer (or older) suite is reported as such, not as malformed. */
 export const EnvelopeVersion = v.object({ v: v.pipe(v.number(), v.integer()) });
@@ -33,17 +47,22 @@ export type PrekeyHeader = v.InferOutput<typeof PrekeyHeader>;
 export const Envelope = v.strictObject({
 	v: v.literal(ENVELOPE_VERSION),
 	/** Session id (16 bytes) derived at setup; selects among the sessions held for this peer. */
-	session: base64UrlBytes(SESSION_ID_LENGTH, "session"),
+	session: base64UrlOfLength(SESSION_ID_LENGTH, "session"),
 	/** The sender's current ratchet public key (SEC1 uncompressed P-256 point). */
-	ratchetKey: P256PublicKey,
+	ratchetKey: base64UrlOfLength(65, "ratchetKey"),
 	/** Number of messages in the sender's previous sending chain. */
 	pn: Counter,
 	/** Message number in the current sending chain. */
 	n: Counter,
 	prekey: v.optional(PrekeyHeader),
 	/** AES-256-GCM ciphertext || tag. */
-	ciphertext: base64UrlBlob(MAX_ENVELOPE_CIPHERTEXT_BYTES, "ciphertext"),
+	ciphertext: v.pipe(
+		v.string("ciphertext must be a base64url string"),
+		v.minLength(22, "ciphertext must hold at least the 16-byte tag"),
+		v.maxLength(Math.ceil((MAX_ENVELOPE_CIPHERTEXT_BYTES * 4) / 3), "ciphertext is too large"),
+		v.regex(BASE64URL, "ciphertext must be base64url"),
+	),
 	/** ECDSA P-256 (P1363) signature by the sender's identity signing key. */
-	signature: P256Signature,
+	signature: base64UrlOfLength(64, "signature"),
 });
 export type Envelope = v.InferOutput<typeof Envelope>;

@@ -1,4 +1,5 @@
 // Every protocol suite, in run order. Imported by the Node runner and bundled for Chromium.
+import { encodingSuite } from "./encoding.suite.ts";
 import { fuzzSuite } from "./fuzz.suite.ts";
 import type { Suite } from "./harness.ts";
 import { katSuite } from "./kat.suite.ts";

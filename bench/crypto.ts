@@ -1,0 +1,410 @@
+// Cost of the end-to-end library per message and per handshake, beside the raw WebCrypto cost of the
+// same primitive calls measured in the same run ("floor"): the floor does exactly the subtle calls the
+// construction needs (same inputs sizes, same concurrency) and nothing else: no parsing, encoding,
+// state handling, locks or stores. Targets (bench issue): library <= 1.3x floor per message and
+// <= 1.5x per handshake.
+//
+// Rows:
+//   message            encrypt + decrypt in an established chain (the common case: several in a row)
+//   message + ratchet  encrypt + decrypt where the receive performs a DH ratchet step (ping-pong)
+//   handshake          initiator: bundle checks + X3DH + first message; responder: checks + X3DH +
+//                      ratchet init + first message decrypt. Fresh contexts (no cached imports).
+
+import { identityDhKeySignedBytes, signedPrekeySignedBytes } from "../protocol/crypto/key-signatures.ts";
+import { encodeBase64Url } from "../protocol/encoding/base64url.ts";
+import {
+	createLocalIdentity,
+	createMemoryStores,
+	createProtocolContext,
+	decryptMessage,
+	encryptMessage,
+	generateOneTimePrekeys,
+	generateSignedPrekey,
+	type LocalIdentity,
+	type MemoryStores,
+	manualClock,
+	type OneTimePrekeyRecord,
+	type ProtocolContext,
+	publicIdentity,
+} from "../protocol/session/index.ts";
+import type { PrekeyBundle } from "../protocol/wire/keys.ts";
+
+export interface BenchRow {
+	readonly name: string;
+	readonly libraryMicros: number;
+	readonly floorMicros: number;
+	readonly ratio: number;
+	readonly target: number;
+	readonly iterations: number;
+}
+
+const subtle = globalThis.crypto.subtle;
+const ALICE = "+15555550101";
+const BOB = "+15555550102";
+const PLAINTEXT = new TextEncoder().encode("x".repeat(100));
+const clock = manualClock(Date.UTC(2026, 0, 1));
+
+// ---------------------------------------------------------------- timing
+
+const median = (values: number[]): number => {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+interface Contender {
+	prepare(i: number): Promise<void> | void;
+	op(i: number): Promise<unknown>;
+}
+
+async function sample(contender: Contender, i: number): Promise<number> {
+	await contender.prepare(i);
+	const start = performance.now();
+	await contender.op(i);
+	return performance.now() - start;
+}
+
+/**
+ * Alternates one library operation and one floor operation, so both see the same machine load, and
+ * reports the median per-operation time of each (robust to GC pauses and other processes).
+ */
+async function compare(
+	name: string,
+	target: number,
+	iterations: number,
+	library: Contender,
+	floor: Contender,
+): Promise<BenchRow> {
+	const lib: number[] = [];
+	const raw: number[] = [];
+	const warmup = Math.ceil(iterations / 5);
+	for (let i = 0; i < warmup + iterations; i++) {
+		const first = i % 2 === 0;
+		const a = await sample(first ? library : floor, i);
+		const b = await sample(first ? floor : library, i);
+		if (i < warmup) continue;
+		lib.push(first ? a : b);
+		raw.push(first ? b : a);
+	}
+	const libraryMicros = median(lib) * 1000;
+	const floorMicros = median(raw) * 1000;
+	return { name, libraryMicros, floorMicros, ratio: libraryMicros / floorMicros, target, iterations };
+}
+
+// ---------------------------------------------------------------- library side
+
+interface Phone {
+	readonly phone: string;
+	readonly stores: MemoryStores;
+	readonly identity: LocalIdentity;
+	context: ProtocolContext;
+}
+
+async function phone(number: string): Promise<Phone> {
+	const stores = createMemoryStores();
+	const identity = await createLocalIdentity({ extractable: false, clock });
+	await stores.identities.storeLocalIdentity(identity);
+	return {
+		phone: number,
+		stores,
+		identity,
+		context: createProtocolContext({ phone: number, stores, clock }),
+	};
+}
+
+let messageCounter = 0;
+const nextId = () => `b${++messageCounter}`;
+
+async function roundTrip(from: Phone, to: Phone, fetchBundle?: () => Promise<PrekeyBundle>) {
+	const id = nextId();
+	const body = await encryptMessage(from.context, { to: to.phone, id, plaintext: PLAINTEXT, fetchBundle });
+	return decryptMessage(to.context, { from: from.phone, id, body });
+}
+
+// ---------------------------------------------------------------- floor side (raw WebCrypto)
+
+const ECDH = { name: "ECDH", namedCurve: "P-256" } as const;
+const ECDSA = { name: "ECDSA", namedCurve: "P-256" } as const;
+const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
+const HMAC = { name: "HMAC", hash: "SHA-256" } as const;
+const INFO = new Uint8Array(24);
+const ONE = Uint8Array.of(1);
+const TWO = Uint8Array.of(2);
+
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.length;
+	}
+	return out;
+}
+
+async function hkdf(ikm: Uint8Array<ArrayBuffer>, salt: Uint8Array<ArrayBuffer>, bytes: number) {
+	const key = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+	return new Uint8Array(
+		await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info: INFO }, key, bytes * 8),
+	);
+}
+
+async function chainStep(chainKey: Uint8Array<ArrayBuffer>) {
+	const key = await subtle.importKey("raw", chainKey, HMAC, false, ["sign"]);
+	const [mk, next] = await Promise.all([subtle.sign("HMAC", key, ONE), subtle.sign("HMAC", key, TWO)]);
+	return { mk: new Uint8Array(mk), next: new Uint8Array(next) };
+}
+
+async function messageKeys(mk: Uint8Array<ArrayBuffer>, ad: Uint8Array<ArrayBuffer>) {
+	const okm = await hkdf(mk, ad, 44);
+	const key = await subtle.importKey("raw", okm.subarray(0, 32), "AES-GCM", false, ["encrypt", "decrypt"]);
+	return { key, iv: okm.slice(32) };
+}
+
+const dh = async (priv: CryptoKey, pub: CryptoKey) =>
+	new Uint8Array(await subtle.deriveBits({ name: "ECDH", public: pub }, priv, 256));
+
+interface RawSide {
+	chainKey: Uint8Array<ArrayBuffer>;
+}
+
+async function rawEncrypt(
+	side: RawSide,
+	ad: Uint8Array<ArrayBuffer>,
+	header: Uint8Array<ArrayBuffer>,
+	signer: CryptoKey,
+) {
+	const step = await chainStep(side.chainKey);
+	side.chainKey = step.next;
+	const { key, iv } = await messageKeys(step.mk, ad);
+	const ct = new Uint8Array(
+		await subtle.encrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, PLAINTEXT),
+	);
+	const signed = concat(new Uint8Array(60), header, ct);
+	const signature = new Uint8Array(await subtle.sign(ECDSA_SHA256, signer, signed));
+	return { ct, signature, signed };
+}
+
+async function rawDecrypt(
+	side: RawSide,
+	ad: Uint8Array<ArrayBuffer>,
+	header: Uint8Array<ArrayBuffer>,
+	message: {
+		ct: Uint8Array<ArrayBuffer>;
+		signature: Uint8Array<ArrayBuffer>;
+		signed: Uint8Array<ArrayBuffer>;
+	},
+	verifier: CryptoKey,
+) {
+	if (!(await subtle.verify(ECDSA_SHA256, verifier, message.signature, message.signed)))
+		throw new Error("floor: bad sig");
+	const step = await chainStep(side.chainKey);
+	side.chainKey = step.next;
+	const { key, iv } = await messageKeys(step.mk, ad);
+	return subtle.decrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, message.ct);
+}
+
+// ---------------------------------------------------------------- benches
+
+export async function benchCrypto(options: { quick?: boolean } = {}): Promise<BenchRow[]> {
+	const rows: BenchRow[] = [];
+
+	// Established session for the message rows.
+	const alice = await phone(ALICE);
+	const bob = await phone(BOB);
+	const spk = await generateSignedPrekey(bob.identity, 1, clock.now());
+	await bob.stores.prekeys.storeSignedPrekey(spk.record);
+	const bundle: PrekeyBundle = { phone: BOB, identity: publicIdentity(bob.identity), signedPrekey: spk.wire };
+	await roundTrip(alice, bob, async () => bundle);
+	await roundTrip(bob, alice);
+
+	const aliceSigning = alice.identity.signing.privateKey;
+	const aliceVerifier = await subtle.importKey("raw", alice.identity.signing.publicKey, ECDSA, false, [
+		"verify",
+	]);
+	const bobVerifier = await subtle.importKey("raw", bob.identity.signing.publicKey, ECDSA, false, ["verify"]);
+	const ad = crypto.getRandomValues(new Uint8Array(32));
+	const header = crypto.getRandomValues(new Uint8Array(91));
+	const sender: RawSide = { chainKey: crypto.getRandomValues(new Uint8Array(32)) };
+	const receiver: RawSide = { chainKey: new Uint8Array(sender.chainKey) };
+
+	rows.push(
+		await compare(
+			"message (encrypt + decrypt, same chain)",
+			1.3,
+			options.quick ? 500 : 3000,
+			{ prepare: () => {}, op: () => roundTrip(alice, bob) },
+			{
+				prepare: () => {},
+				op: async () =>
+					rawDecrypt(receiver, ad, header, await rawEncrypt(sender, ad, header, aliceSigning), aliceVerifier),
+			},
+		),
+	);
+
+	// Ping-pong: every receive performs a DH ratchet step.
+	let turn = 0;
+	const rawA: RawSide & { ratchet?: CryptoKeyPair } = {
+		chainKey: crypto.getRandomValues(new Uint8Array(32)),
+	};
+	const rawB: RawSide = { chainKey: new Uint8Array(rawA.chainKey) };
+	let rootKey = crypto.getRandomValues(new Uint8Array(32));
+	let peerRatchet = await subtle.generateKey(ECDH, true, ["deriveBits"]);
+	let peerRatchetRaw = new Uint8Array(await subtle.exportKey("raw", peerRatchet.publicKey));
+	rows.push(
+		await compare(
+			"message + DH ratchet step (ping-pong)",
+			1.3,
+			options.quick ? 300 : 1500,
+			{
+				prepare: () => {},
+				op: () => (turn++ % 2 === 0 ? roundTrip(alice, bob) : roundTrip(bob, alice)),
+			},
+			{
+				prepare: () => {},
+				op: async () => {
+					const used = rawA.chainKey;
+					const sent = await rawEncrypt(rawA, ad, header, aliceSigning);
+					if (!(await subtle.verify(ECDSA_SHA256, aliceVerifier, sent.signature, sent.signed)))
+						throw new Error("sig");
+					// DH ratchet step on receipt: import the new remote key, two DH + two root KDFs, one new key pair.
+					const remote = await subtle.importKey("raw", peerRatchetRaw, ECDH, true, []);
+					const own = peerRatchet.privateKey;
+					const receiving = await hkdf(await dh(own, remote), rootKey, 64);
+					const next = await subtle.generateKey(ECDH, false, ["deriveBits"]);
+					const nextRaw = new Uint8Array(await subtle.exportKey("raw", next.publicKey));
+					const sending = await hkdf(await dh(next.privateKey, remote), receiving.slice(0, 32), 64);
+					rootKey = sending.slice(0, 32);
+					rawB.chainKey = receiving.slice(32);
+					rawA.chainKey = sending.slice(32);
+					peerRatchet = next;
+					peerRatchetRaw = nextRaw;
+					// Same cost as stepping the new receiving chain; the sender's chain key keeps the floor decryptable.
+					const step = await chainStep(used);
+					const { key, iv } = await messageKeys(step.mk, ad);
+					return subtle.decrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, sent.ct);
+				},
+			},
+		),
+	);
+
+	// Handshakes: fresh contexts and pins each time, a fresh one-time prekey each time.
+	const handshakes = options.quick ? 60 : 300;
+	const otks: OneTimePrekeyRecord[] = [];
+	const totalOtks = Math.ceil(handshakes * 1.3) + 10;
+	for (let first = 1; otks.length < totalOtks; first += 100) {
+		const batch = await generateOneTimePrekeys(bob.identity, first, 100, clock.now());
+		otks.push(...batch.records);
+	}
+	await bob.stores.prekeys.storeOneTimePrekeys(otks);
+	let nextOtk = 0;
+	let bundleForRun: PrekeyBundle = bundle;
+	const aliceIdentityRaw = {
+		signing: alice.identity.signing.publicKey,
+		dh: alice.identity.dh.publicKey,
+		dhSig: alice.identity.dhKeySignature,
+	};
+	const bobRaw = {
+		signing: bob.identity.signing.publicKey,
+		dh: bob.identity.dh.publicKey,
+		dhSig: bob.identity.dhKeySignature,
+		spk: spk.record.keyPair.publicKey,
+		spkSig: spk.record.signature,
+	};
+	let rawOtkIndex = 0;
+
+	rows.push(
+		await compare(
+			"handshake (X3DH both sides + first message)",
+			1.5,
+			handshakes,
+			{
+				prepare: async () => {
+					for (const p of [alice, bob]) {
+						p.stores.sessions.records.clear();
+						p.stores.identities.trusted.clear();
+						p.context = createProtocolContext({ phone: p.phone, stores: p.stores, clock });
+					}
+					const otk = otks[nextOtk++ % otks.length];
+					if (!otk) throw new Error("no otk");
+					await bob.stores.prekeys.storeOneTimePrekeys([otk]);
+					bundleForRun = {
+						...bundle,
+						oneTimePrekey: { keyId: otk.keyId, publicKey: encodeBase64Url(otk.keyPair.publicKey) },
+					};
+				},
+				op: () => roundTrip(alice, bob, async () => bundleForRun),
+			},
+			{
+				prepare: () => {},
+				op: async () => {
+					const otk = otks[rawOtkIndex++ % otks.length];
+					if (!otk) throw new Error("no otk");
+					// Initiator: import and check Bob's keys, X3DH, first message.
+					const bobVerify = await subtle.importKey("raw", bobRaw.signing, ECDSA, false, ["verify"]);
+					const [okId, okSpk] = await Promise.all([
+						subtle.verify(ECDSA_SHA256, bobVerify, bobRaw.dhSig, identityDhKeySignedBytes(bobRaw.dh)),
+						subtle.verify(ECDSA_SHA256, bobVerify, bobRaw.spkSig, signedPrekeySignedBytes(1, bobRaw.spk)),
+					]);
+					if (!okId || !okSpk) throw new Error("floor: bad bundle signature");
+					const [ikB, spkB, otkB, ek, adA] = await Promise.all([
+						subtle.importKey("raw", bobRaw.dh, ECDH, true, []),
+						subtle.importKey("raw", bobRaw.spk, ECDH, true, []),
+						subtle.importKey("raw", otk.keyPair.publicKey, ECDH, true, []),
+						subtle.generateKey(ECDH, false, ["deriveBits"]).then(async (pair) => ({
+							pair,
+							raw: new Uint8Array(await subtle.exportKey("raw", pair.publicKey)),
+						})),
+						subtle.digest("SHA-256", new Uint8Array(300)),
+					]);
+					const adBytes = new Uint8Array(adA);
+					const secretsA = await Promise.all([
+						dh(alice.identity.dh.privateKey, spkB),
+						dh(ek.pair.privateKey, ikB),
+						dh(ek.pair.privateKey, spkB),
+						dh(ek.pair.privateKey, otkB),
+					]);
+					const outA = await hkdf(concat(...secretsA), adBytes, 80);
+					const sendA: RawSide = { chainKey: outA.slice(32, 64) };
+					const prekeyHeader = new Uint8Array(294);
+					const first = await rawEncrypt(sendA, adBytes, prekeyHeader, aliceSigning);
+					// Responder: import Alice's signing key, verify envelope and identity, X3DH, ratchet init, decrypt.
+					const aliceVerify = await subtle.importKey("raw", aliceIdentityRaw.signing, ECDSA, false, [
+						"verify",
+					]);
+					if (!(await subtle.verify(ECDSA_SHA256, aliceVerify, first.signature, first.signed)))
+						throw new Error("sig");
+					const idOk = await subtle.verify(
+						ECDSA_SHA256,
+						aliceVerify,
+						aliceIdentityRaw.dhSig,
+						identityDhKeySignedBytes(aliceIdentityRaw.dh),
+					);
+					if (!idOk) throw new Error("floor: bad identity signature");
+					const [ikA, ekA, adB] = await Promise.all([
+						subtle.importKey("raw", aliceIdentityRaw.dh, ECDH, true, []),
+						subtle.importKey("raw", ek.raw, ECDH, true, []),
+						subtle.digest("SHA-256", new Uint8Array(300)),
+					]);
+					const secretsB = await Promise.all([
+						dh(spk.record.keyPair.privateKey, ikA),
+						dh(bob.identity.dh.privateKey, ekA),
+						dh(spk.record.keyPair.privateKey, ekA),
+						dh(otk.keyPair.privateKey, ekA),
+					]);
+					const outB = await hkdf(concat(...secretsB), new Uint8Array(adB), 80);
+					const ratchet = await subtle.generateKey(ECDH, false, ["deriveBits"]);
+					await subtle.exportKey("raw", ratchet.publicKey);
+					await hkdf(await dh(ratchet.privateKey, ekA), outB.slice(0, 32), 64);
+					const recvB: RawSide = { chainKey: outB.slice(32, 64) };
+					const step = await chainStep(recvB.chainKey);
+					const { key, iv } = await messageKeys(step.mk, new Uint8Array(adB));
+					return subtle.decrypt(
+						{ name: "AES-GCM", iv, additionalData: concat(adBytes, prekeyHeader) },
+						key,
+						first.ct,
+					);
+				},
+			},
+		),
+	);
+	return rows;
+}
