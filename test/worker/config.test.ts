@@ -105,6 +105,31 @@ describe("parseRelayConfig", () => {
 		).toBe("webhook");
 	});
 
+	it("per-phone code limits default to 60 s spacing and 5 per hour; 0 s spacing only outside production", () => {
+		expect(configOf({})).toMatchObject({ codeResendIntervalSeconds: 60, codesPerHour: 5 });
+		expect(configOf({ CODE_RESEND_INTERVAL_SECONDS: "0", CODES_PER_HOUR: "50" })).toMatchObject({
+			codeResendIntervalSeconds: 0,
+			codesPerHour: 50,
+		});
+		const production = {
+			ENVIRONMENT: "production",
+			CODE_HASH_KEY: HASH_KEY,
+			CODE_DELIVERY: "webhook",
+			WEBHOOK_URL: "https://hook.example/sms",
+			WEBHOOK_SECRET: SECRET,
+		};
+		expect(problemsOf({ ...production, CODE_RESEND_INTERVAL_SECONDS: "29" }).join()).toContain(
+			"CODE_RESEND_INTERVAL_SECONDS",
+		);
+		expect(configOf({ ...production, CODE_RESEND_INTERVAL_SECONDS: "30" }).codeResendIntervalSeconds).toBe(
+			30,
+		);
+		expect(problemsOf({ CODES_PER_HOUR: "0" }).join()).toContain("CODES_PER_HOUR");
+		expect(problemsOf({ CODE_RESEND_INTERVAL_SECONDS: "-1" }).join()).toContain(
+			"CODE_RESEND_INTERVAL_SECONDS",
+		);
+	});
+
 	it("reports every problem at once", () => {
 		const problems = problemsOf({ ENVIRONMENT: "production", CODE_DELIVERY: "webhook" });
 		expect(problems).toHaveLength(3);

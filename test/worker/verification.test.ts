@@ -184,7 +184,20 @@ describe("confirming codes", () => {
 			const error = await expectError(await confirm(phone, wrong), "code_incorrect", 400);
 			expect(error.attemptsLeft).toBe(left);
 		}
-		await expectError(await confirm(phone, code), "too_many_attempts", 429);
+		const dead = await confirm(phone, code);
+		const retryAfter = Number(dead.headers.get("retry-after"));
+		const error = await expectError(dead, "too_many_attempts", 429);
+		// Retry-After: when a new code may be requested (the resend spacing since the request).
+		expect(retryAfter).toBeGreaterThan(0);
+		expect(retryAfter).toBeLessThanOrEqual(60);
+		expect(error.retryAfter).toBe(retryAfter);
+		await age(phone, 60_000);
+		const later = await confirm(phone, code);
+		expect(later.headers.get("retry-after")).toBe("1");
+		await expectError(later, "too_many_attempts", 429);
+		// A new code can indeed be requested now, and works.
+		const fresh = await requestCode(phone);
+		await expectOk(await confirm(phone, fresh), RegistrationResponse);
 	});
 
 	it("the right code on the 5th check still works", async () => {

@@ -78,9 +78,11 @@ export class VerificationCodes {
 			);
 		}
 		if (row.checks_left <= 0) {
+			// A 429 says when to come back: when this phone may ask for a new code.
 			return failure(
 				"too_many_attempts",
 				"Too many wrong codes; this code is no longer accepted. Request a new code.",
+				{ retryAfter: this.secondsUntilNextCode(now) },
 			);
 		}
 		// Spent before the await, so parallel guesses cannot share one check.
@@ -106,5 +108,23 @@ export class VerificationCodes {
 			return failure("code_expired", "This code was already used or replaced; request a new code.");
 		}
 		return success(null);
+	}
+
+	/** Seconds (at least 1) until `issue` would accept a request: resend spacing and hourly cap. */
+	private secondsUntilNextCode(now: number): number {
+		const recent = this.sql
+			.exec<{ requested_at: number }>(
+				"SELECT requested_at FROM code_requests WHERE requested_at > ? ORDER BY requested_at",
+				now - HOUR_MS,
+			)
+			.toArray()
+			.map((row) => row.requested_at);
+		let waitMs = 0;
+		const last = recent.at(-1);
+		if (last !== undefined) waitMs = Math.max(waitMs, last + this.limits.resendIntervalMs - now);
+		const oldest = recent[0];
+		if (recent.length >= this.limits.perHour && oldest !== undefined)
+			waitMs = Math.max(waitMs, oldest + HOUR_MS - now);
+		return Math.max(1, Math.ceil(waitMs / 1000));
 	}
 }
