@@ -220,7 +220,6 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 	const aliceVerifier = await subtle.importKey("raw", alice.identity.signing.publicKey, ECDSA, false, [
 		"verify",
 	]);
-	const bobVerifier = await subtle.importKey("raw", bob.identity.signing.publicKey, ECDSA, false, ["verify"]);
 	const ad = crypto.getRandomValues(new Uint8Array(32));
 	const header = crypto.getRandomValues(new Uint8Array(91));
 	const sender: RawSide = { chainKey: crypto.getRandomValues(new Uint8Array(32)) };

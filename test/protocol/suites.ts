@@ -10,6 +10,7 @@ import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
 export const suites: readonly Suite[] = [
 	wycheproofSuite,
 	rfc5869Suite,
+	encodingSuite,
 	katSuite,
 	sessionSuite,
 	tamperSuite,
