@@ -1,8 +1,8 @@
 // Bad input never crashes the object and never changes stored state: malformed frames on an
 // authenticated socket answer `error` bad_frame (the socket stays usable), and malformed HTTP requests
 // answer with their closed error code.
-import { runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../../protocol/wire/index.ts";
 import { call, expectError, RELAY } from "./helpers/http.ts";
@@ -163,6 +163,19 @@ describe("bad HTTP requests", () => {
 			body: stream,
 		});
 		await expectError(response, "too_large", 413);
+	});
+
+	it("garbage phone numbers never reach (or create) a phone's object", async () => {
+		const before = (await listDurableObjectIds(env.PHONE)).length;
+		for (const phone of ["garbage", "+1", "15555550100", "+1 555 CALL NOW", ""]) {
+			await expectError(await call("/v1/verification/request", { body: { phone } }), "invalid_phone", 400);
+			await expectError(
+				await call("/v1/verification/confirm", { body: { phone, code: "123456", identity: {} } }),
+				"invalid_phone",
+				400,
+			);
+		}
+		expect((await listDurableObjectIds(env.PHONE)).length).toBe(before);
 	});
 
 	it("bad requests to the key routes change nothing", async () => {
