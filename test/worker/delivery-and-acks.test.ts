@@ -263,6 +263,34 @@ describe("receipts", () => {
 		expect((await c.next("receipt")).id).toBe(fromCarol.id);
 	});
 
+	it("a receipt left in the outbox (an earlier failed flush) is sent by the alarm", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		// Bob's object knows its phone once it has served him; seed the state a failed flush leaves behind.
+		expect(await b.untilPong()).toEqual([]);
+		await runInDurableObject(stubOf(bob.phone), async (_instance, state) => {
+			state.storage.sql.exec(
+				"INSERT INTO outbox (kind, target, message_id, at) VALUES ('receipt', ?, 'lost-receipt', ?)",
+				alice.phone,
+				Date.now(),
+			);
+			await state.storage.setAlarm(Date.now() + 10_000);
+		});
+		expect(await runDurableObjectAlarm(stubOf(bob.phone))).toBe(true);
+		expect(await a.next("receipt")).toMatchObject({ to: bob.phone, id: "lost-receipt" });
+		await expect
+			.poll(() =>
+				runInDurableObject(
+					stubOf(bob.phone),
+					(_instance, state) =>
+						state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n,
+				),
+			)
+			.toBe(0);
+	});
+
 	it("is queued in the sender's mailbox when the sender is offline", async () => {
 		const alice = await register();
 		const bob = await register();
