@@ -161,6 +161,18 @@ describe("hello", () => {
 		const idle = await openSocket(phone);
 		// A socket authenticated meanwhile is untouched by the deadline.
 		const { socket: live } = await connectDrained(phone, token);
+		// The pending socket carries a 10 s deadline, and the object's alarm is due by then.
+		const { deadline, alarm, now } = await runInDurableObject(stubOf(phone), async (_instance, state) => {
+			const pending = state
+				.getWebSockets()
+				.map((ws) => ws.deserializeAttachment() as { state?: string; deadline?: number } | null)
+				.find((attachment) => attachment?.state === "pending");
+			return { deadline: pending?.deadline ?? 0, alarm: await state.storage.getAlarm(), now: Date.now() };
+		});
+		expect(deadline).toBeGreaterThan(now);
+		expect(deadline).toBeLessThanOrEqual(now + 10_000);
+		expect(alarm).not.toBeNull();
+		expect(alarm ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(deadline);
 		expect(await expireHelloDeadlines(phone)).toBe(1);
 		expect(await runDurableObjectAlarm(stubOf(phone))).toBe(true);
 		expect((await idle.closeEvent()).code).toBe(CLOSE_CODES.authTimeout);
