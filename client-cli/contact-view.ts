@@ -4,7 +4,7 @@
 // the user can compare it before accepting.
 
 import { encodeBase64Url } from "../protocol/encoding/base64url.ts";
-import type { ContactRecord, MessengerStores } from "../protocol/messenger/index.ts";
+import type { ContactRecord, HistoryEntry, MessengerStores } from "../protocol/messenger/index.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../protocol/session/index.ts";
 
 export interface ContactView {
@@ -43,4 +43,21 @@ export async function ownFingerprint(stores: MessengerStores): Promise<string | 
 	if (!local) return undefined;
 	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", local.signing.publicKey));
 	return encodeBase64Url(digest).slice(0, 16);
+}
+
+/**
+ * Incoming messages saved but not shown yet (a contact's `unread` count: the newest incoming entries),
+ * e.g. ones that arrived while `friendly send` was connected. `receive` and the interactive client show
+ * these first, then mark the contacts read.
+ */
+export async function unreadMessages(stores: MessengerStores): Promise<HistoryEntry[]> {
+	const unread: HistoryEntry[] = [];
+	for (const contact of await stores.contacts.listContacts()) {
+		if (contact.unread <= 0) continue;
+		const incoming = (await stores.history.listEntries(contact.phone)).filter(
+			(entry) => entry.direction === "in",
+		);
+		unread.push(...incoming.slice(-contact.unread));
+	}
+	return unread.sort((a, b) => a.at - b.at);
 }

@@ -68,7 +68,9 @@ export function toCliError(error: unknown, context: ErrorContext): CliError {
 			return new CliError(
 				EXIT_CODES.serverUnreachable,
 				coded.code,
-				`Server unreachable at ${context.relayUrl}: ${coded.message}`,
+				coded.message.startsWith("Cannot reach")
+					? `Server unreachable at ${context.relayUrl}.`
+					: `Server unreachable at ${context.relayUrl}: ${coded.message}`,
 				"Check that the relay is running (npm start) and the --server URL, then try again.",
 				{ relayUrl: context.relayUrl },
 			);

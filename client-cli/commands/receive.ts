@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import * as v from "valibot";
 import type { MessengerEvent } from "../../protocol/messenger/index.ts";
+import { unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
@@ -58,6 +59,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 		switch (event.type) {
 			case "message":
 				received += 1;
+				shown.add(event.entry.peer);
 				if (output.json) output.writeJson(messageJson(event.entry));
 				else output.result(incomingMessage(event.entry, output.style), {});
 				return;
@@ -113,6 +115,11 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 	};
 
 	const session = await openMessengerSession(context, { onEvent, requireRelay: true });
+	const shown = new Set<string>();
+	const markShown = async () => {
+		for (const peer of shown) await session.messenger.markRead(peer);
+		shown.clear();
+	};
 	let timer: NodeJS.Timeout | undefined;
 	let onSignal: () => void = () => undefined;
 	const interrupted = new Promise<void>((resolve) => {
@@ -121,6 +128,8 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 	process.once("SIGINT", onSignal);
 	process.once("SIGTERM", onSignal);
 	try {
+		for (const entry of await unreadMessages(session.profile.stores)) onEvent({ type: "message", entry });
+		await markShown();
 		session.messenger.start();
 		const backlogDeadline = new Promise<never>((_resolve, reject) => {
 			timer = setTimeout(
@@ -139,6 +148,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 		backlogDeadline.catch(() => undefined);
 		await Promise.race([session.messenger.waitForDrain(), failed, backlogDeadline, interrupted]);
 		clearTimeout(timer);
+		await markShown();
 		if (output.json) output.writeJson({ type: "drained", received });
 		else if (timeoutSeconds !== 0)
 			output.notice(output.style.dim("Listening for new messages (Ctrl-C to stop)…"));
@@ -149,6 +159,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 						timer = setTimeout(resolve, timeoutSeconds * 1000);
 					});
 		await Promise.race([listen, failed, interrupted]);
+		await markShown();
 	} finally {
 		stopping = true;
 		clearTimeout(timer);

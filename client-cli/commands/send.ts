@@ -8,7 +8,7 @@ import type { CliContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { openMessengerSession } from "../messenger-session.ts";
-import { entryJson, identityChangeWarning, incomingMessage, statusLine } from "../output/format.ts";
+import { entryJson, identityChangeWarning, statusLine } from "../output/format.ts";
 import type { Runtime } from "../run.ts";
 
 export function sendCommand(runtime: Runtime): Command {
@@ -28,12 +28,12 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 	return text.replace(/\r?\n$/, "");
 }
 
-/** Messages that happen to arrive while sending are saved (and acknowledged); tell the user. */
+/** Messages that arrive while sending are saved unread (and acknowledged); `receive` shows them. */
 function sideEvents(context: CliContext) {
 	return (event: MessengerEvent) => {
 		const { output } = context;
 		if (event.type === "message") {
-			output.notice(`received meanwhile — ${incomingMessage(event.entry, output.style)}`);
+			output.notice(`A message from ${event.entry.peer} arrived meanwhile; \`friendly receive\` shows it.`);
 		} else if (event.type === "identity_changed") {
 			for (const line of identityChangeWarning(event.change, output.style)) output.notice(line);
 		}

@@ -6,7 +6,7 @@
 import { Messenger, type MessengerEvent } from "../../protocol/messenger/index.ts";
 import { contactLines } from "../commands/contacts.ts";
 import { verifyContact, verifyLines } from "../commands/verify.ts";
-import { listContactViews } from "../contact-view.ts";
+import { listContactViews, unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
 import { toCliError } from "../errors.ts";
 import {
@@ -28,6 +28,7 @@ export class ChatSession {
 	private unconfirmed = 0;
 	private stopping = false;
 	private wasOnline = false;
+	private readMarks: Promise<void> = Promise.resolve();
 
 	constructor(
 		private readonly context: CliContext,
@@ -61,6 +62,12 @@ export class ChatSession {
 			`Signed in as ${this.context.output.style.bold(messenger.phone)} — connecting to ${this.context.relayUrl}…`,
 		);
 		this.print("Type `chat <phone>` to start a conversation, `help` for all commands.");
+		const unread = await unreadMessages(this.profile.stores);
+		if (unread.length > 0) this.print("Unread messages:");
+		for (const entry of unread) {
+			this.print(incomingMessage(entry, this.context.output.style));
+			await messenger.markRead(entry.peer);
+		}
 		messenger.start();
 		try {
 			for (;;) {
@@ -196,8 +203,10 @@ export class ChatSession {
 		switch (event.type) {
 			case "message":
 				this.print(incomingMessage(event.entry, style));
-				if (event.entry.peer === this.current && this.messenger)
-					void this.messenger.markRead(event.entry.peer).catch(() => undefined);
+				// Shown to the user, so read (chained so the counter updates stay in order).
+				this.readMarks = this.readMarks
+					.then(() => this.messenger?.markRead(event.entry.peer))
+					.catch(() => undefined);
 				return;
 			case "status":
 				if (event.status !== "sending") this.print(statusLine(event.peer, event.status, style, event.error));
