@@ -4,7 +4,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../protocol/wire/index.ts";
 import { newPhone } from "./helpers/phones.ts";
-import { type Registered, register, stubOf } from "./helpers/register.ts";
+import { type Registered, register, requestCode, stubOf } from "./helpers/register.ts";
 import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
 
 const MAX_MESSAGES = 20;
@@ -62,6 +62,14 @@ describe("send", () => {
 		const id = messageId();
 		const answer = await send(a, to, randomBody(), id);
 		expect(answer).toMatchObject({ type: "error", code: "unknown_recipient", id, to });
+	});
+
+	it("a phone that only requested a code (never confirmed) is unknown_recipient", async () => {
+		const alice = await register();
+		const a = await online(alice);
+		const pending = newPhone();
+		await requestCode(pending);
+		expect(await send(a, pending)).toMatchObject({ type: "error", code: "unknown_recipient", to: pending });
 	});
 
 	it("an envelope over ENVELOPE_MAX_BYTES is too_large; exactly the limit is accepted", async () => {

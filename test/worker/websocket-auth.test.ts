@@ -221,6 +221,22 @@ describe("one connection per phone", () => {
 		expect((await second.next("message")).id).toBe(id);
 	});
 
+	it("two hellos at once leave exactly one connection", async () => {
+		const me = await register();
+		const first = await openSocket(me.phone);
+		const second = await openSocket(me.phone);
+		first.send({ type: "hello", protocol: 1, token: me.token });
+		second.send({ type: "hello", protocol: 1, token: me.token });
+		const loser = await Promise.race([
+			first.closeEvent().then((closed) => ({ closed, winner: second })),
+			second.closeEvent().then((closed) => ({ closed, winner: first })),
+		]);
+		expect(loser.closed.code).toBe(CLOSE_CODES.replaced);
+		await loser.winner.next("ready");
+		await loser.winner.next("drained");
+		expect(await loser.winner.untilPong()).toEqual([]);
+	});
+
 	it("messages reach a replacing connection live even before the replaced socket finished closing", async () => {
 		const me = await register();
 		const sender = await register();
