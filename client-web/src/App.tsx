@@ -1,0 +1,108 @@
+// The app shell: picks the screen from the app phase and the hash route. Phone width shows one pane at
+// a time (the list, or the open screen); desktop shows the list beside the open screen.
+import type { ContactRecord } from "../../protocol/messenger/stores.ts";
+import { ConnectionBanner } from "./components/ConnectionBanner.tsx";
+import { ConnectionStatus } from "./components/ConnectionStatus.tsx";
+import { Notices } from "./components/Notices.tsx";
+import { ContactDetailsScreen } from "./screens/ContactDetailsScreen.tsx";
+import { ConversationList } from "./screens/ConversationList.tsx";
+import { ConversationView } from "./screens/ConversationView.tsx";
+import { NewChatScreen } from "./screens/NewChatScreen.tsx";
+import { RegisterScreen } from "./screens/RegisterScreen.tsx";
+import { StatusScreen } from "./screens/StatusScreen.tsx";
+import type { AppState } from "./state/app-state.ts";
+import type { AppController } from "./state/controller.ts";
+import { type Route, useRoute } from "./state/route.ts";
+import { useStore } from "./state/store.ts";
+
+export function App({ controller }: { controller: AppController }) {
+	const state = useStore(controller.state);
+	const route = useRoute();
+
+	if (state.otherTab) {
+		return (
+			<StatusScreen title="FriendLy is open in another tab">
+				<p>Only one tab can be connected at a time. Use the other tab, or move FriendLy here.</p>
+				<button type="button" class="button button--wide" onClick={() => void controller.boot(true)}>
+					Use FriendLy in this tab
+				</button>
+			</StatusScreen>
+		);
+	}
+	if (state.phase === "loading") {
+		return (
+			<StatusScreen title="FriendLy">
+				<p role="status">Opening your encrypted storage…</p>
+			</StatusScreen>
+		);
+	}
+	if (state.phase === "failed") {
+		return (
+			<StatusScreen title="FriendLy cannot start">
+				<p role="alert">{state.failure}</p>
+			</StatusScreen>
+		);
+	}
+	if (state.phase === "register")
+		return <RegisterScreen controller={controller} lastPhone={state.lastPhone} />;
+
+	const activePeer = route.name === "chat" || route.name === "contact" ? route.peer : null;
+	const contact = activePeer ? state.contacts.find((c) => c.phone === activePeer) : undefined;
+
+	return (
+		<div class={`shell shell--${route.name === "list" ? "list" : "detail"}`}>
+			<header class="topbar">
+				<p class="brand brand--small">FriendLy</p>
+				<p class="me">
+					<span class="visually-hidden">Signed in as </span>
+					{state.me}
+				</p>
+				<ConnectionStatus
+					connection={state.connection}
+					signedOut={state.signedOut}
+					onRegisterAgain={() => void controller.registerAgain()}
+				/>
+			</header>
+			<ConnectionBanner connection={state.connection} />
+			<div class="panes">
+				<aside class="sidebar">
+					<ConversationList contacts={state.contacts} activePeer={activePeer} />
+				</aside>
+				<main class="pane">{renderPane(route, controller, state, contact)}</main>
+			</div>
+			<Notices notices={state.notices} onDismiss={(id) => controller.dismissNotice(id)} />
+		</div>
+	);
+}
+
+function renderPane(
+	route: Route,
+	controller: AppController,
+	state: AppState,
+	contact: ContactRecord | undefined,
+) {
+	switch (route.name) {
+		case "new":
+			return <NewChatScreen controller={controller} />;
+		case "chat":
+			return (
+				<ConversationView
+					key={route.peer}
+					controller={controller}
+					peer={route.peer}
+					contact={contact}
+					entries={state.conversations.get(route.peer)}
+				/>
+			);
+		case "contact":
+			return (
+				<ContactDetailsScreen key={route.peer} controller={controller} peer={route.peer} contact={contact} />
+			);
+		case "list":
+			return (
+				<div class="pane-empty">
+					<p>Pick a chat, or start a new one.</p>
+				</div>
+			);
+	}
+}

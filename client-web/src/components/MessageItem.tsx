@@ -1,0 +1,29 @@
+// One message bubble: the text, its time, and for our own messages the delivery state
+// (sending / sent / queued / delivered / not sent with the reason and a retry).
+import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import { describeCode } from "../state/error-text.ts";
+import { deliveryLabel, formatTime } from "../state/format.ts";
+
+export function MessageItem({ entry, onRetry }: { entry: HistoryEntry; onRetry: (text: string) => void }) {
+	const outgoing = entry.direction === "out";
+	return (
+		<li class={`message message--${entry.direction}`} data-status={entry.status} data-id={entry.id}>
+			<p class="message-text">{entry.text}</p>
+			<p class="message-meta">
+				<span class="visually-hidden">{outgoing ? "You, " : "Them, "}</span>
+				<time dateTime={new Date(entry.at).toISOString()}>{formatTime(entry.at)}</time>
+				{outgoing ? <span class="message-status"> · {deliveryLabel(entry)}</span> : null}
+			</p>
+			{entry.status === "failed" ? (
+				<div class="message-failure">
+					<p>
+						{entry.error ? describeCode(entry.error.code, entry.error.message) : "This message was not sent."}
+					</p>
+					<button type="button" class="button button--small" onClick={() => onRetry(entry.text)}>
+						Send again
+					</button>
+				</div>
+			) : null}
+		</li>
+	);
+}

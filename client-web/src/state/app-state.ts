@@ -1,0 +1,55 @@
+// Everything the screens render, in one immutable object. Conversations are loaded from IndexedDB when
+// opened and kept current from the store's change feed; the contact list is always loaded.
+import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
+
+export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
+
+export interface Notice {
+	readonly id: number;
+	readonly message: string;
+	readonly peer?: string;
+}
+
+export interface AppState {
+	/** loading: opening storage; register: no account yet; ready: signed in; failed: cannot run here. */
+	readonly phase: "loading" | "register" | "ready" | "failed";
+	readonly failure: string | null;
+	readonly me: string | null;
+	/** Phone to prefill when registering again after the relay signed this browser out. */
+	readonly lastPhone: string | null;
+	readonly connection: { readonly state: ConnectionState; readonly detail: string };
+	/** The relay refused our session: the user must register again. */
+	readonly signedOut: boolean;
+	readonly contacts: readonly ContactRecord[];
+	readonly conversations: ReadonlyMap<string, readonly HistoryEntry[]>;
+	readonly notices: readonly Notice[];
+	/** Another tab runs FriendLy for this browser profile; this one is idle until the user takes over. */
+	readonly otherTab: boolean;
+}
+
+export const initialState: AppState = {
+	phase: "loading",
+	failure: null,
+	me: null,
+	lastPhone: null,
+	connection: { state: "connecting", detail: "starting" },
+	signedOut: false,
+	contacts: [],
+	conversations: new Map(),
+	notices: [],
+	otherTab: false,
+};
+
+export function sortContacts(contacts: readonly ContactRecord[]): ContactRecord[] {
+	return [...contacts].sort((a, b) => b.lastAt - a.lastAt || a.phone.localeCompare(b.phone));
+}
+
+export function upsertContact(contacts: readonly ContactRecord[], contact: ContactRecord): ContactRecord[] {
+	return sortContacts([...contacts.filter((c) => c.phone !== contact.phone), contact]);
+}
+
+/** Inserts or replaces an entry (same direction and id) and keeps the conversation in time order. */
+export function upsertEntry(entries: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+	const others = entries.filter((e) => !(e.id === entry.id && e.direction === entry.direction));
+	return [...others, entry].sort((a, b) => a.at - b.at);
+}

@@ -1,0 +1,230 @@
+// The app's one controller: opens the IndexedDB stores, runs the messenger core (shared with the CLI)
+// and turns its events and the stores' change feed into AppState. Screens call its methods and render
+// the state; they never touch storage or the network themselves.
+import { MessengerError } from "../../../protocol/messenger/errors.ts";
+import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
+import { completeRegistration, requestVerificationCode } from "../../../protocol/messenger/registration.ts";
+import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
+import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
+import {
+	type BrowserStores,
+	openBrowserStores,
+	requestPersistentStorage,
+	type StoreChange,
+} from "../storage/index.ts";
+import { type AppState, initialState, sortContacts, upsertContact, upsertEntry } from "./app-state.ts";
+import { describeCode, describeError } from "./error-text.ts";
+import { acquireTabLock } from "./single-tab.ts";
+import { Store } from "./store.ts";
+
+export class AppController {
+	readonly state = new Store<AppState>(initialState);
+	private stores: BrowserStores | null = null;
+	private messenger: Messenger | null = null;
+	private activePeer: string | null = null;
+	private nextNoticeId = 1;
+	private wired = false;
+
+	constructor(private readonly relayUrl: string) {}
+
+	async boot(steal = false): Promise<void> {
+		const lock = await acquireTabLock(() => this.onTabLost(), steal);
+		if (!lock.acquired) {
+			this.set({ otherTab: true, phase: "ready" });
+			return;
+		}
+		this.set({ otherTab: false, phase: "loading" });
+		try {
+			this.stores ??= await openBrowserStores();
+		} catch (error) {
+			this.set({ phase: "failed", failure: describeError(error) });
+			return;
+		}
+		if (!this.wired) {
+			this.wired = true;
+			this.stores.changes.subscribe((change) => this.onStoreChange(change));
+			document.addEventListener("visibilitychange", () => {
+				if (document.visibilityState === "visible" && this.activePeer) void this.markRead(this.activePeer);
+			});
+		}
+		await this.openMessenger();
+	}
+
+	// ── Registration ─────────────────────────────────────────────────────────────────────────
+
+	/** Asks the relay for a code; the response says how it was delivered (and carries it with `echo`). */
+	requestCode(phone: string): Promise<CodeRequestResponse> {
+		return requestVerificationCode(this.relayUrl, phone);
+	}
+
+	async register(phone: string, code: string): Promise<void> {
+		const stores = await this.requireStores();
+		await completeRegistration({ relayUrl: this.relayUrl, phone, code, stores, extractable: false });
+		void requestPersistentStorage();
+		await this.openMessenger();
+	}
+
+	/** After the relay revoked this browser's session: forget the account (keys stay) and register again. */
+	async registerAgain(): Promise<void> {
+		const stores = await this.requireStores();
+		const me = this.state.get().me;
+		this.messenger?.stop();
+		this.messenger = null;
+		await stores.account.clearAccount();
+		this.set({ phase: "register", me: null, lastPhone: me, signedOut: false });
+	}
+
+	// ── Conversations ────────────────────────────────────────────────────────────────────────
+
+	/** Fetches and pins the contact's keys on first contact; throws MessengerError (e.g. not registered). */
+	startChat(phone: string): Promise<ChatInfo> {
+		return this.requireMessenger().startChat(phone);
+	}
+
+	/** The conversation on screen: its history is loaded and kept read while the page is visible. */
+	async openConversation(peer: string | null): Promise<void> {
+		this.activePeer = peer;
+		if (!peer || !this.messenger) return;
+		const entries = await this.messenger.history(peer);
+		this.update((s) => ({ ...s, conversations: new Map(s.conversations).set(peer, entries) }));
+		await this.markRead(peer);
+	}
+
+	/** Sends; the outcome (sent, queued, failed with the reason) lands in the history entry. */
+	async send(peer: string, text: string): Promise<HistoryEntry> {
+		return this.requireMessenger().send(peer, text);
+	}
+
+	safetyNumber(peer: string): Promise<{ safetyNumber: SafetyNumber; verified: boolean }> {
+		return this.requireMessenger().safetyNumber(peer);
+	}
+
+	/** The safety number with the contact's new, not yet accepted key (to compare before accepting). */
+	async pendingSafetyNumber(peer: string): Promise<SafetyNumber | null> {
+		const stores = await this.requireStores();
+		const [contact, local] = await Promise.all([
+			stores.contacts.loadContact(peer),
+			stores.identities.loadLocalIdentity(),
+		]);
+		const me = this.state.get().me;
+		const change = contact?.pendingIdentityChange;
+		if (!change || !local || !me) return null;
+		return safetyNumber(
+			{ phone: me, identity: publicIdentity(local) },
+			{ phone: peer, identity: change.current },
+		);
+	}
+
+	async acceptIdentityChange(peer: string): Promise<void> {
+		await this.requireMessenger().acceptIdentityChange(peer);
+	}
+
+	async markVerified(peer: string, verified: boolean): Promise<void> {
+		await this.requireMessenger().markVerified(peer, verified);
+	}
+
+	dismissNotice(id: number): void {
+		this.update((s) => ({ ...s, notices: s.notices.filter((n) => n.id !== id) }));
+	}
+
+	// ── Internals ────────────────────────────────────────────────────────────────────────────
+
+	private async openMessenger(): Promise<void> {
+		const stores = await this.requireStores();
+		let messenger: Messenger;
+		try {
+			messenger = await Messenger.open({ stores, onEvent: (event) => this.onEvent(event) });
+		} catch (error) {
+			if (error instanceof MessengerError && error.code === "not_registered") {
+				this.set({ phase: "register" });
+				return;
+			}
+			this.set({ phase: "failed", failure: describeError(error) });
+			return;
+		}
+		this.messenger = messenger;
+		const contacts = await messenger.contacts();
+		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts), signedOut: false });
+		messenger.start();
+		if (this.activePeer) await this.openConversation(this.activePeer);
+	}
+
+	private onEvent(event: MessengerEvent): void {
+		switch (event.type) {
+			case "connection": {
+				const signedOut = event.state === "stopped" && /register again/i.test(event.detail);
+				this.set({ connection: { state: event.state, detail: event.detail }, signedOut });
+				return;
+			}
+			case "problem":
+				this.addNotice(describeCode(event.code, event.message), event.peer);
+				return;
+			case "resume":
+				this.addNotice(
+					`${event.peer} has room for messages again. You can resend the ones that failed.`,
+					event.peer,
+				);
+				return;
+			case "identity_changed":
+			case "message":
+			case "status":
+			case "drained":
+				// Shown through the stored records (change feed): the contact's pending key change, the entry.
+				return;
+		}
+	}
+
+	private onStoreChange(change: StoreChange): void {
+		if (change.kind === "contact") {
+			this.update((s) => ({ ...s, contacts: upsertContact(s.contacts, change.contact) }));
+			if (change.contact.phone === this.activePeer && change.contact.unread > 0)
+				void this.markRead(change.contact.phone);
+			return;
+		}
+		const { entry } = change;
+		this.update((s) => {
+			const loaded = s.conversations.get(entry.peer);
+			if (!loaded) return s;
+			return { ...s, conversations: new Map(s.conversations).set(entry.peer, upsertEntry(loaded, entry)) };
+		});
+	}
+
+	private async markRead(peer: string): Promise<void> {
+		if (document.visibilityState !== "visible" || !this.messenger) return;
+		try {
+			await this.messenger.markRead(peer);
+		} catch {
+			// The unread count is cosmetic; it is corrected on the next visit.
+		}
+	}
+
+	private onTabLost(): void {
+		this.messenger?.stop();
+		this.messenger = null;
+		this.set({ otherTab: true });
+	}
+
+	private addNotice(message: string, peer?: string): void {
+		const notice = { id: this.nextNoticeId++, message, ...(peer ? { peer } : {}) };
+		this.update((s) => ({ ...s, notices: [...s.notices, notice].slice(-4) }));
+	}
+
+	private async requireStores(): Promise<BrowserStores> {
+		this.stores ??= await openBrowserStores();
+		return this.stores;
+	}
+
+	private requireMessenger(): Messenger {
+		if (!this.messenger) throw new MessengerError("not_registered", "FriendLy is not running in this tab.");
+		return this.messenger;
+	}
+
+	private set(partial: Partial<AppState>): void {
+		this.update((s) => ({ ...s, ...partial }));
+	}
+
+	private update(change: (current: AppState) => AppState): void {
+		this.state.update(change);
+	}
+}

@@ -1,0 +1,44 @@
+// MessengerStores for the browser, on one IndexedDB database (schema.ts). The protocol library and the
+// messenger core only see the store interfaces; nothing here knows about the UI.
+import type { MessengerStores } from "../../../protocol/messenger/stores.ts";
+import { IdbAccountStore } from "./account-store.ts";
+import { ChangeFeed } from "./change-feed.ts";
+import { IdbContactStore } from "./contact-store.ts";
+import { IdbHistoryStore } from "./history-store.ts";
+import { IdbIdentityStore } from "./identity-store.ts";
+import { IdbPrekeyStore } from "./prekey-store.ts";
+import { openFriendlyDatabase } from "./schema.ts";
+import { IdbSessionStore } from "./session-store.ts";
+
+export { ChangeFeed, type StoreChange } from "./change-feed.ts";
+export { StorageUnavailableError } from "./idb.ts";
+
+export interface BrowserStores extends MessengerStores {
+	readonly db: IDBDatabase;
+	/** Notified after every contact or history write. */
+	readonly changes: ChangeFeed;
+}
+
+export async function openBrowserStores(name?: string): Promise<BrowserStores> {
+	const db = await openFriendlyDatabase(name);
+	const changes = new ChangeFeed();
+	return {
+		db,
+		changes,
+		identities: new IdbIdentityStore(db),
+		prekeys: new IdbPrekeyStore(db),
+		sessions: new IdbSessionStore(db),
+		account: new IdbAccountStore(db),
+		contacts: new IdbContactStore(db, changes),
+		history: new IdbHistoryStore(db, changes),
+	};
+}
+
+/** Asks the browser not to evict our keys under storage pressure (best effort; some browsers ask the user). */
+export async function requestPersistentStorage(): Promise<boolean> {
+	try {
+		return (await navigator.storage?.persist?.()) ?? false;
+	} catch {
+		return false;
+	}
+}

@@ -1,0 +1,53 @@
+// PrekeyStore on IndexedDB: our signed and one-time prekeys (private halves non-extractable) and the
+// counters that hand out their key ids.
+import type {
+	KeyIdCounters,
+	OneTimePrekeyRecord,
+	PrekeyStore,
+	SignedPrekeyRecord,
+} from "../../../protocol/session/index.ts";
+import { deleteRecord, getAllRecords, getRecord, putRecord, transact } from "./idb.ts";
+import { LOCAL_KEYS, STORES } from "./schema.ts";
+
+export class IdbPrekeyStore implements PrekeyStore {
+	constructor(private readonly db: IDBDatabase) {}
+
+	loadSignedPrekey(keyId: number): Promise<SignedPrekeyRecord | undefined> {
+		return getRecord<SignedPrekeyRecord>(this.db, STORES.signedPrekeys, keyId);
+	}
+	listSignedPrekeys(): Promise<readonly SignedPrekeyRecord[]> {
+		return getAllRecords<SignedPrekeyRecord>(this.db, STORES.signedPrekeys);
+	}
+	storeSignedPrekey(record: SignedPrekeyRecord): Promise<void> {
+		return putRecord(this.db, STORES.signedPrekeys, record);
+	}
+	removeSignedPrekey(keyId: number): Promise<void> {
+		return deleteRecord(this.db, STORES.signedPrekeys, keyId);
+	}
+	loadOneTimePrekey(keyId: number): Promise<OneTimePrekeyRecord | undefined> {
+		return getRecord<OneTimePrekeyRecord>(this.db, STORES.oneTimePrekeys, keyId);
+	}
+	async storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]): Promise<void> {
+		// One transaction: either the whole batch is stored or none of it.
+		await transact(this.db, STORES.oneTimePrekeys, "readwrite", (tx) => {
+			const store = tx.objectStore(STORES.oneTimePrekeys);
+			for (const record of records) store.put(record);
+			return undefined;
+		});
+	}
+	removeOneTimePrekey(keyId: number): Promise<void> {
+		return deleteRecord(this.db, STORES.oneTimePrekeys, keyId);
+	}
+	async countOneTimePrekeys(): Promise<number> {
+		const count = await transact<number>(this.db, STORES.oneTimePrekeys, "readonly", (tx) =>
+			tx.objectStore(STORES.oneTimePrekeys).count(),
+		);
+		return count ?? 0;
+	}
+	loadKeyIdCounters(): Promise<KeyIdCounters | undefined> {
+		return getRecord<KeyIdCounters>(this.db, STORES.local, LOCAL_KEYS.counters);
+	}
+	storeKeyIdCounters(counters: KeyIdCounters): Promise<void> {
+		return putRecord(this.db, STORES.local, counters, LOCAL_KEYS.counters);
+	}
+}

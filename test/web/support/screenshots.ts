@@ -1,0 +1,21 @@
+// Screenshots of the main screens at phone and desktop widths, for people to look at the UI. They go to
+// test-results/screenshots/ (gitignored).
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+
+export const SCREENSHOT_DIR = fileURLToPath(new URL("../../../test-results/screenshots/", import.meta.url));
+
+export const VIEWPORTS = {
+	phone: { width: 390, height: 844 },
+	desktop: { width: 1280, height: 800 },
+} as const;
+
+export type ViewportName = keyof typeof VIEWPORTS;
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+	mkdirSync(SCREENSHOT_DIR, { recursive: true });
+	const path = `${SCREENSHOT_DIR}${name}.png`;
+	await page.screenshot({ path });
+	return path;
+}

@@ -1,0 +1,205 @@
+// Two people, each in their own browser context (own IndexedDB, own keys), against the real relay:
+// register with the echoed code, start a chat by phone number, chat both ways with live delivery
+// states and unread counts, compare safety numbers, reload without losing anything, receive what
+// arrived while offline, and see the key-change notice block sending until the new key is accepted.
+// Screenshots of each main screen at phone and desktop widths go to test-results/screenshots/.
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { screenshot } from "./support/screenshots.ts";
+import { WebUser } from "./support/web-user.ts";
+
+/** Browser steps are slow compared with expect.poll's 1 s default. */
+const WAIT = { timeout: 20_000 };
+
+const ALICE = "+15555550101";
+const BOB = "+15555550102";
+
+let relay: RunningRelay;
+let browser: Browser;
+let alice: WebUser;
+let bob: WebUser;
+
+beforeAll(async () => {
+	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[alice, bob] = await Promise.all([
+		WebUser.open(browser, relay.url, "desktop"),
+		WebUser.open(browser, relay.url, "phone"),
+	]);
+});
+afterEach(async (context) => {
+	if (context.task.result?.state !== "fail") return;
+	const name = context.task.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
+	await screenshot(alice.page, `failure-${name}-alice`).catch(() => undefined);
+	await screenshot(bob.page, `failure-${name}-bob`).catch(() => undefined);
+	console.log("alice page errors:", alice.pageErrors, "bob page errors:", bob.pageErrors);
+});
+afterAll(async () => {
+	await browser?.close();
+	await relay?.close();
+});
+
+describe("two browsers", () => {
+	it("registers both phones with the echoed code", async () => {
+		await screenshot(bob.page, "phone-register-number");
+		await screenshot(alice.page, "desktop-register-number");
+		await alice.page.getByLabel("Phone number").fill(ALICE);
+		await alice.page.getByRole("button", { name: "Send code" }).click();
+		await alice.page.getByLabel("Verification code").waitFor();
+		await screenshot(alice.page, "desktop-register-code");
+		await alice.page.getByLabel("Verification code").fill("000000");
+		await alice.page.getByRole("button", { name: "Verify" }).click();
+		await alice.page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+		const code = (await alice.page.getByTestId("echo-code").textContent()) ?? "";
+		await alice.page.getByLabel("Verification code").fill(code);
+		await alice.page.getByRole("button", { name: "Verify" }).click();
+		await alice.expectOnline();
+
+		await bob.page.getByLabel("Phone number").fill("555 0102");
+		await bob.page.getByRole("button", { name: "Send code" }).click();
+		await bob.page.getByRole("alert").filter({ hasText: "country code" }).waitFor();
+		await bob.page.getByLabel("Phone number").fill("+1 (555) 555-0102");
+		await bob.page.getByRole("button", { name: "Send code" }).click();
+		await bob.page.getByLabel("Verification code").waitFor();
+		await screenshot(bob.page, "phone-register-code");
+		await bob.page
+			.getByLabel("Verification code")
+			.fill((await bob.page.getByTestId("echo-code").textContent()) ?? "");
+		await bob.page.getByRole("button", { name: "Verify" }).click();
+		await bob.expectOnline();
+		await expect.poll(() => bob.page.locator(".me").textContent(), WAIT).toContain(BOB);
+		await screenshot(bob.page, "phone-conversation-list-empty");
+	});
+
+	it("tells the user when a number is not on FriendLy", async () => {
+		await alice.page.getByRole("link", { name: "New chat" }).click();
+		await alice.page.getByLabel("Phone number").fill("+15555550199");
+		await alice.page.getByRole("button", { name: "Start chat" }).click();
+		await alice.page.getByRole("alert").filter({ hasText: "not on FriendLy" }).waitFor();
+		await screenshot(alice.page, "desktop-new-chat-error");
+	});
+
+	it("chats both ways, live, with delivery states and unread counts", async () => {
+		await alice.page.getByLabel("Phone number").fill(BOB);
+		await alice.page.getByRole("button", { name: "Start chat" }).click();
+		await alice.page.getByLabel("Message", { exact: true }).waitFor();
+		await alice.send("Hello Bob, this is Alice");
+		await alice.expectStatus("Hello Bob, this is Alice", ["sent", "delivered"]);
+
+		// Bob is on the list screen: the new conversation appears with one unread message.
+		const item = bob.page.locator(`.conversation-item[data-phone="${ALICE}"]`);
+		await expect.poll(() => item.getAttribute("data-unread"), WAIT).toBe("1");
+		await screenshot(bob.page, "phone-conversation-list-unread");
+		await bob.openChat(ALICE);
+		await bob.incoming("Hello Bob, this is Alice").waitFor();
+		// Bob's browser stored it and acknowledged it: Alice sees "delivered".
+		await alice.expectStatus("Hello Bob, this is Alice", ["delivered"]);
+		await bob.send("Hi Alice! Bob here.");
+		await alice.incoming("Hi Alice! Bob here.").waitFor();
+		await bob.expectStatus("Hi Alice! Bob here.", ["delivered"]);
+		await alice.send("Great, it works both ways.\nEven with two lines.");
+		await bob.incoming("Even with two lines.").waitFor();
+		await expect.poll(() => alice.page.locator(".message").count(), WAIT).toBe(3);
+		await screenshot(alice.page, "desktop-conversation");
+		await screenshot(bob.page, "phone-conversation");
+		await bob.page.getByRole("link", { name: "Back to chats" }).click();
+		await expect.poll(() => item.getAttribute("data-unread"), WAIT).toBe("0");
+	});
+
+	it("shows equal safety numbers on both sides, with a QR code, and marks as verified", async () => {
+		const fromAlice = await alice.safetyDigits(BOB);
+		const fromBob = await bob.safetyDigits(ALICE);
+		expect(fromAlice).toMatch(/^[0-9]{60}$/);
+		expect(fromAlice).toBe(fromBob);
+		const qr = alice.page.getByRole("img", { name: "Safety number as a QR code" });
+		expect(await qr.getAttribute("data-payload")).toBe(`FLSN1:${fromAlice}`);
+		await screenshot(bob.page, "phone-contact-details");
+		await alice.page.getByRole("button", { name: "Mark as verified" }).click();
+		await alice.page.getByText("Verified: you compared this safety number.").waitFor();
+		await screenshot(alice.page, "desktop-contact-details-verified");
+		expect(await alice.cspViolations()).toEqual([]);
+	});
+
+	it("keeps identity, contacts and history across a reload", async () => {
+		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
+		await alice.reload();
+		await alice.expectOnline();
+		await alice.incoming("Hi Alice! Bob here.").waitFor();
+		await expect.poll(() => alice.page.locator(".message").count(), WAIT).toBe(3);
+		await alice.page.locator(`.conversation-item[data-phone="${BOB}"]`).waitFor();
+		await alice.expectStatus("Hello Bob, this is Alice", ["delivered"]);
+		// The session survives too: new messages still decrypt on the other side.
+		await alice.send("Still me after a reload");
+		await bob.openChat(ALICE);
+		await bob.incoming("Still me after a reload").waitFor();
+		expect(await alice.safetyDigits(BOB)).toBe(await bob.safetyDigits(ALICE));
+	});
+
+	it("shows the connection dropping, reconnects with backoff, and receives what was missed", async () => {
+		await bob.page.goto(`${relay.url}/#/`);
+		await bob.goOffline();
+		await bob.page.locator('[data-state="offline"]').waitFor();
+		await bob.page.getByRole("alert").filter({ hasText: "You are offline" }).waitFor();
+		await screenshot(bob.page, "phone-offline");
+		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
+		await alice.send("Sent while your network was down");
+		// The relay may still think Bob's half-open socket is alive ("sent"), or already know he is gone
+		// ("queued"); either way it keeps the message until Bob's browser has stored it.
+		await alice.expectStatus("Sent while your network was down", ["sent", "queued"]);
+		await bob.goOnline();
+		await bob.expectOnline();
+		await bob.page.locator(`.conversation-item[data-phone="${ALICE}"][data-unread="1"]`).waitFor();
+		await bob.openChat(ALICE);
+		await bob.incoming("Sent while your network was down").waitFor();
+		await alice.expectStatus("Sent while your network was down", ["delivered"]);
+	});
+
+	it("queues messages while the tab is closed and delivers them when it opens again", async () => {
+		await bob.page.close();
+		await alice.send("Sent while your tab was closed");
+		await alice.expectStatus("Sent while your tab was closed", ["queued"]);
+		await screenshot(alice.page, "desktop-conversation-queued");
+		bob.page = await bob.context.newPage();
+		await bob.page.goto(`${relay.url}/`);
+		await bob.expectOnline();
+		await bob.page.locator(`.conversation-item[data-phone="${ALICE}"][data-unread="1"]`).waitFor();
+		await bob.openChat(ALICE);
+		await bob.incoming("Sent while your tab was closed").waitFor();
+		await alice.expectStatus("Sent while your tab was closed", ["delivered"]);
+	});
+
+	it("shows a key-change notice that blocks sending until the new key is accepted", async () => {
+		// Bob reinstalls: a fresh browser profile registers the same phone with new keys.
+		await bob.close();
+		bob = await WebUser.open(browser, relay.url, "phone");
+		await bob.register(BOB);
+		await bob.startChat(ALICE);
+		await bob.send("New phone, same Bob");
+		await bob.expectStatus("New phone, same Bob", ["sent", "queued", "delivered"]);
+
+		await alice.page.getByRole("heading", { name: "Safety number changed" }).waitFor();
+		await alice.page
+			.locator(`.conversation-item[data-phone="${BOB}"]`)
+			.filter({ hasText: "Safety number changed" })
+			.waitFor();
+		expect(await alice.page.getByLabel("Message", { exact: true }).isDisabled()).toBe(true);
+		await expect.poll(() => alice.incoming("New phone, same Bob").count(), WAIT).toBe(0);
+		await screenshot(alice.page, "desktop-key-change");
+
+		await alice.page.getByRole("link", { name: "Compare safety number" }).click();
+		const pending = alice.page.getByLabel("New safety number", { exact: true });
+		await pending.waitFor();
+		expect(await pending.getAttribute("data-digits")).toBe(await bob.safetyDigits(ALICE));
+		await screenshot(alice.page, "desktop-key-change-compare");
+
+		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
+		await alice.page.getByRole("button", { name: "Accept new key" }).click();
+		await alice.page.getByRole("heading", { name: "Safety number changed" }).waitFor({ state: "detached" });
+		await alice.incoming("New phone, same Bob").waitFor();
+		await alice.send("Welcome back, Bob");
+		await bob.page.goto(`${relay.url}/#/chat/${encodeURIComponent(ALICE)}`);
+		await bob.incoming("Welcome back, Bob").waitFor();
+		expect(alice.pageErrors).toEqual([]);
+	});
+});
