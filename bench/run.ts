@@ -1,39 +1,107 @@
-// `npm run bench`: runs the benchmarks, prints a table and writes bench-results/<name>.json.
-// Options: --quick (fewer iterations, for a smoke run).
+// `npm run bench`: runs every benchmark section of issue 6, prints one table (each figure beside the
+// baseline measured in the same run) and writes it with the machine to bench-results/<timestamp>.json.
+//
+//   npm run bench                    default scale (a few minutes)
+//   npm run bench -- --quick         scaled down (about a minute), for a smoke check
+//   npm run bench -- --long          scaled up (more pairs, steps and idle time)
+//   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle)
+//
+// Exits non-zero if any message was lost or duplicated in any run (the harness tallies every message)
+// or a section failed; targets that are missed are reported in the table, not as a failed run.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BenchRow, benchCrypto } from "./crypto.ts";
+import { run as crypto } from "./crypto-section.ts";
+import { run as hotRecipient } from "./hot-recipient.ts";
+import { run as idleConnections } from "./idle-connections.ts";
+import { type BenchOptions, machine, type Row, type Scale } from "./lib/options.ts";
+import { run as offlineDrain } from "./offline-drain.ts";
+import { run as relayThroughput } from "./relay-throughput.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const quick = process.argv.includes("--quick");
+const argv = process.argv.slice(2);
+const scale: Scale = argv.includes("--quick") ? "quick" : argv.includes("--long") ? "long" : "default";
+const only = argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+const selected = new Set((only ?? "1,2,3,4,5").split(",").map((s) => s.trim()));
+const options: BenchOptions = { scale, quick: scale === "quick" };
 
-function table(rows: readonly BenchRow[]): string {
-	const header = ["case", "library µs", "WebCrypto floor µs", "ratio", "target", "within target"];
+const sections: [string, (options: BenchOptions) => Promise<Row[]>][] = [
+	["4", crypto],
+	["1", relayThroughput],
+	["2", offlineDrain],
+	["3", hotRecipient],
+	["5", idleConnections],
+];
+
+function format(value: number | undefined, unit = ""): string {
+	if (value === undefined) return "";
+	if (!Number.isFinite(value)) return "n/a";
+	const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+	return `${value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })}${unit ? ` ${unit}` : ""}`;
+}
+
+function table(rows: readonly Row[]): string {
+	const header = ["section", "measure", "value", "baseline (same run)", "ratio", "target", "pass"];
 	const lines = rows.map((row) => [
+		row.section,
 		row.name,
-		row.libraryMicros.toFixed(1),
-		row.floorMicros.toFixed(1),
-		`${row.ratio.toFixed(2)}x`,
-		`<= ${row.target}x`,
-		row.ratio <= row.target ? "yes" : "NO",
+		format(row.value, row.unit),
+		row.baseline !== undefined ? `${format(row.baseline, row.unit)} ${row.baselineName ?? ""}`.trim() : "",
+		row.ratio !== undefined ? `${format(row.ratio)}x` : "",
+		row.target ?? "",
+		row.pass === undefined ? "" : row.pass ? "yes" : "NO",
 	]);
 	const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
-	const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
-	return [format(header), format(widths.map((w) => "-".repeat(w))), ...lines.map(format)].join("\n");
+	const line = (cells: string[]) =>
+		cells
+			.map((c, i) => (i === 2 || i === 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+			.join("  ")
+			.trimEnd();
+	return [line(header), line(widths.map((w) => "-".repeat(w))), ...lines.map(line)].join("\n");
 }
 
 const started = new Date();
+const host = machine();
 console.log(
-	`FriendLy crypto bench (${quick ? "quick" : "full"}) — Node ${process.version}, ${process.platform}/${process.arch}`,
+	`FriendLy bench (${scale}) — ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, Node ${host.node}, ${host.platform}\n`,
 );
-const rows = await benchCrypto({ quick });
+const rows: Row[] = [];
+const failures: string[] = [];
+for (const [id, section] of sections) {
+	if (!selected.has(id)) continue;
+	const t0 = performance.now();
+	try {
+		rows.push(...(await section(options)));
+	} catch (error) {
+		failures.push(`section ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+		console.error(`section ${id} failed:`, error);
+	}
+	console.log(`    (section ${id}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
 console.log(table(rows));
+const integrity = rows.filter((row) => row.unit === "lost+dup" && row.pass === false);
+for (const row of integrity) failures.push(`${row.section}: ${row.name}: ${row.note ?? ""}`);
 const out = resolve(root, "bench-results");
 mkdirSync(out, { recursive: true });
-const file = resolve(out, "crypto.json");
+const file = resolve(out, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(
 	file,
-	`${JSON.stringify({ bench: "crypto", startedAt: started.toISOString(), node: process.version, quick, rows }, null, "\t")}\n`,
+	`${JSON.stringify(
+		{
+			bench: "friendly",
+			scale,
+			startedAt: started.toISOString(),
+			seconds: (Date.now() - started.getTime()) / 1000,
+			machine: host,
+			rows,
+			failures,
+		},
+		null,
+		"\t",
+	)}\n`,
 );
 console.log(`\nwritten ${file}`);
+if (failures.length > 0) {
+	console.error(`\n${failures.length} failure(s):\n${failures.join("\n")}`);
+	process.exitCode = 1;
+}

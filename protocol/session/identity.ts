@@ -16,6 +16,7 @@ import type { IdentityKeys } from "../wire/keys.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
 import { type IdentityChangeEvent, ProtocolError } from "./errors.ts";
+import { retireAllSessions } from "./records.ts";
 import { type LocalIdentity, STATE_VERSION, type TrustedIdentity } from "./stores.ts";
 
 export interface CreateIdentityOptions {
@@ -167,7 +168,7 @@ export async function trustIdentity(
 			firstSeenAt: context.clock.now(),
 			verified: false,
 		});
-		if (pinned) await context.stores.sessions.deleteSessionRecord(phone);
+		if (pinned) await retireAllSessions(context, phone);
 	});
 }
 

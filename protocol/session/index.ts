@@ -49,8 +49,6 @@ export {
 	hasSession,
 	type IncomingMessage,
 	MAX_PLAINTEXT_BYTES,
-	MAX_RECEIVED_IDS,
-	MAX_SESSIONS_PER_PEER,
 	type OutgoingMessage,
 	resetSession,
 } from "./messages.ts";
@@ -67,6 +65,7 @@ export {
 	SIGNED_PREKEY_ROTATION_MS,
 } from "./prekeys.ts";
 export { MAX_SKIP, MAX_SKIPPED_KEYS } from "./ratchet.ts";
+export { MAX_RECEIVED_IDS, MAX_RETIRED_SESSIONS, MAX_SESSIONS_PER_PEER } from "./records.ts";
 export {
 	type SafetyNumber,
 	type SafetyNumberParty,

@@ -78,6 +78,7 @@ export class MemorySessionStore implements SessionStore {
 	async storeSessionRecord(record: SessionRecord) {
 		this.records.set(record.peer, record);
 	}
+	/** Not part of SessionStore: lets tests simulate a phone that lost its state. */
 	async deleteSessionRecord(peer: string) {
 		this.records.delete(peer);
 	}

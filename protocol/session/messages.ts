@@ -24,13 +24,10 @@ import { ProtocolError } from "./errors.ts";
 import { encodeHeader } from "./header.ts";
 import { keysExtractable } from "./identity.ts";
 import { ratchetDecrypt, ratchetEncrypt } from "./ratchet.ts";
+import { addSession, emptyRecord, isRetired, rememberReceived, retireAllSessions } from "./records.ts";
 import { type AcceptedSession, acceptSession, initiateSession, type NewSession } from "./setup.ts";
-import { type SessionRecord, type SessionState, STATE_VERSION } from "./stores.ts";
+import type { SessionRecord, SessionState } from "./stores.ts";
 
-/** Sessions kept per peer (the active one first); older ones still decrypt late messages. */
-export const MAX_SESSIONS_PER_PEER = 5;
-/** Message ids remembered per peer for replay detection. */
-export const MAX_RECEIVED_IDS = 2000;
 export const MAX_PLAINTEXT_BYTES = MAX_ENVELOPE_CIPHERTEXT_BYTES - AES_GCM_TAG_BYTES;
 const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -70,14 +67,6 @@ function checkMessageId(id: string): void {
 	if (!MESSAGE_ID_PATTERN.test(id)) {
 		throw new ProtocolError("invalid_argument", "message ids are 1-64 characters of A-Z a-z 0-9 _ -");
 	}
-}
-
-function emptyRecord(peer: string): SessionRecord {
-	return { v: STATE_VERSION, peer, sessions: [], received: new Set() };
-}
-
-function withNewSession(record: SessionRecord, state: SessionState): void {
-	record.sessions = [state, ...record.sessions].slice(0, MAX_SESSIONS_PER_PEER);
 }
 
 export function encryptMessage(context: ProtocolContext, message: OutgoingMessage): Promise<string> {
@@ -128,7 +117,7 @@ export function encryptMessage(context: ProtocolContext, message: OutgoingMessag
 		const body = encodeEnvelopeBody(sealed.header, sealed.ciphertext, signature);
 		sealed.commit();
 		const target = record ?? emptyRecord(message.to);
-		if (created) withNewSession(target, created.state);
+		if (created) addSession(target, created.state);
 		await context.stores.sessions.storeSessionRecord(target);
 		if (created?.pin) await context.stores.identities.storeTrustedIdentity(created.pin);
 		return body;
@@ -191,6 +180,10 @@ export function decryptMessage(
 		if (record?.received.has(message.id))
 			throw new ProtocolError("duplicate", "this message was already received");
 
+		if (!session && isRetired(record, header.session)) {
+			throw new ProtocolError("old_message", "this message belongs to a session we no longer hold");
+		}
+
 		let accepted: AcceptedSession | undefined;
 		if (!session) {
 			if (!header.prekey)
@@ -209,13 +202,8 @@ export function decryptMessage(
 
 		opened.commit();
 		const target = record ?? emptyRecord(message.from);
-		if (accepted) withNewSession(target, accepted.state);
-		target.received.add(message.id);
-		while (target.received.size > MAX_RECEIVED_IDS) {
-			const oldest = target.received.values().next();
-			if (oldest.done) break;
-			target.received.delete(oldest.value);
-		}
+		if (accepted) addSession(target, accepted.state);
+		rememberReceived(target, message.id);
 		await context.stores.sessions.storeSessionRecord(target);
 		if (accepted?.usedOneTimePrekeyId !== undefined) {
 			await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
@@ -238,8 +226,11 @@ export async function hasSession(context: ProtocolContext, peer: string): Promis
 	return (record?.sessions.length ?? 0) > 0;
 }
 
-/** Forgets every session with `peer`; the next message starts a new one from a fresh bundle. */
+/**
+ * Forgets every session with `peer` (their ids stay remembered, so their messages cannot be replayed);
+ * the next message starts a new session from a fresh bundle.
+ */
 export function resetSession(context: ProtocolContext, peer: string): Promise<void> {
 	assertPhone(peer);
-	return context.locks.run(peer, () => context.stores.sessions.deleteSessionRecord(peer));
+	return context.locks.run(peer, () => retireAllSessions(context, peer));
 }

@@ -273,6 +273,7 @@ const SessionRecordJson = v.strictObject({
 	peer: StoredPhone,
 	sessions: v.pipe(v.array(SessionStateJson), v.maxLength(16)),
 	received: v.pipe(v.array(v.string()), v.maxLength(10_000)),
+	retired: v.pipe(v.array(v.string()), v.maxLength(10_000)),
 });
 
 async function sessionToJson(state: SessionState): Promise<v.InferOutput<typeof SessionStateJson>> {
@@ -341,6 +342,7 @@ export async function serializeSessionRecord(record: SessionRecord): Promise<str
 		peer: record.peer,
 		sessions: await Promise.all(record.sessions.map(sessionToJson)),
 		received: [...record.received],
+		retired: [...record.retired],
 	});
 }
 
@@ -360,5 +362,6 @@ export async function deserializeSessionRecord(
 		peer: json.peer,
 		sessions: await Promise.all(json.sessions.map((session) => sessionFromJson(session, extractable))),
 		received: new Set(json.received),
+		retired: new Set(json.retired),
 	};
 }

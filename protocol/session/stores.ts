@@ -104,6 +104,8 @@ export interface SessionRecord {
 	sessions: SessionState[];
 	/** Message ids received from this peer, oldest first (replay detection). */
 	received: Set<string>;
+	/** Base64url ids of sessions no longer held, oldest first (replay detection of their messages). */
+	retired: Set<string>;
 }
 
 export interface IdentityStore {
@@ -129,7 +131,6 @@ export interface PrekeyStore {
 export interface SessionStore {
 	loadSessionRecord(peer: string): Promise<SessionRecord | undefined>;
 	storeSessionRecord(record: SessionRecord): Promise<void>;
-	deleteSessionRecord(peer: string): Promise<void>;
 }
 
 export interface ProtocolStores {

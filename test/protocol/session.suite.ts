@@ -171,6 +171,26 @@ export const sessionSuite: Suite = {
 			await assertRejects(() => receive(bob, later), "duplicate", "replayed follow-up");
 		},
 
+		"a replayed setup message is never accepted twice, even after a reset and id eviction": async () => {
+			const { alice, bob } = await pair({ oneTimePrekeys: false });
+			const first = await send(alice, bob, "only once");
+			assertEqual(await receive(bob, first), "only once", "first delivery");
+			await resetSession(bob.context, alice.phone);
+			await assertRejects(() => receive(bob, first), "duplicate", "after a reset, the id is still known");
+			const record = await bob.stores.sessions.loadSessionRecord(alice.phone);
+			assert(record, "record kept");
+			record.received.clear(); // as if 2000 newer ids had pushed it out
+			await assertRejects(
+				() => receive(bob, first),
+				"old_message",
+				"the retired session id still catches it",
+			);
+			const stale = await send(alice, bob, "alice still uses the old session");
+			await assertRejects(() => receive(bob, stale), "old_message", "a reset must be mirrored by the peer");
+			await resetSession(alice.context, bob.phone);
+			await converse(alice, bob, 1, "after both reset");
+		},
+
 		"a failed decryption leaves the stored state unchanged": async () => {
 			const { alice, bob } = await pair();
 			await converse(alice, bob, 2, "pre");

@@ -1,0 +1,149 @@
+// Section 5: idle connections. Resident memory of the local runtime (the workerd process under
+// `wrangler dev`) with 1 and with N idle authenticated WebSockets (one phone each, so N objects), and
+// proof that idle objects do no work: the CPU time workerd accrues over an idle interval, read from
+// /proc/<pid>/stat, should be ~0 once the objects have hibernated (about 10 s after their last event).
+// Keep-alive pings (`{"type":"ping"}`) are answered by the runtime's auto-response without waking the
+// object; the CPU cost of one ping round over all sockets is reported too. The clients are raw
+// WebSockets (hello, then silence), all on 127.0.0.1, all closed at the end.
+import { RelayHttpClient } from "../protocol/client/index.ts";
+import { type Account, inBatches, nextPhone, registerOpaque } from "./lib/harness.ts";
+import { type BenchOptions, profile, type Row } from "./lib/options.ts";
+import { groupCpuMs, type RelayProcess, workerdRssBytes } from "./lib/processes.ts";
+import { startRelay } from "./lib/relays.ts";
+
+const SECTION = "5 idle";
+/** Hibernatable objects leave memory about 10 s after their last event. */
+const SETTLE_MS = 15_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface IdleClient {
+	ws: WebSocket;
+	pongs: number;
+}
+
+async function connect(relay: RelayProcess, account: Account): Promise<IdleClient> {
+	const ws = new WebSocket(new RelayHttpClient(relay.url).connectUrl(account.phone));
+	const client: IdleClient = { ws, pongs: 0 };
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`${account.phone}: no drained within 20 s`)), 20_000);
+		ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "hello", protocol: 1, token: account.token })));
+		ws.addEventListener("message", (event) => {
+			const text = String(event.data);
+			if (text === '{"type":"pong"}') client.pongs += 1;
+			else if (text.includes('"drained"')) {
+				clearTimeout(timer);
+				resolve();
+			}
+		});
+		ws.addEventListener("close", (event) => {
+			clearTimeout(timer);
+			reject(new Error(`${account.phone}: closed ${event.code}`));
+		});
+	});
+	return client;
+}
+
+const mib = (bytes: number | null) => (bytes === null ? Number.NaN : bytes / 2 ** 20);
+
+export async function run(options: BenchOptions): Promise<Row[]> {
+	const p = profile(options.scale);
+	const n = p.idleConnections;
+	console.log(`[5] idle connections: 1 and ${n}, idle interval ${p.idleSeconds} s`);
+	const relay = await startRelay("friendly");
+	const clients: IdleClient[] = [];
+	try {
+		const accounts = await inBatches(
+			Array.from({ length: n }, () => nextPhone()),
+			8,
+			(phone) => registerOpaque(relay.url, phone),
+		);
+		// Let the objects touched by registration hibernate/leave memory first.
+		await sleep(SETTLE_MS);
+		const rss0 = workerdRssBytes(relay);
+		clients.push(await connect(relay, accounts[0] as Account));
+		await sleep(SETTLE_MS);
+		const rss1 = workerdRssBytes(relay);
+		const connectedAt = performance.now();
+		clients.push(...(await inBatches(accounts.slice(1), 32, (account) => connect(relay, account))));
+		const connectSeconds = (performance.now() - connectedAt) / 1000;
+		const rssActive = workerdRssBytes(relay);
+		await sleep(SETTLE_MS);
+		const rssIdle = workerdRssBytes(relay);
+		const cpuBefore = groupCpuMs(relay);
+		await sleep(p.idleSeconds * 1000);
+		const cpuAfter = groupCpuMs(relay);
+		const idleWorkerdMs = cpuBefore && cpuAfter ? cpuAfter.workerd - cpuBefore.workerd : Number.NaN;
+		const idleTotalMs = cpuBefore && cpuAfter ? cpuAfter.total - cpuBefore.total : Number.NaN;
+		// One keep-alive round over every socket.
+		const pingBefore = groupCpuMs(relay);
+		for (const client of clients) client.ws.send('{"type":"ping"}');
+		const deadline = Date.now() + 20_000;
+		while (clients.some((c) => c.pongs < 1) && Date.now() < deadline) await sleep(20);
+		const pingAfter = groupCpuMs(relay);
+		const ponged = clients.filter((c) => c.pongs >= 1).length;
+		const open = clients.filter((c) => c.ws.readyState === WebSocket.OPEN).length;
+		const perConnectionKiB = ((mib(rssIdle) - mib(rss1)) * 1024) / Math.max(1, n - 1);
+		console.log(
+			`  workerd RSS: before ${mib(rss0).toFixed(1)} MiB, 1 conn ${mib(rss1).toFixed(1)} MiB, ${n} conns ${mib(rssActive).toFixed(1)} MiB just connected (${connectSeconds.toFixed(1)} s), ${mib(rssIdle).toFixed(1)} MiB idle; idle CPU workerd ${idleWorkerdMs} ms, all relay ${idleTotalMs} ms over ${p.idleSeconds} s; pongs ${ponged}/${n}, open ${open}/${n}`,
+		);
+		const idleCpuPerSecond = idleWorkerdMs / p.idleSeconds;
+		return [
+			{
+				section: SECTION,
+				name: "workerd RSS, 1 idle connection",
+				value: mib(rss1),
+				unit: "MiB",
+				baseline: mib(rss0),
+				baselineName: "no connections",
+			},
+			{
+				section: SECTION,
+				name: `workerd RSS, ${n} idle connections`,
+				value: mib(rssIdle),
+				unit: "MiB",
+				baseline: mib(rss1),
+				baselineName: "1 connection",
+				ratio: mib(rssIdle) / mib(rss1),
+				note: `${mib(rssActive).toFixed(1)} MiB right after connecting, before hibernation`,
+			},
+			{
+				section: SECTION,
+				name: "memory per idle connection",
+				value: perConnectionKiB,
+				unit: "KiB",
+				note: "(RSS with N − RSS with 1) / (N − 1), after hibernation",
+			},
+			{
+				section: SECTION,
+				name: `workerd CPU while ${n} connections idle`,
+				value: idleCpuPerSecond,
+				unit: "ms/s",
+				target: "~0 (hibernated)",
+				pass: idleCpuPerSecond <= 2,
+				note: `${idleWorkerdMs} ms over ${p.idleSeconds} s (all relay processes ${idleTotalMs} ms, incl. wrangler's file watcher); 10 ms clock ticks`,
+			},
+			{
+				section: SECTION,
+				name: `keep-alive round (${n} pings)`,
+				value:
+					pingBefore && pingAfter ? ((pingAfter.workerd - pingBefore.workerd) * 1000) / Math.max(1, ponged) : Number.NaN,
+				unit: "µs/ping",
+				note: `${ponged}/${n} auto-answered, ${open}/${n} still open`,
+			},
+			{
+				section: SECTION,
+				name: "idle connections kept",
+				value: n - open,
+				unit: "lost+dup",
+				target: "0",
+				pass: open === n && ponged === n,
+				note: `${open}/${n} open after the idle interval, ${ponged}/${n} answered a ping`,
+			},
+		];
+	} finally {
+		for (const client of clients) client.ws.close(1000, "bench done");
+		await sleep(200);
+		await relay.stop();
+	}
+}
