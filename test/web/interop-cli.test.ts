@@ -1,0 +1,60 @@
+// A browser user and a CLI user (the real `friendly` process) chat with each other through the real
+// relay, and both clients show the same safety number: the web app and the CLI share the messenger core
+// and the protocol library, so this is the check that they also agree on the wire.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { FriendlyCli } from "./support/cli.ts";
+import { screenshot } from "./support/screenshots.ts";
+import { WebUser } from "./support/web-user.ts";
+
+const WEB = "+15555550201";
+const CLI = "+15555550202";
+
+let relay: RunningRelay;
+let browser: Browser;
+let web: WebUser;
+let cli: FriendlyCli;
+
+beforeAll(async () => {
+	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[web, cli] = await Promise.all([
+		WebUser.open(browser, relay.url, "desktop"),
+		FriendlyCli.create(relay.url, "carl"),
+	]);
+	await Promise.all([web.register(WEB), cli.register(CLI)]);
+}, 120_000);
+afterAll(async () => {
+	await browser?.close();
+	await relay?.close();
+	await cli?.cleanup();
+});
+
+describe("browser ↔ CLI", () => {
+	it("the browser writes first; the CLI receives it and the browser sees it delivered", async () => {
+		await web.startChat(CLI);
+		await web.send("Hello terminal, this is the browser");
+		await web.expectStatus("Hello terminal, this is the browser", ["queued"]);
+		const lines = await cli.json(["receive", "--timeout", "0"]);
+		expect(lines).toContainEqual(
+			expect.objectContaining({ type: "message", from: WEB, text: "Hello terminal, this is the browser" }),
+		);
+		await web.expectStatus("Hello terminal, this is the browser", ["delivered"]);
+	});
+
+	it("the CLI answers; the browser shows it live", async () => {
+		const [sent] = await cli.json(["send", WEB, "Hello browser, this is the terminal"]);
+		expect(sent).toMatchObject({ ok: true, peer: WEB, status: "sent" });
+		await web.incoming("Hello browser, this is the terminal").waitFor();
+		await screenshot(web.page, "desktop-interop-cli");
+	});
+
+	it("shows the same safety number in the browser and in the CLI", async () => {
+		const [verified] = await cli.json(["verify", WEB]);
+		const digits = await web.safetyDigits(CLI);
+		expect(digits).toMatch(/^[0-9]{60}$/);
+		expect(verified?.safetyNumber).toMatchObject({ digits });
+		expect(web.pageErrors).toEqual([]);
+	});
+});
