@@ -22,14 +22,19 @@ export interface Closed {
 export class TestSocket {
 	private readonly frames: ServerFrame[] = [];
 	private closed: Closed | null = null;
+	private schemaError: string | undefined;
 	private wake: (() => void) | null = null;
 
 	constructor(readonly ws: WebSocket) {
 		ws.addEventListener("message", (event) => {
 			const text = typeof event.data === "string" ? event.data : "<binary>";
 			const parsed = parseJson(ServerFrameSchema, text, 4 << 20);
-			if (!parsed.ok)
-				throw new Error(`relay sent a frame outside the wire schema: ${parsed.message}: ${text}`);
+			if (!parsed.ok) {
+				// Reported by the next wait, so the failing test names it.
+				this.schemaError ??= `relay sent a frame outside the wire schema: ${parsed.message}: ${text.slice(0, 200)}`;
+				this.wake?.();
+				return;
+			}
 			this.frames.push(parsed.value);
 			this.wake?.();
 		});
@@ -92,6 +97,7 @@ export class TestSocket {
 	private async waitFor<R>(take: () => R | null, what: string): Promise<R> {
 		const deadline = Date.now() + WAIT_MS;
 		for (;;) {
+			if (this.schemaError) throw new Error(this.schemaError);
 			const value = take();
 			if (value !== null) return value;
 			if (this.closed && what !== "the socket to close")
