@@ -37,15 +37,7 @@ export class FriendlyCli {
 		const child = spawn(
 			process.execPath,
 			[this.bundle, "--server", this.server, "--profile", this.profile, "--json", ...args],
-			{
-				env: {
-					...process.env,
-					FRIENDLY_HOME: join(this.root, "home"),
-					NO_COLOR: "1",
-					FRIENDLY_PASSPHRASE: "",
-				},
-				stdio: ["pipe", "pipe", "pipe"],
-			},
+			{ env, stdio: ["pipe", "pipe", "pipe"] },
 		);
 		let stdout = "";
 		let stderr = "";
