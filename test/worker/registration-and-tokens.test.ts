@@ -196,6 +196,16 @@ describe("tokens over HTTP", () => {
 		await expectError(await call("/v1/session", { method: "DELETE", headers }), "unauthenticated", 401);
 	});
 
+	it("the Bearer scheme name is case-insensitive", async () => {
+		const { token } = await register();
+		for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+			await expectOk(
+				await call("/v1/keys", { headers: { authorization: `${scheme} ${token}` } }),
+				PrekeyStatus,
+			);
+		}
+	});
+
 	it("a well-formed but wrong token → 401", async () => {
 		const { token } = await register();
 		const [digits, secret] = token.split(".") as [string, string];

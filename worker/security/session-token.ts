@@ -21,6 +21,7 @@ export function phoneOfToken(token: string): string | null {
 
 export function bearerToken(header: string | undefined | null): string | null {
 	if (!header) return null;
-	const match = /^Bearer ([^\s]+)$/.exec(header);
+	// The scheme name is case-insensitive (RFC 9110 §11.1).
+	const match = /^Bearer ([^\s]+)$/i.exec(header);
 	return match?.[1] ?? null;
 }
