@@ -1,5 +1,6 @@
 // The app shell: picks the screen from the app phase and the hash route. Phone width shows one pane at
 // a time (the list, or the open screen); desktop shows the list beside the open screen.
+import { useEffect } from "preact/hooks";
 import type { ContactRecord } from "../../protocol/messenger/stores.ts";
 import { ConnectionBanner } from "./components/ConnectionBanner.tsx";
 import { ConnectionStatus } from "./components/ConnectionStatus.tsx";
@@ -18,6 +19,10 @@ import { useStore } from "./state/store.ts";
 export function App({ controller }: { controller: AppController }) {
 	const state = useStore(controller.state);
 	const route = useRoute();
+	const unread = state.contacts.reduce((sum, contact) => sum + contact.unread, 0);
+	useEffect(() => {
+		document.title = unread > 0 ? `(${unread}) FriendLy` : "FriendLy";
+	}, [unread]);
 
 	if (state.otherTab) {
 		return (
@@ -61,6 +66,7 @@ export function App({ controller }: { controller: AppController }) {
 					connection={state.connection}
 					signedOut={state.signedOut}
 					onRegisterAgain={() => void controller.registerAgain()}
+					onReconnect={() => controller.reconnect()}
 				/>
 			</header>
 			<ConnectionBanner connection={state.connection} />

@@ -9,23 +9,31 @@ const LABELS = {
 	stopped: "Disconnected",
 } as const;
 
+export function isReconnecting(connection: AppState["connection"]): boolean {
+	return connection.state === "connecting" && connection.detail.startsWith("reconnecting");
+}
+
 export function ConnectionStatus({
 	connection,
 	signedOut,
 	onRegisterAgain,
+	onReconnect,
 }: {
 	connection: AppState["connection"];
 	signedOut: boolean;
 	onRegisterAgain: () => void;
+	onReconnect: () => void;
 }) {
 	const detail =
 		connection.state === "offline"
 			? `Reconnecting: ${connection.detail}. Messages you send wait until the connection is back.`
 			: connection.state === "stopped"
 				? connection.detail
-				: connection.state === "connecting"
-					? "Connecting to the relay…"
-					: "Connected. Messages arrive live.";
+				: isReconnecting(connection)
+					? `Trying to reconnect (${connection.detail}).`
+					: connection.state === "connecting"
+						? "Connecting to the relay…"
+						: "Connected. Messages arrive live.";
 	return (
 		<div class={`connection connection--${connection.state}`}>
 			<p
@@ -36,12 +44,18 @@ export function ConnectionStatus({
 				title={detail}
 			>
 				<span class="connection-dot" aria-hidden="true" />
-				<span class="connection-label">{LABELS[connection.state]}</span>
+				<span class="connection-label">
+					{isReconnecting(connection) ? "Reconnecting…" : LABELS[connection.state]}
+				</span>
 				<span class="visually-hidden">. {detail}</span>
 			</p>
 			{signedOut ? (
 				<button type="button" class="button button--small" onClick={onRegisterAgain}>
 					Register again
+				</button>
+			) : connection.state === "stopped" ? (
+				<button type="button" class="button button--small" onClick={onReconnect}>
+					Connect again
 				</button>
 			) : null}
 		</div>

@@ -29,11 +29,13 @@ export function ConversationView({
 		return () => void controller.openConversation(null);
 	}, [controller, peer]);
 
+	// Keep the newest message in view when one arrives or the key-change notice comes or goes (deps).
 	const count = entries?.length ?? 0;
+	const blocked = change !== undefined;
 	useEffect(() => {
 		const element = list.current;
 		if (element && count > 0) element.scrollTop = element.scrollHeight;
-	}, [count]);
+	}, [count, blocked]);
 
 	const send = async (text: string): Promise<string | null> => {
 		try {

@@ -75,6 +75,11 @@ export class AppController {
 		this.set({ phase: "register", me: null, lastPhone: me, signedOut: false });
 	}
 
+	/** After the relay stopped this connection (another client took over): take it back. */
+	reconnect(): void {
+		this.messenger?.start();
+	}
+
 	// ── Conversations ────────────────────────────────────────────────────────────────────────
 
 	/** Fetches and pins the contact's keys on first contact; throws MessengerError (e.g. not registered). */
