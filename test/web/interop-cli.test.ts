@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { FriendlyCli } from "./support/cli.ts";
-import { screenshot } from "./support/screenshots.ts";
+import { screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
 const WEB = "+15555550201";
@@ -47,7 +47,7 @@ describe("browser ↔ CLI", () => {
 		const [sent] = await cli.json(["send", WEB, "Hello browser, this is the terminal"]);
 		expect(sent).toMatchObject({ ok: true, peer: WEB, status: "sent" });
 		await web.incoming("Hello browser, this is the terminal").waitFor();
-		await screenshot(web.page, "desktop-interop-cli");
+		await screenshotBoth(web.page, "interop-cli");
 	});
 
 	it("shows the same safety number in the browser and in the CLI", async () => {

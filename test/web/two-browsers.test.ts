@@ -7,7 +7,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { launchChromium } from "./support/chromium.ts";
-import { screenshot } from "./support/screenshots.ts";
+import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
 /** Browser steps are slow compared with expect.poll's 1 s default. */
@@ -42,12 +42,11 @@ afterAll(async () => {
 
 describe("two browsers", () => {
 	it("registers both phones with the echoed code", async () => {
-		await screenshot(bob.page, "phone-register-number");
-		await screenshot(alice.page, "desktop-register-number");
+		await screenshotBoth(alice.page, "register-number");
 		await alice.page.getByLabel("Phone number").fill(ALICE);
 		await alice.page.getByRole("button", { name: "Send code" }).click();
 		await alice.page.getByLabel("Verification code").waitFor();
-		await screenshot(alice.page, "desktop-register-code");
+		await screenshotBoth(alice.page, "register-code");
 		await alice.page.getByLabel("Verification code").fill("000000");
 		await alice.page.getByRole("button", { name: "Verify" }).click();
 		await alice.page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
@@ -62,14 +61,13 @@ describe("two browsers", () => {
 		await bob.page.getByLabel("Phone number").fill("+1 (555) 555-0102");
 		await bob.page.getByRole("button", { name: "Send code" }).click();
 		await bob.page.getByLabel("Verification code").waitFor();
-		await screenshot(bob.page, "phone-register-code");
 		await bob.page
 			.getByLabel("Verification code")
 			.fill((await bob.page.getByTestId("echo-code").textContent()) ?? "");
 		await bob.page.getByRole("button", { name: "Verify" }).click();
 		await bob.expectOnline();
 		await expect.poll(() => bob.page.locator(".me").textContent(), WAIT).toContain(BOB);
-		await screenshot(bob.page, "phone-conversation-list-empty");
+		await screenshotBoth(bob.page, "conversation-list-empty");
 	});
 
 	it("tells the user when a number is not on FriendLy", async () => {
@@ -77,7 +75,7 @@ describe("two browsers", () => {
 		await alice.page.getByLabel("Phone number").fill("+15555550199");
 		await alice.page.getByRole("button", { name: "Start chat" }).click();
 		await alice.page.getByRole("alert").filter({ hasText: "not on FriendLy" }).waitFor();
-		await screenshot(alice.page, "desktop-new-chat-error");
+		await screenshotBoth(alice.page, "new-chat-error");
 	});
 
 	it("chats both ways, live, with delivery states and unread counts", async () => {
@@ -90,7 +88,7 @@ describe("two browsers", () => {
 		// Bob is on the list screen: the new conversation appears with one unread message.
 		const item = bob.page.locator(`.conversation-item[data-phone="${ALICE}"]`);
 		await expect.poll(() => item.getAttribute("data-unread"), WAIT).toBe("1");
-		await screenshot(bob.page, "phone-conversation-list-unread");
+		await screenshotBoth(bob.page, "conversation-list-unread");
 		await bob.openChat(ALICE);
 		await bob.incoming("Hello Bob, this is Alice").waitFor();
 		// Bob's browser stored it and acknowledged it: Alice sees "delivered".
@@ -101,8 +99,7 @@ describe("two browsers", () => {
 		await alice.send("Great, it works both ways.\nEven with two lines.");
 		await bob.incoming("Even with two lines.").waitFor();
 		await expect.poll(() => alice.page.locator(".message").count(), WAIT).toBe(3);
-		await screenshot(alice.page, "desktop-conversation");
-		await screenshot(bob.page, "phone-conversation");
+		await screenshotBoth(alice.page, "conversation");
 		await bob.page.getByRole("link", { name: "Back to chats" }).click();
 		await expect.poll(() => item.getAttribute("data-unread"), WAIT).toBe("0");
 	});
@@ -114,10 +111,10 @@ describe("two browsers", () => {
 		expect(fromAlice).toBe(fromBob);
 		const qr = alice.page.getByRole("img", { name: "Safety number as a QR code" });
 		expect(await qr.getAttribute("data-payload")).toBe(`FLSN1:${fromAlice}`);
-		await screenshot(bob.page, "phone-contact-details");
+		await screenshotBoth(bob.page, "contact-details");
 		await alice.page.getByRole("button", { name: "Mark as verified" }).click();
 		await alice.page.getByText("Verified: you compared this safety number.").waitFor();
-		await screenshot(alice.page, "desktop-contact-details-verified");
+		await screenshotBoth(alice.page, "contact-details-verified");
 		expect(await alice.cspViolations()).toEqual([]);
 	});
 
@@ -141,7 +138,7 @@ describe("two browsers", () => {
 		await bob.goOffline();
 		await bob.page.locator('[data-state="offline"]').waitFor();
 		await bob.page.getByRole("alert").filter({ hasText: "You are offline" }).waitFor();
-		await screenshot(bob.page, "phone-offline");
+		await screenshotBoth(bob.page, "offline");
 		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
 		await alice.send("Sent while your network was down");
 		// The relay may still think Bob's half-open socket is alive ("sent"), or already know he is gone
@@ -159,7 +156,7 @@ describe("two browsers", () => {
 		await bob.page.close();
 		await alice.send("Sent while your tab was closed");
 		await alice.expectStatus("Sent while your tab was closed", ["queued"]);
-		await screenshot(alice.page, "desktop-conversation-queued");
+		await screenshotBoth(alice.page, "conversation-queued");
 		bob.page = await bob.context.newPage();
 		await bob.page.goto(`${relay.url}/`);
 		await bob.expectOnline();
@@ -185,13 +182,13 @@ describe("two browsers", () => {
 			.waitFor();
 		expect(await alice.page.getByLabel("Message", { exact: true }).isDisabled()).toBe(true);
 		await expect.poll(() => alice.incoming("New phone, same Bob").count(), WAIT).toBe(0);
-		await screenshot(alice.page, "desktop-key-change");
+		await screenshotBoth(alice.page, "key-change");
 
 		await alice.page.getByRole("link", { name: "Compare safety number" }).click();
 		const pending = alice.page.getByLabel("New safety number", { exact: true });
 		await pending.waitFor();
 		expect(await pending.getAttribute("data-digits")).toBe(await bob.safetyDigits(ALICE));
-		await screenshot(alice.page, "desktop-key-change-compare");
+		await screenshotBoth(alice.page, "key-change-compare");
 
 		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
 		await alice.page.getByRole("button", { name: "Accept new key" }).click();

@@ -13,6 +13,17 @@ export const VIEWPORTS = {
 
 export type ViewportName = keyof typeof VIEWPORTS;
 
+/** The same screen at phone and at desktop width (`phone-<name>.png`, `desktop-<name>.png`). */
+export async function screenshotBoth(page: Page, name: string): Promise<void> {
+	const original = page.viewportSize();
+	for (const [width, size] of Object.entries(VIEWPORTS)) {
+		await page.setViewportSize(size);
+		await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+		await screenshot(page, `${width}-${name}`);
+	}
+	if (original) await page.setViewportSize(original);
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
 	mkdirSync(SCREENSHOT_DIR, { recursive: true });
 	const path = `${SCREENSHOT_DIR}${name}.png`;
