@@ -55,8 +55,11 @@ function privateUsages(kind: EcKind): PrivateKeyUsage[] {
 	return kind === "ECDH" ? ["deriveBits"] : ["sign"];
 }
 
-export function generateEcKeyPair(kind: EcKind, extractable: boolean): Promise<CryptoKeyPair> {
-	return subtle.generateKey(ecParams(kind), extractable, privateUsages(kind));
+export async function generateEcKeyPair(kind: EcKind, extractable: boolean): Promise<CryptoKeyPair> {
+	const pair = await subtle.generateKey(ecParams(kind), extractable, privateUsages(kind));
+	// workerd's typings widen the result to CryptoKey | CryptoKeyPair; EC generation always gives a pair.
+	if (!("privateKey" in pair)) throw new TypeError("EC key generation did not return a key pair");
+	return pair;
 }
 
 /** Imports a SEC1 point (validated on import by the engine). Throws on an invalid point. */
@@ -80,17 +83,23 @@ export function importEcPrivateKey(
 }
 
 export async function exportRawPublicKey(key: CryptoKey): Promise<Bytes> {
-	return new Uint8Array(await subtle.exportKey("raw", key));
+	const raw = await subtle.exportKey("raw", key);
+	// workerd's typings widen exportKey's result to ArrayBuffer | JsonWebKey.
+	if (!(raw instanceof ArrayBuffer)) throw new TypeError("raw export did not return bytes");
+	return new Uint8Array(raw);
 }
 
 /** The JWK `d` member (base64url scalar) of an extractable private key. */
 export async function exportPrivateJwkD(key: CryptoKey): Promise<string | undefined> {
 	const jwk = await subtle.exportKey("jwk", key);
+	if (jwk instanceof ArrayBuffer) throw new TypeError("JWK export returned bytes");
 	return jwk.d;
 }
 
 export async function ecdhDeriveX(privateKey: CryptoKey, publicKey: CryptoKey): Promise<Bytes> {
-	return new Uint8Array(await subtle.deriveBits({ name: "ECDH", public: publicKey }, privateKey, 256));
+	// A variable, not a literal: workerd's typings call the member `$public` (it is `public` at run time).
+	const params = { name: "ECDH", public: publicKey };
+	return new Uint8Array(await subtle.deriveBits(params, privateKey, 256));
 }
 
 export async function ecdsaSign(privateKey: CryptoKey, data: Bytes): Promise<Bytes> {
