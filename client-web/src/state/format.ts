@@ -22,7 +22,7 @@ export function deliveryLabel(entry: HistoryEntry): string {
 		case "sent":
 			return "Sent";
 		case "queued":
-			return "Queued — delivered when they come online";
+			return "Queued (they are offline)";
 		case "delivered":
 			return "Delivered";
 		case "failed":
