@@ -16,6 +16,7 @@ import {
 	safetyNumberShort,
 	statusLine,
 } from "../output/format.ts";
+import { createGuardedSocket } from "../socket.ts";
 import type { OpenProfile } from "../storage/index.ts";
 import { HELP_LINES } from "./help.ts";
 import type { LineReader } from "./line-reader.ts";
@@ -28,6 +29,7 @@ export class ChatSession {
 	private unconfirmed = 0;
 	private stopping = false;
 	private wasOnline = false;
+	private offlineReported = false;
 	private readMarks: Promise<void> = Promise.resolve();
 
 	constructor(
@@ -55,6 +57,7 @@ export class ChatSession {
 	async run(): Promise<void> {
 		const messenger = await Messenger.open({
 			stores: this.profile.stores,
+			createSocket: createGuardedSocket,
 			onEvent: (event) => this.onEvent(event),
 		});
 		this.messenger = messenger;
@@ -225,10 +228,14 @@ export class ChatSession {
 				if (event.state === "online") {
 					this.print(style.dim(this.wasOnline ? "Reconnected to the relay." : "Connected to the relay."));
 					this.wasOnline = true;
+					this.offlineReported = false;
 				} else if (event.state === "offline") {
+					// Said once per outage; the retries that follow are quiet.
+					if (this.offlineReported) return;
+					this.offlineReported = true;
 					this.print(
 						style.yellow(
-							`Relay connection lost: ${event.detail}. Messages you type are sent when it is back.`,
+							`Relay connection lost: ${event.detail}. Reconnecting; messages you type are sent when it is back.`,
 						),
 					);
 				} else if (event.state === "stopped" && !this.stopping) {
