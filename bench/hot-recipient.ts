@@ -55,13 +55,17 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 			try {
 				await startAll(senders);
 				const before = groupCpuMs(relay);
-				const result = await drive(flows, { messages: perSender, window: 1, ratePerSecond: rate, prefix: `h${rate}` });
+				const result = await drive(flows, {
+					messages: perSender,
+					window: 1,
+					ratePerSecond: rate,
+					prefix: `h${rate}`,
+				});
 				const after = groupCpuMs(relay);
 				const tally = result.tally;
 				console.log(describeTally(`hot ${rate}/s`, tally));
 				const p99 = percentile(result.latencies, 99);
-				const ok =
-					tally.ok && tally.sendErrors === 0 && result.messagesPerSecond >= 0.9 * rate && p99 < 1000;
+				const ok = tally.ok && tally.sendErrors === 0 && result.messagesPerSecond >= 0.9 * rate && p99 < 1000;
 				if (ok) sustained = Math.max(sustained, rate);
 				best = Math.max(best, result.messagesPerSecond);
 				rows.push({

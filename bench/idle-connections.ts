@@ -27,7 +27,9 @@ async function connect(relay: RelayProcess, account: Account): Promise<IdleClien
 	const client: IdleClient = { ws, pongs: 0 };
 	await new Promise<void>((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error(`${account.phone}: no drained within 20 s`)), 20_000);
-		ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "hello", protocol: 1, token: account.token })));
+		ws.addEventListener("open", () =>
+			ws.send(JSON.stringify({ type: "hello", protocol: 1, token: account.token })),
+		);
 		ws.addEventListener("message", (event) => {
 			const text = String(event.data);
 			if (text === '{"type":"pong"}') client.pongs += 1;
@@ -127,7 +129,9 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 				section: SECTION,
 				name: `keep-alive round (${n} pings)`,
 				value:
-					pingBefore && pingAfter ? ((pingAfter.workerd - pingBefore.workerd) * 1000) / Math.max(1, ponged) : Number.NaN,
+					pingBefore && pingAfter
+						? ((pingAfter.workerd - pingBefore.workerd) * 1000) / Math.max(1, ponged)
+						: Number.NaN,
 				unit: "µs/ping",
 				note: `${ponged}/${n} auto-answered, ${open}/${n} still open`,
 			},

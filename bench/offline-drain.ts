@@ -46,7 +46,10 @@ async function drain(
 	bodyChars: number,
 ): Promise<DrainResult> {
 	const body = randomBody(bodyChars);
-	const makeEndpoint = async (): Promise<{ endpoint: Endpoint & { startChat?(p: string): Promise<void> }; account: () => Promise<Account> }> => {
+	const makeEndpoint = async (): Promise<{
+		endpoint: Endpoint & { startChat?(p: string): Promise<void> };
+		account: () => Promise<Account>;
+	}> => {
 		if (e2e) {
 			const endpoint = await MessengerEndpoint.register(relay.url, nextPhone());
 			return { endpoint, account: () => endpoint.account() };

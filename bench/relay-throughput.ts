@@ -85,7 +85,13 @@ async function measure(
 	};
 }
 
-async function opaqueRun(kind: RelayKind, pairs: number, messages: number, window: number, bodyChars: number) {
+async function opaqueRun(
+	kind: RelayKind,
+	pairs: number,
+	messages: number,
+	window: number,
+	bodyChars: number,
+) {
 	const relay = await startRelay(kind);
 	const endpoints: OpaqueEndpoint[] = [];
 	try {

@@ -73,7 +73,9 @@ for (const [id, section] of sections) {
 	try {
 		rows.push(...(await section(options)));
 	} catch (error) {
-		failures.push(`section ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+		failures.push(
+			`section ${id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+		);
 		console.error(`section ${id} failed:`, error);
 	}
 	console.log(`    (section ${id}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);

@@ -85,7 +85,12 @@ export async function realEnvelopeChars(): Promise<number> {
 	await b.stores.prekeys.storeSignedPrekey(spk.record);
 	const bundle = { phone: b.phone, identity: publicIdentity(b.identity), signedPrekey: spk.wire };
 	const plaintext = new TextEncoder().encode("x".repeat(TEXT_CHARS));
-	const first = await encryptMessage(a.context, { to: b.phone, id: "m1", plaintext, fetchBundle: async () => bundle });
+	const first = await encryptMessage(a.context, {
+		to: b.phone,
+		id: "m1",
+		plaintext,
+		fetchBundle: async () => bundle,
+	});
 	await decryptMessage(b.context, { from: a.phone, id: "m1", body: first });
 	const reply = await encryptMessage(b.context, { to: a.phone, id: "m2", plaintext });
 	await decryptMessage(a.context, { from: b.phone, id: "m2", body: reply });
@@ -93,10 +98,11 @@ export async function realEnvelopeChars(): Promise<number> {
 	return steady.length;
 }
 
+/** Random bytes in canonical base64url, as close to `chars` characters as whole bytes allow. */
 export function randomBody(chars: number): string {
-	const bytes = new Uint8Array(Math.ceil((chars * 3) / 4));
+	const bytes = new Uint8Array(Math.floor((chars * 3) / 4));
 	crypto.getRandomValues(bytes);
-	return encodeBase64Url(bytes).slice(0, chars);
+	return encodeBase64Url(bytes);
 }
 
 // ── Endpoints ─────────────────────────────────────────────────────────────────────────────────
@@ -131,6 +137,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export class OpaqueEndpoint implements Endpoint {
 	onMessage: (from: string, tag: string) => void = () => {};
 	receipts = 0;
+	/** Connections lost after start (each one redelivers unacknowledged entries). */
+	disconnects = 0;
+	readonly disconnectReasons: string[] = [];
 	private readonly connection: RelayConnection;
 	private drained: (() => void) | null = null;
 	private failed: ((error: Error) => void) | null = null;
@@ -156,6 +165,10 @@ export class OpaqueEndpoint implements Endpoint {
 					this.drained = null;
 				},
 				state: (state, detail) => {
+					if (state === "offline") {
+						this.disconnects += 1;
+						this.disconnectReasons.push(detail);
+					}
 					if (state === "stopped") this.failed?.(new Error(`${account.phone} stopped: ${detail}`));
 				},
 			},
@@ -251,7 +264,8 @@ export class MessengerEndpoint implements Endpoint {
 		if (!this.messenger) throw new Error("start first");
 		const text = `${tag} ${"x".repeat(Math.max(0, TEXT_CHARS - tag.length - 1))}`;
 		const entry = await this.messenger.send(to, text);
-		if (entry.status === "sent" || entry.status === "queued" || entry.status === "delivered") return { ok: true };
+		if (entry.status === "sent" || entry.status === "queued" || entry.status === "delivered")
+			return { ok: true };
 		return { ok: false, code: entry.error?.code ?? entry.status };
 	}
 
@@ -442,9 +456,12 @@ export async function drive(flows: readonly Flow[], options: TrafficOptions): Pr
 		await Promise.all(
 			flows.map(async (flow, flowIndex) => {
 				let next = 0;
-				const lanes = Array.from({ length: Math.max(1, Math.min(options.window, options.messages)) }, async () => {
-					while (next < options.messages) await sendOne(flow, flowIndex, next++);
-				});
+				const lanes = Array.from(
+					{ length: Math.max(1, Math.min(options.window, options.messages)) },
+					async () => {
+						while (next < options.messages) await sendOne(flow, flowIndex, next++);
+					},
+				);
 				await Promise.all(lanes);
 			}),
 		);
@@ -454,7 +471,10 @@ export async function drive(flows: readonly Flow[], options: TrafficOptions): Pr
 		const inFlight: Promise<void>[] = [];
 		let issued = 0;
 		while (issued < total) {
-			const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.ratePerSecond) + 1);
+			const due = Math.min(
+				total,
+				Math.floor(((performance.now() - started) / 1000) * options.ratePerSecond) + 1,
+			);
 			while (issued < due) {
 				const flowIndex = issued % flows.length;
 				const n = Math.floor(issued / flows.length);

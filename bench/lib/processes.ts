@@ -89,6 +89,12 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
 	};
 }
 
+async function runToEnd(command: string, args: string[]): Promise<void> {
+	const { child, output } = spawnGroup(command, args, ROOT);
+	const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
+	if (code !== 0) throw new Error(`${command} ${args.join(" ")} failed (${code}):\n${output()}`);
+}
+
 export interface WranglerOptions {
 	/** A wrangler config file; it is copied to a temp dir with `main` made absolute. */
 	configPath: string;
@@ -100,15 +106,26 @@ export interface WranglerOptions {
 /** `wrangler dev` on a free loopback port, with a fresh temp persist dir (removed on stop). */
 export async function startWrangler(options: WranglerOptions): Promise<RelayProcess> {
 	const port = await freePort();
-	const dir = mkdtempSync(join(tmpdir(), "friendly-bench-"));
+	const dir = mkdtempSync(join(process.env.BENCH_TMPDIR ?? tmpdir(), "friendly-bench-"));
 	const configDir = dirname(resolve(options.configPath));
 	let config = readFileSync(options.configPath, "utf8");
 	const mainMatch = /^main\s*=\s*"([^"]+)"/m.exec(config);
 	if (!mainMatch?.[1]) throw new Error(`${options.configPath} has no main`);
 	config = config.replace(mainMatch[0], `main = ${JSON.stringify(resolve(configDir, mainMatch[1]))}`);
 	if (options.rewrite) config = options.rewrite(config);
+	// Bundle once and serve the bundle: `wrangler dev` watches its sources and reloads (dropping every
+	// WebSocket) when a file changes, and other work may be editing worker/ while the bench runs.
+	const sourceConfig = join(dir, "source.wrangler.toml");
+	writeFileSync(sourceConfig, config);
+	const bundleDir = join(dir, "bundle");
+	await runToEnd("npx", ["wrangler", "deploy", "--dry-run", "--outdir", bundleDir, "--config", sourceConfig]);
+	const bundled = readdirSync(bundleDir).find((name) => name.endsWith(".js"));
+	if (!bundled) throw new Error(`wrangler produced no bundle in ${bundleDir}`);
 	const configFile = join(dir, "wrangler.toml");
-	writeFileSync(configFile, config);
+	writeFileSync(
+		configFile,
+		`${config.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(bundleDir, bundled))}\nno_bundle = true`)}\n`,
+	);
 	const args = [
 		"wrangler",
 		"dev",

@@ -7,7 +7,7 @@
 //   plain-do   bench/baseline-relay: the same routing shape without crypto checks or storage.
 //   node-ws    bench/baseline-ws/server.ts: a plain Node `ws` relay (the loopback limit).
 import { resolve } from "node:path";
-import { ROOT, type RelayProcess, startNodeScript, startWrangler } from "./processes.ts";
+import { type RelayProcess, ROOT, startNodeScript, startWrangler } from "./processes.ts";
 
 export type RelayKind = "friendly" | "plain-do" | "node-ws";
 
@@ -21,7 +21,8 @@ export const BENCH_VARS: Record<string, string> = {
 
 function friendlyConfig(config: string): string {
 	const limit = /(\[\[ratelimits\]\][^[]*?simple\s*=\s*\{\s*limit\s*=\s*)([0-9]+)/;
-	if (!limit.test(config)) throw new Error("wrangler.toml: no [[ratelimits]] simple limit to raise for the bench");
+	if (!limit.test(config))
+		throw new Error("wrangler.toml: no [[ratelimits]] simple limit to raise for the bench");
 	let out = config.replace(limit, "$1100000");
 	// Drop the [assets] table (the web client's build is not needed for the API).
 	out = out.replace(/^\[assets\][\s\S]*?(?=^\[)/m, "");
@@ -31,7 +32,11 @@ function friendlyConfig(config: string): string {
 export function startRelay(kind: RelayKind): Promise<RelayProcess> {
 	switch (kind) {
 		case "friendly":
-			return startWrangler({ configPath: resolve(ROOT, "wrangler.toml"), vars: BENCH_VARS, rewrite: friendlyConfig });
+			return startWrangler({
+				configPath: resolve(ROOT, "wrangler.toml"),
+				vars: BENCH_VARS,
+				rewrite: friendlyConfig,
+			});
 		case "plain-do":
 			return startWrangler({ configPath: resolve(ROOT, "bench/baseline-relay/wrangler.toml") });
 		case "node-ws":
