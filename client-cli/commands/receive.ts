@@ -18,6 +18,7 @@ import {
 	messageJson,
 	statusLine,
 } from "../output/format.ts";
+import { startPrekeyUpkeep } from "../prekey-upkeep.ts";
 import { Runtime } from "../run.ts";
 
 const ReceiveOptions = v.object({
@@ -121,6 +122,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 		shown.clear();
 	};
 	let timer: NodeJS.Timeout | undefined;
+	let stopUpkeep: () => void = () => undefined;
 	let onSignal: () => void = () => undefined;
 	const interrupted = new Promise<void>((resolve) => {
 		onSignal = () => resolve();
@@ -131,6 +133,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 		for (const entry of await unreadMessages(session.profile.stores)) onEvent({ type: "message", entry });
 		await markShown();
 		session.messenger.start();
+		stopUpkeep = startPrekeyUpkeep(session.messenger);
 		const backlogDeadline = new Promise<never>((_resolve, reject) => {
 			timer = setTimeout(
 				() =>
@@ -163,6 +166,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 	} finally {
 		stopping = true;
 		clearTimeout(timer);
+		stopUpkeep();
 		process.removeListener("SIGINT", onSignal);
 		process.removeListener("SIGTERM", onSignal);
 		await session.close();

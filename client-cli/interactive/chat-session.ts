@@ -16,6 +16,7 @@ import {
 	safetyNumberShort,
 	statusLine,
 } from "../output/format.ts";
+import { startPrekeyUpkeep } from "../prekey-upkeep.ts";
 import { createGuardedSocket } from "../socket.ts";
 import type { OpenProfile } from "../storage/index.ts";
 import { HELP_LINES } from "./help.ts";
@@ -30,6 +31,7 @@ export class ChatSession {
 	private stopping = false;
 	private wasOnline = false;
 	private offlineReported = false;
+	private stopUpkeep: () => void = () => undefined;
 	private readMarks: Promise<void> = Promise.resolve();
 
 	constructor(
@@ -72,6 +74,7 @@ export class ChatSession {
 			await messenger.markRead(entry.peer);
 		}
 		messenger.start();
+		this.stopUpkeep = startPrekeyUpkeep(messenger);
 		try {
 			for (;;) {
 				const line = await this.reader.ask(this.current ? `${this.current}> ` : "> ");
@@ -91,6 +94,7 @@ export class ChatSession {
 		}
 		await this.sendQueue;
 		this.stopping = true;
+		this.stopUpkeep();
 		messenger.stop();
 		this.print("Disconnected. Bye.");
 	}
