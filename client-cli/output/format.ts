@@ -28,7 +28,7 @@ export function incomingMessage(entry: HistoryEntry, style: Style): string {
 
 const STATUS_WORDS: Record<HistoryEntry["status"], string> = {
 	sending: "sending…",
-	sent: "sent (delivered to their device)",
+	sent: "sent (they are online)",
 	queued: "queued (they are offline; delivered when they connect)",
 	delivered: "delivered (their device confirmed it)",
 	failed: "not sent",

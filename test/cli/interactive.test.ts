@@ -106,4 +106,47 @@ describe("friendly interactive (driven through stdin)", () => {
 			await again.stop();
 		}
 	});
+
+	it("shows a contact's key change at once, blocks sending to them until `verify … accept`", async () => {
+		const CAROL = "+15555550143";
+		const DAN = "+15555550144";
+		await registerProfile(env, "carol", CAROL);
+		await registerProfile(env, "dan", DAN);
+		const carol = new CliProcess(env, ["--profile", "carol"]);
+		try {
+			await carol.waitFor(/Connected to the relay\./);
+			carol.writeLine(`chat ${DAN}`);
+			await carol.waitFor(/Secure session with \+15555550144/);
+
+			// Dan reinstalls (a new identity for the same number) and writes to Carol.
+			let mark = carol.stdout.length;
+			await registerProfile(env, "dan-new", DAN);
+			const danWrites = await runCli(env, ["--profile", "dan-new", "send", CAROL, "it's Dan, new phone"]);
+			expect(danWrites.code, describeResult(danWrites)).toBe(0);
+			await carol.waitFor(/!!! SAFETY NUMBER CHANGED for \+15555550144/, mark);
+			expect(carol.stdout.slice(mark)).not.toContain("it's Dan, new phone");
+
+			mark = carol.stdout.length;
+			carol.writeLine("are you really Dan?");
+			await carol.waitFor(/✗ not sent to \+15555550144: The safety number with \+15555550144 changed/, mark);
+			await carol.waitFor(/hint: .*verify \+15555550144 --accept/, mark);
+			carol.writeLine(`verify ${DAN}`);
+			await carol.waitFor(/Their NEW safety number[^\n]*\n( {4}[0-9]{5}( [0-9]{5}){3}\n){3}/, mark);
+
+			mark = carol.stdout.length;
+			carol.writeLine(`verify ${DAN} accept`);
+			await carol.waitFor(/Accepted the new identity key of \+15555550144\./, mark);
+			await carol.waitFor(/\+15555550144: it's Dan, new phone/, mark);
+			carol.writeLine("welcome back");
+			await carol.waitFor(/✓ (sent|queued) .* — \+15555550144/, mark);
+			carol.writeLine("quit");
+			expect(await carol.exited).toBe(0);
+		} finally {
+			await carol.stop();
+		}
+		const danReads = await runCli(env, ["--profile", "dan-new", "--json", "receive", "--timeout", "0"]);
+		expect(jsonLines(danReads.stdout)).toContainEqual(
+			expect.objectContaining({ type: "message", from: CAROL, text: "welcome back" }),
+		);
+	});
 });
