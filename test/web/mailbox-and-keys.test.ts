@@ -92,12 +92,13 @@ describe("errors in words, keys, keyboard", () => {
 		await page.getByRole("link", { name: "New chat" }).focus();
 		await page.keyboard.press("Enter");
 		await page.getByLabel("Phone number").waitFor();
-		await page.keyboard.press("Tab");
+		// The new-chat screen puts the cursor in the number field.
 		await expect.poll(() => page.evaluate(() => document.activeElement?.id), WAIT).toBe("new-chat-phone");
 		await page.keyboard.type(EVAN);
 		await page.keyboard.press("Enter");
 		await page.getByLabel("Message", { exact: true }).waitFor();
-		await page.getByLabel("Message", { exact: true }).focus();
+		// On a desktop-sized screen the conversation puts the cursor in the message box.
+		await expect.poll(() => page.evaluate(() => document.activeElement?.id), WAIT).toBe("composer-input");
 		await page.keyboard.type("Typed and sent with the keyboard");
 		await page.keyboard.press("Enter");
 		await dora.expectStatus("Typed and sent with the keyboard", ["sent", "delivered"]);

@@ -1,6 +1,6 @@
 // The message box. Enter sends, Shift+Enter starts a new line. Disabled (with the reason) while a key
 // change is pending. The box clears at once; the message then shows its own delivery state.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 export function Composer({
 	disabledReason,
@@ -14,6 +14,12 @@ export function Composer({
 	const [error, setError] = useState<string | null>(null);
 	const input = useRef<HTMLTextAreaElement>(null);
 	const disabled = disabledReason !== null;
+
+	// On a desktop-sized screen, opening a conversation puts the cursor in the message box (on a phone
+	// that would pop up the keyboard over the messages, so it waits for a tap).
+	useEffect(() => {
+		if (window.matchMedia("(min-width: 768px)").matches) input.current?.focus();
+	}, []);
 
 	const submit = async () => {
 		const message = text.trim();

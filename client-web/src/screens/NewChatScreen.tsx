@@ -1,6 +1,6 @@
 // Start a chat by phone number: the messenger fetches and pins the contact's keys (trust on first
 // use), then the conversation opens.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { BackLink } from "../components/BackLink.tsx";
 import type { AppController } from "../state/controller.ts";
@@ -11,6 +11,9 @@ export function NewChatScreen({ controller }: { controller: AppController }) {
 	const [phone, setPhone] = useState("");
 	const [busy, setBusy] = useState(false);
 	const [error, setError] = useState<string | null>(null);
+	const input = useRef<HTMLInputElement>(null);
+	// The user asked for a new chat: put the cursor in the number field.
+	useEffect(() => input.current?.focus(), []);
 	return (
 		<section class="new-chat" aria-labelledby="new-chat-title">
 			<div class="pane-header">
@@ -38,6 +41,7 @@ export function NewChatScreen({ controller }: { controller: AppController }) {
 				<label for="new-chat-phone">Phone number</label>
 				<input
 					id="new-chat-phone"
+					ref={input}
 					type="tel"
 					autocomplete="tel"
 					inputMode="tel"
