@@ -100,6 +100,9 @@ describe("two browsers", () => {
 		await bob.incoming("Even with two lines.").waitFor();
 		await expect.poll(() => alice.page.locator(".message").count(), WAIT).toBe(3);
 		await screenshotBoth(alice.page, "conversation");
+		await alice.page.emulateMedia({ colorScheme: "dark" });
+		await screenshotBoth(alice.page, "conversation-dark");
+		await alice.page.emulateMedia({ colorScheme: "light" });
 		await bob.page.getByRole("link", { name: "Back to chats" }).click();
 		await expect.poll(() => item.getAttribute("data-unread"), WAIT).toBe("0");
 	});

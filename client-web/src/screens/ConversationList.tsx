@@ -26,7 +26,7 @@ export function ConversationList({
 					{contacts.map((contact) => (
 						<li key={contact.phone}>
 							<a
-								class={`conversation-item${contact.phone === activePeer ? " conversation-item--active" : ""}`}
+								class={`conversation-item${contact.phone === activePeer ? " conversation-item--active" : ""}${contact.unread > 0 ? " conversation-item--unread" : ""}`}
 								href={hrefFor({ name: "chat", peer: contact.phone })}
 								aria-current={contact.phone === activePeer ? "page" : undefined}
 								data-phone={contact.phone}
