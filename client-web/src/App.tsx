@@ -62,14 +62,14 @@ export function App({ controller }: { controller: AppController }) {
 					<span class="visually-hidden">Signed in as </span>
 					{state.me}
 				</p>
-				<ConnectionStatus
-					connection={state.connection}
-					signedOut={state.signedOut}
-					onRegisterAgain={() => void controller.registerAgain()}
-					onReconnect={() => controller.reconnect()}
-				/>
+				<ConnectionStatus connection={state.connection} />
 			</header>
-			<ConnectionBanner connection={state.connection} />
+			<ConnectionBanner
+				connection={state.connection}
+				signedOut={state.signedOut}
+				onRegisterAgain={() => void controller.registerAgain()}
+				onReconnect={() => controller.reconnect()}
+			/>
 			<div class="panes">
 				<aside class="sidebar">
 					<ConversationList contacts={state.contacts} activePeer={activePeer} />

@@ -136,6 +136,19 @@ describe("two browsers", () => {
 		expect(await alice.safetyDigits(BOB)).toBe(await bob.safetyDigits(ALICE));
 	});
 
+	it("runs in one tab at a time and lets the user move it", async () => {
+		const second = await alice.context.newPage();
+		await second.goto(`${relay.url}/`);
+		await second.getByRole("heading", { name: "FriendLy is open in another tab" }).waitFor();
+		await screenshotBoth(second, "other-tab");
+		await second.getByRole("button", { name: "Use FriendLy in this tab" }).click();
+		await second.locator('[data-state="online"]').waitFor();
+		await alice.page.getByRole("heading", { name: "FriendLy is open in another tab" }).waitFor();
+		await second.close();
+		await alice.reload();
+		await alice.expectOnline();
+	});
+
 	it("shows the connection dropping, reconnects with backoff, and receives what was missed", async () => {
 		await bob.page.goto(`${relay.url}/#/`);
 		await bob.goOffline();
@@ -170,10 +183,14 @@ describe("two browsers", () => {
 	});
 
 	it("shows a key-change notice that blocks sending until the new key is accepted", async () => {
-		// Bob reinstalls: a fresh browser profile registers the same phone with new keys.
-		await bob.close();
+		// Bob reinstalls: a fresh browser profile registers the same phone with new keys. The old
+		// browser is signed out by the relay and offers to register again.
+		const oldBob = bob;
 		bob = await WebUser.open(browser, relay.url, "phone");
 		await bob.register(BOB);
+		await oldBob.page.getByRole("button", { name: "Register again" }).waitFor();
+		await screenshotBoth(oldBob.page, "signed-out");
+		await oldBob.close();
 		await bob.startChat(ALICE);
 		await bob.send("New phone, same Bob");
 		await bob.expectStatus("New phone, same Bob", ["sent", "queued", "delivered"]);

@@ -1,5 +1,5 @@
-// The live connection to the relay, always visible in the top bar: connecting / online / offline
-// (reconnecting with backoff) / stopped, with a way out when the relay signed this browser out.
+// The live connection to the relay, always visible in the top bar: connecting / online / offline /
+// reconnecting (with backoff) / disconnected. What to do about it is in the banner below the bar.
 import type { AppState } from "../state/app-state.ts";
 
 const LABELS = {
@@ -13,17 +13,7 @@ export function isReconnecting(connection: AppState["connection"]): boolean {
 	return connection.state === "connecting" && connection.detail.startsWith("reconnecting");
 }
 
-export function ConnectionStatus({
-	connection,
-	signedOut,
-	onRegisterAgain,
-	onReconnect,
-}: {
-	connection: AppState["connection"];
-	signedOut: boolean;
-	onRegisterAgain: () => void;
-	onReconnect: () => void;
-}) {
+export function ConnectionStatus({ connection }: { connection: AppState["connection"] }) {
 	const detail =
 		connection.state === "offline"
 			? `Reconnecting: ${connection.detail}. Messages you send wait until the connection is back.`
@@ -35,29 +25,18 @@ export function ConnectionStatus({
 						? "Connecting to the relay…"
 						: "Connected. Messages arrive live.";
 	return (
-		<div class={`connection connection--${connection.state}`}>
-			<p
-				class="connection-state"
-				role="status"
-				aria-live="polite"
-				data-state={connection.state}
-				title={detail}
-			>
-				<span class="connection-dot" aria-hidden="true" />
-				<span class="connection-label">
-					{isReconnecting(connection) ? "Reconnecting…" : LABELS[connection.state]}
-				</span>
-				<span class="visually-hidden">. {detail}</span>
-			</p>
-			{signedOut ? (
-				<button type="button" class="button button--small" onClick={onRegisterAgain}>
-					Register again
-				</button>
-			) : connection.state === "stopped" ? (
-				<button type="button" class="button button--small" onClick={onReconnect}>
-					Connect again
-				</button>
-			) : null}
-		</div>
+		<p
+			class={`connection connection--${connection.state}`}
+			role="status"
+			aria-live="polite"
+			data-state={connection.state}
+			title={detail}
+		>
+			<span class="connection-dot" aria-hidden="true" />
+			<span class="connection-label">
+				{isReconnecting(connection) ? "Reconnecting…" : LABELS[connection.state]}
+			</span>
+			<span class="visually-hidden">. {detail}</span>
+		</p>
 	);
 }
