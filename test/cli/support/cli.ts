@@ -61,6 +61,24 @@ export function spawnCli(
 	});
 }
 
+/**
+ * The same in a pseudo-terminal (util-linux `script`), so `friendly` sees a terminal on stdin and
+ * stdout: prompts, hidden input and line redrawing take their terminal paths. Output comes back as the
+ * terminal shows it (stdout and stderr merged, with escape sequences).
+ */
+export function spawnCliInPty(
+	environment: CliEnvironment,
+	args: readonly string[],
+	extraEnv: Record<string, string | undefined> = {},
+): ChildProcessWithoutNullStreams {
+	const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+	const command = [process.execPath, environment.bundle, ...args].map(quote).join(" ");
+	return spawn("script", ["-qfec", `stty cols 200 rows 50 2>/dev/null; exec ${command}`, "/dev/null"], {
+		env: childEnv(environment, { TERM: "xterm", ...extraEnv }),
+		stdio: ["pipe", "pipe", "pipe"],
+	});
+}
+
 /** Runs `friendly args…` to completion (stdin: `input`, then closed). */
 export function runCli(
 	environment: CliEnvironment,
@@ -130,13 +148,15 @@ export class CliProcess {
 	private stderrText = "";
 	private readonly waiters = new Set<() => void>();
 	readonly exited: Promise<number | null>;
+	private readonly terminal: boolean;
 
 	constructor(
 		environment: CliEnvironment,
 		args: readonly string[],
-		extraEnv: Record<string, string | undefined> = {},
+		options: { env?: Record<string, string | undefined>; terminal?: boolean } = {},
 	) {
-		this.child = spawnCli(environment, args, extraEnv);
+		this.terminal = options.terminal === true;
+		this.child = (this.terminal ? spawnCliInPty : spawnCli)(environment, args, options.env ?? {});
 		const wake = () => {
 			for (const waiter of this.waiters) waiter();
 		};
@@ -156,8 +176,10 @@ export class CliProcess {
 		});
 	}
 
+	/** What was printed; from a terminal, without its escape sequences (cursor moves, line clearing). */
 	get stdout(): string {
-		return this.stdoutText;
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences.
+		return this.terminal ? this.stdoutText.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "") : this.stdoutText;
 	}
 
 	get stderr(): string {
@@ -166,6 +188,11 @@ export class CliProcess {
 
 	writeLine(line: string): void {
 		this.child.stdin.write(`${line}\n`);
+	}
+
+	/** Text as typed on a terminal (Enter is a carriage return there). */
+	type(text: string): void {
+		this.child.stdin.write(text);
 	}
 
 	endInput(): void {
@@ -179,7 +206,7 @@ export class CliProcess {
 	waitFor(pattern: RegExp, from = 0, timeoutMs = 20_000): Promise<RegExpMatchArray> {
 		return new Promise((resolve, reject) => {
 			const check = () => {
-				const match = this.stdoutText.slice(from).match(pattern);
+				const match = this.stdout.slice(from).match(pattern);
 				if (match) {
 					this.waiters.delete(check);
 					clearTimeout(timer);
@@ -202,7 +229,7 @@ export class CliProcess {
 	}
 
 	transcript(): string {
-		return `--- stdout\n${this.stdoutText}\n--- stderr\n${this.stderrText}`;
+		return `--- stdout\n${this.stdout}\n--- stderr\n${this.stderrText}`;
 	}
 
 	async stop(): Promise<void> {
