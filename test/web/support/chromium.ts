@@ -8,8 +8,12 @@ const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/
 export function findChromium(): string {
 	const fromEnv = process.env.CHROMIUM_PATH;
 	if (fromEnv) {
-		if (!existsSync(fromEnv))
-			throw new Error(`CHROMIUM_PATH is set to ${fromEnv}, but there is no file there.`);
+		if (!existsSync(fromEnv)) {
+			throw new Error(
+				`CHROMIUM_PATH is set to ${fromEnv}, but there is no file there. Point it at a Chromium or Chrome ` +
+					"binary, or unset it and install Debian's Chromium: `sudo apt-get install chromium`.",
+			);
+		}
 		return fromEnv;
 	}
 	const found = CANDIDATES.find((path) => existsSync(path));
