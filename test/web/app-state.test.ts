@@ -1,0 +1,77 @@
+// The web client's pure pieces, without a browser: hash routes, how the conversation state merges
+// store changes, and the sentences shown for the errors people meet most.
+import { describe, expect, it } from "vitest";
+import { upsertContact, upsertEntry } from "../../client-web/src/state/app-state.ts";
+import { describeCode, describeError } from "../../client-web/src/state/error-text.ts";
+import { hrefFor, parseRoute } from "../../client-web/src/state/route.ts";
+import { MessengerError } from "../../protocol/messenger/errors.ts";
+import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/stores.ts";
+
+function entry(id: string, at: number, status: HistoryEntry["status"] = "sending"): HistoryEntry {
+	return { v: 1, peer: "+15555550100", id, direction: "out", text: id, at, status };
+}
+
+function contact(phone: string, lastAt: number): ContactRecord {
+	return { v: 1, phone, unread: 0, lastAt, lastText: "" };
+}
+
+describe("routes", () => {
+	it("round-trips every screen through the hash", () => {
+		for (const route of [
+			{ name: "list" },
+			{ name: "new" },
+			{ name: "chat", peer: "+15555550100" },
+			{ name: "contact", peer: "+447700900123" },
+		] as const) {
+			expect(parseRoute(hrefFor(route))).toEqual(route);
+		}
+	});
+
+	it("falls back to the list for anything that is not a route", () => {
+		for (const hash of [
+			"",
+			"#",
+			"#/chat/",
+			"#/chat/15555550100",
+			"#/chat/%E0%A4%A",
+			"#/contact/+1<script>",
+			"#/x",
+		]) {
+			expect(parseRoute(hash)).toEqual({ name: "list" });
+		}
+	});
+});
+
+describe("conversation state", () => {
+	it("replaces an entry by direction and id, and keeps time order", () => {
+		let entries = upsertEntry([], entry("b", 20));
+		entries = upsertEntry(entries, entry("a", 10));
+		entries = upsertEntry(entries, entry("b", 20, "delivered"));
+		expect(entries.map((e) => `${e.id}:${e.status}`)).toEqual(["a:sending", "b:delivered"]);
+	});
+
+	it("keeps the newest conversation first", () => {
+		let contacts = upsertContact([], contact("+15555550100", 1));
+		contacts = upsertContact(contacts, contact("+15555550101", 2));
+		contacts = upsertContact(contacts, contact("+15555550100", 3));
+		expect(contacts.map((c) => c.phone)).toEqual(["+15555550100", "+15555550101"]);
+	});
+});
+
+describe("errors in words", () => {
+	it("says what happened and what to do next", () => {
+		expect(describeCode("mailbox_full", "")).toMatch(/mailbox is full.*Try again later/);
+		expect(describeCode("code_incorrect", "", { attemptsLeft: 2 })).toMatch(/not right\. 2 tries left/);
+		expect(describeCode("code_incorrect", "", { attemptsLeft: 1 })).toMatch(/1 try left/);
+		expect(describeCode("rate_limited", "", { retryAfter: 42 })).toMatch(/Wait 42 seconds/);
+		expect(describeCode("rate_limited", "", { retryAfter: 600 })).toMatch(/Wait 10 minutes/);
+		expect(describeCode("unknown_recipient", "")).toMatch(/not on FriendLy/);
+		expect(describeCode("some_new_code", "The relay's own sentence.")).toBe("The relay's own sentence.");
+	});
+
+	it("describes messenger errors with their details, and anything else generically", () => {
+		const error = new MessengerError("code_incorrect", "wrong", { attemptsLeft: 3 });
+		expect(describeError(error)).toMatch(/3 tries left/);
+		expect(describeError(new Error("boom"))).toBe("Something went wrong. Reload the page and try again.");
+	});
+});
