@@ -149,6 +149,8 @@ export function toCliError(error: unknown, context: ErrorContext): CliError {
 				`Phone number invalid: ${coded.message}`,
 				"Use + and the country code, e.g. +1 555 555 0100.",
 			);
+		case "invalid_argument":
+			return new CliError(EXIT_CODES.usage, "invalid_argument", coded.message, "See friendly --help.");
 		case "too_large":
 			return new CliError(
 				EXIT_CODES.usage,
@@ -181,7 +183,7 @@ export function notRegisteredError(relayUrl: string, profile?: string): CliError
 		EXIT_CODES.notRegistered,
 		"not_registered",
 		`This profile${profile ? ` (${profile})` : ""} is not registered with ${relayUrl}.`,
-		`Run \`friendly register <phone>\`${profile && profile !== "default" ? ` --profile ${profile}` : ""} first.`,
+		`Run \`friendly${profile && profile !== "default" ? ` --profile ${profile}` : ""} register <phone>\` first.`,
 	);
 }
 

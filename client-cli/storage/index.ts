@@ -46,9 +46,12 @@ export function createDiskStores(files: ProfileFiles, relayOverride?: string): M
 }
 
 export async function openProfile(options: OpenProfileOptions): Promise<OpenProfile> {
-	await ensureDirectory(options.directory);
 	let lock: ProfileLock | undefined;
-	if (options.lock) lock = await lockProfile(options.directory, options.name);
+	if (options.lock) {
+		// Only commands that write create the profile; a read of a missing profile finds nothing.
+		await ensureDirectory(options.directory);
+		lock = await lockProfile(options.directory, options.name);
+	}
 	try {
 		let sealer = options.sealer ?? plainSealer;
 		if (!options.sealer && (await isPassphraseProtected(options.directory))) {
