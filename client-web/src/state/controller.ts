@@ -25,6 +25,8 @@ export class AppController {
 	private activePeer: string | null = null;
 	private nextNoticeId = 1;
 	private wired = false;
+	/** Conversations whose history is being read, with the entries written meanwhile. */
+	private readonly loading = new Map<string, HistoryEntry[]>();
 
 	constructor(private readonly relayUrl: string) {}
 
@@ -91,8 +93,20 @@ export class AppController {
 	async openConversation(peer: string | null): Promise<void> {
 		this.activePeer = peer;
 		if (!peer || !this.messenger) return;
-		const entries = await this.messenger.history(peer);
-		this.update((s) => ({ ...s, conversations: new Map(s.conversations).set(peer, entries) }));
+		// Entries written while the history is being read are buffered, then merged over what was read.
+		const buffered: HistoryEntry[] = [];
+		this.loading.set(peer, buffered);
+		let entries: HistoryEntry[];
+		try {
+			entries = await this.messenger.history(peer);
+		} catch (error) {
+			this.addNotice(describeError(error), peer);
+			return;
+		} finally {
+			this.loading.delete(peer);
+		}
+		const merged = buffered.reduce(upsertEntry, entries);
+		this.update((s) => ({ ...s, conversations: new Map(s.conversations).set(peer, merged) }));
 		await this.markRead(peer);
 	}
 
@@ -188,6 +202,7 @@ export class AppController {
 			return;
 		}
 		const { entry } = change;
+		this.loading.get(entry.peer)?.push(entry);
 		this.update((s) => {
 			const loaded = s.conversations.get(entry.peer);
 			if (!loaded) return s;
