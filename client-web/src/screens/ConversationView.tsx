@@ -54,7 +54,8 @@ export function ConversationView({
 					{peer}
 				</h2>
 				<a class="button button--small button--ghost" href={hrefFor({ name: "contact", peer })}>
-					Contact details
+					<span class="only-wide">Contact details</span>
+					<span class="only-narrow">Details</span>
 				</a>
 			</div>
 			{change ? (
