@@ -79,6 +79,11 @@ export class CliContext {
 		this.relayUrl = this.serverOverride ?? DEFAULT_RELAY_URL;
 	}
 
+	/** How to run friendly again for this profile, for hints: `friendly` or `friendly --profile bob`. */
+	get invocation(): string {
+		return this.profileName === DEFAULT_PROFILE ? "friendly" : `friendly --profile ${this.profileName}`;
+	}
+
 	/** stdin and stdout are a terminal a person can answer prompts on (and --json is off). */
 	get interactiveTerminal(): boolean {
 		return this.io.stdin.isTTY === true && this.io.stdout.isTTY === true && !this.output.json;

@@ -5,15 +5,14 @@ import { Command } from "commander";
 import packageJson from "../package.json" with { type: "json" };
 import { contactsCommand } from "./commands/contacts.ts";
 import { historyCommand } from "./commands/history.ts";
-import { interactive } from "./commands/interactive.ts";
+import { interactiveAction } from "./commands/interactive.ts";
 import { receiveCommand } from "./commands/receive.ts";
 import { registerCommand } from "./commands/register.ts";
 import { sendCommand } from "./commands/send.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { whoamiCommand } from "./commands/whoami.ts";
 import { DEFAULT_RELAY_URL } from "./context.ts";
-import { CliError } from "./errors.ts";
-import { EXIT_CODE_TABLE, EXIT_CODES } from "./exit-codes.ts";
+import { EXIT_CODE_TABLE } from "./exit-codes.ts";
 import { Runtime } from "./run.ts";
 
 const runtime = new Runtime({
@@ -42,19 +41,7 @@ const program = new Command("friendly")
 		"after",
 		`\nExit codes:\n${EXIT_CODE_TABLE.map(({ code, meaning }) => `  ${String(code).padStart(2)}  ${meaning}`).join("\n")}\n\nDocumentation: docs/CLI.md`,
 	)
-	.action((unknown: string | undefined, _options: unknown, command: Command) =>
-		runtime.run(command, async (context) => {
-			if (unknown !== undefined) {
-				throw new CliError(
-					EXIT_CODES.usage,
-					"unknown_command",
-					`Unknown command "${unknown.slice(0, 40)}".`,
-					"Commands: register, send, receive, contacts, verify, history, whoami (friendly --help); no command starts the interactive client.",
-				);
-			}
-			await interactive(context);
-		}),
-	);
+	.action(interactiveAction(runtime));
 
 for (const command of [
 	registerCommand(runtime),

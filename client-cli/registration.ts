@@ -88,6 +88,14 @@ export async function openProfileForRegistration(
 	}
 }
 
+/** After a wrong code the user may try again while the code has checks left; other failures end it. */
+export function worthAskingAgain(failure: CliError): boolean {
+	return (
+		failure.code === "invalid_code" ||
+		(failure.code === "code_incorrect" && failure.details.attemptsLeft !== 0)
+	);
+}
+
 export async function confirmCode(
 	context: CliContext,
 	profile: OpenProfile,

@@ -1,14 +1,32 @@
 // `friendly` with no command: the interactive client. Registers the profile first if needed (asks for
 // the phone number and the code), then runs the chat prompt (interactive/chat-session.ts). Works on a
 // terminal and with piped stdin (each line is an answer or a command).
+import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { ChatSession } from "../interactive/chat-session.ts";
 import { LineReader } from "../interactive/line-reader.ts";
 import { registerInteractively } from "../interactive/registration-prompt.ts";
+import type { Runtime } from "../run.ts";
 
-export async function interactive(context: CliContext): Promise<void> {
+/** The program's own action: no command starts the interactive client; an unknown word is refused. */
+export function interactiveAction(runtime: Runtime) {
+	return (unknown: string | undefined, _options: unknown, command: Command) =>
+		runtime.run(command, async (context) => {
+			if (unknown !== undefined) {
+				throw new CliError(
+					EXIT_CODES.usage,
+					"unknown_command",
+					`Unknown command "${unknown.slice(0, 40)}".`,
+					"Commands: register, send, receive, contacts, verify, history, whoami (friendly --help); no command starts the interactive client.",
+				);
+			}
+			await interactive(context);
+		});
+}
+
+async function interactive(context: CliContext): Promise<void> {
 	if (context.output.json) {
 		throw new CliError(
 			EXIT_CODES.usage,

@@ -7,8 +7,15 @@ import type { CliContext } from "../context.ts";
 import { CliError, toCliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { LineReader } from "../interactive/line-reader.ts";
-import { confirmCode, deliveryText, openProfileForRegistration, requestCode } from "../registration.ts";
+import {
+	confirmCode,
+	deliveryText,
+	openProfileForRegistration,
+	requestCode,
+	worthAskingAgain,
+} from "../registration.ts";
 import { Runtime } from "../run.ts";
+import type { OpenProfile } from "../storage/index.ts";
 
 const RegisterOptions = v.object({
 	code: v.optional(v.string()),
@@ -37,10 +44,9 @@ async function register(
 	const profile = await openProfileForRegistration(context, phone, options.passphrase === true);
 	const { output } = context;
 	try {
-		let code = options.code;
-		if (code === undefined) {
+		if (options.code === undefined) {
 			const requested = await requestCode(context, phone);
-			const next = `friendly${context.profileName === "default" ? "" : ` --profile ${context.profileName}`} register ${phone} --code <code>`;
+			const next = `${context.invocation} register ${phone} --code <code>`;
 			if (!context.interactiveTerminal) {
 				output.result(
 					[
@@ -63,15 +69,14 @@ async function register(
 			output.notice(
 				`${deliveryText(requested)}${requested.code ? `: ${output.style.bold(requested.code)}` : "."}`,
 			);
-			code = await askForCodeAndConfirm(context, profile, phone, requested.code);
-			if (code === undefined) return;
+			await askForCodeAndConfirm(context, profile, phone, requested.code);
 		} else {
-			await confirmCode(context, profile, phone, code);
+			await confirmCode(context, profile, phone, options.code);
 		}
 		output.result(
 			[
 				`${output.style.green("Registered")} ${phone} with ${context.relayUrl}; your keys are published.`,
-				`Chat with \`friendly${context.profileName === "default" ? "" : ` --profile ${context.profileName}`}\` or send with \`friendly send <phone> <message>\`.`,
+				`Chat with \`${context.invocation}\` or send with \`${context.invocation} send <phone> <message>\`.`,
 			],
 			{ ok: true, registered: true, phone, relayUrl: context.relayUrl, profile: context.profileName },
 		);
@@ -80,13 +85,13 @@ async function register(
 	}
 }
 
-/** Terminal only: asks for the code until it is right or no tries are left. Returns the code that worked. */
+/** Terminal only: asks for the code until it is right or no tries are left. */
 async function askForCodeAndConfirm(
 	context: CliContext,
-	profile: Awaited<ReturnType<typeof openProfileForRegistration>>,
+	profile: OpenProfile,
 	phone: string,
 	echoed: string | undefined,
-): Promise<string | undefined> {
+): Promise<void> {
 	const reader = new LineReader(context.io.stdin, context.io.stderr, () => reader.close());
 	try {
 		for (;;) {
@@ -104,13 +109,10 @@ async function askForCodeAndConfirm(
 			const code = answer.trim() === "" && echoed ? echoed : answer.trim();
 			try {
 				await confirmCode(context, profile, phone, code);
-				return code;
+				return;
 			} catch (error) {
 				const failure = toCliError(error, { relayUrl: context.relayUrl });
-				const retry =
-					failure.code === "invalid_code" ||
-					(failure.code === "code_incorrect" && failure.details.attemptsLeft !== 0);
-				if (!retry) throw failure;
+				if (!worthAskingAgain(failure)) throw failure;
 				context.output.error(failure);
 			}
 		}

@@ -5,7 +5,7 @@
 import type { AccountRecord } from "../../protocol/messenger/index.ts";
 import type { CliContext } from "../context.ts";
 import { toCliError } from "../errors.ts";
-import { confirmCode, deliveryText, requestCode } from "../registration.ts";
+import { confirmCode, deliveryText, requestCode, worthAskingAgain } from "../registration.ts";
 import type { OpenProfile } from "../storage/index.ts";
 import type { LineReader } from "./line-reader.ts";
 
@@ -46,10 +46,7 @@ export async function registerInteractively(
 			} catch (error) {
 				const failure = toCliError(error, { relayUrl: context.relayUrl });
 				printError(failure);
-				const retry =
-					failure.code === "invalid_code" ||
-					(failure.code === "code_incorrect" && failure.details.attemptsLeft !== 0);
-				if (!retry) break;
+				if (!worthAskingAgain(failure)) break;
 			}
 		}
 	}
