@@ -21,7 +21,6 @@ import type { PrekeyBundle } from "../wire/keys.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
 import { encodeEnvelopeBody, parseEnvelopeBody } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
-import { encodeHeader } from "./header.ts";
 import { keysExtractable } from "./identity.ts";
 import { ratchetDecrypt, ratchetEncrypt } from "./ratchet.ts";
 import { addSession, emptyRecord, isRetired, rememberReceived, retireAllSessions } from "./records.ts";
@@ -114,7 +113,7 @@ export function encryptMessage(context: ProtocolContext, message: OutgoingMessag
 			header: sealed.headerBytes,
 			ciphertext: sealed.ciphertext,
 		});
-		const body = encodeEnvelopeBody(sealed.header, sealed.ciphertext, signature);
+		const body = encodeEnvelopeBody(sealed.headerBytes, sealed.ciphertext, signature);
 		sealed.commit();
 		const target = record ?? emptyRecord(message.to);
 		if (created) addSession(target, created.state);
@@ -138,8 +137,7 @@ export function decryptMessage(
 		throw new ProtocolError("wrong_recipient", "an envelope from our own phone");
 	return context.locks.run(message.from, async () => {
 		const identity = await context.localIdentity();
-		const { header, ciphertext, signature } = parseEnvelopeBody(message.body);
-		const headerBytes = encodeHeader(header);
+		const { header, headerBytes, ciphertext, signature } = parseEnvelopeBody(message.body);
 		const record = await context.stores.sessions.loadSessionRecord(message.from);
 
 		const reflected =

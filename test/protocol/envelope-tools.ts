@@ -1,54 +1,126 @@
 // Test-only tools to take envelopes apart, change them and (as a malicious sender would) re-sign them.
-import * as v from "valibot";
+// An envelope is shown as a view with base64url byte fields, so edits read like the fields they touch.
 import { signEnvelope } from "../../protocol/crypto/envelope-signature.ts";
 import { decodeBase64Url, encodeBase64Url } from "../../protocol/encoding/base64url.ts";
+import { type Bytes, concatBytes } from "../../protocol/encoding/bytes.ts";
 import { parseEnvelopeBody } from "../../protocol/session/envelope.ts";
-import { encodeHeader } from "../../protocol/session/header.ts";
 import type { LocalIdentity } from "../../protocol/session/index.ts";
-import { Envelope } from "../../protocol/wire/envelope.ts";
+import { encodeEnvelopeHeader, readEnvelope } from "../../protocol/wire/envelope.ts";
 import { AssertionFailed } from "./harness.ts";
 
-export function openBody(body: string): Envelope {
-	const raw = decodeBase64Url(body);
-	if (!raw) throw new AssertionFailed("body is not base64url");
-	const parsed = v.safeParse(Envelope, JSON.parse(new TextDecoder().decode(raw)));
-	if (!parsed.success) throw new AssertionFailed("body is not an envelope");
-	return parsed.output;
+export interface EnvelopeView {
+	v: number;
+	session: string;
+	ratchetKey: string;
+	pn: number;
+	n: number;
+	prekey?:
+		| {
+				identity: { signingKey: string; dhKey: string; dhKeySignature: string };
+				signedPrekeyId: number;
+				oneTimePrekeyId?: number | undefined;
+		  }
+		| undefined;
+	ciphertext: string;
+	signature: string;
 }
 
-export function closeBody(envelope: unknown): string {
-	return encodeBase64Url(new TextEncoder().encode(JSON.stringify(envelope)));
+const b64 = encodeBase64Url;
+
+function bytes(text: string): Bytes {
+	const out = decodeBase64Url(text);
+	if (!out) throw new AssertionFailed("not base64url");
+	return out;
+}
+
+export function bodyBytes(body: string): Bytes {
+	return bytes(body);
+}
+
+export function openBody(body: string): EnvelopeView {
+	const read = readEnvelope(bytes(body));
+	if (!read.ok) throw new AssertionFailed(`not an envelope: ${read.message}`);
+	const e = read.envelope;
+	return {
+		v: e.v,
+		session: b64(e.session),
+		ratchetKey: b64(e.ratchetKey),
+		pn: e.pn,
+		n: e.n,
+		prekey: e.prekey && {
+			identity: {
+				signingKey: b64(e.prekey.identity.signingKey),
+				dhKey: b64(e.prekey.identity.dhKey),
+				dhKeySignature: b64(e.prekey.identity.dhKeySignature),
+			},
+			signedPrekeyId: e.prekey.signedPrekeyId,
+			oneTimePrekeyId: e.prekey.oneTimePrekeyId,
+		},
+		ciphertext: b64(e.ciphertext),
+		signature: b64(e.signature),
+	};
+}
+
+/** Serialises a (possibly edited) view; the version byte is written as given, even when unsupported. */
+export function closeBody(view: EnvelopeView): string {
+	const header = encodeEnvelopeHeader({
+		session: bytes(view.session),
+		ratchetKey: bytes(view.ratchetKey),
+		pn: view.pn,
+		n: view.n,
+		...(view.prekey
+			? {
+					prekey: {
+						identity: {
+							signingKey: bytes(view.prekey.identity.signingKey),
+							dhKey: bytes(view.prekey.identity.dhKey),
+							dhKeySignature: bytes(view.prekey.identity.dhKeySignature),
+						},
+						signedPrekeyId: view.prekey.signedPrekeyId,
+						...(view.prekey.oneTimePrekeyId === undefined
+							? {}
+							: { oneTimePrekeyId: view.prekey.oneTimePrekeyId }),
+					},
+				}
+			: {}),
+	});
+	header[0] = view.v;
+	return b64(concatBytes(header, bytes(view.ciphertext), bytes(view.signature)));
 }
 
 /** Flips one bit of a base64url field's bytes (default: the last byte's lowest bit). */
 export function flipBase64(text: string, byteIndex?: number, bit = 0): string {
-	const bytes = decodeBase64Url(text);
-	if (!bytes || bytes.length === 0) throw new AssertionFailed("not base64url");
-	const index = byteIndex ?? bytes.length - 1;
-	bytes[index] = (bytes[index] ?? 0) ^ (1 << bit);
-	return encodeBase64Url(bytes);
+	const raw = bytes(text);
+	if (raw.length === 0) throw new AssertionFailed("empty field");
+	const index = byteIndex ?? raw.length - 1;
+	raw[index] = (raw[index] ?? 0) ^ (1 << bit);
+	return b64(raw);
 }
 
-/** Flips one bit anywhere in the body's JSON bytes. */
+/** Flips one bit anywhere in the body's bytes. */
 export function flipBodyBit(body: string, bitIndex: number): string {
-	const raw = decodeBase64Url(body);
-	if (!raw) throw new AssertionFailed("body is not base64url");
+	const raw = bytes(body);
 	const index = Math.floor(bitIndex / 8) % raw.length;
 	raw[index] = (raw[index] ?? 0) ^ (1 << (bitIndex % 8));
-	return encodeBase64Url(raw);
+	return b64(raw);
+}
+
+/** Applies a raw edit to the body's bytes. */
+export function editBody(body: string, edit: (raw: Bytes) => Bytes): string {
+	return b64(edit(bytes(body)));
 }
 
 /** Re-signs an (edited) envelope with `signer`'s identity, as the holder of that key could. */
 export async function resign(
-	envelope: Envelope,
+	view: EnvelopeView,
 	signer: LocalIdentity,
 	route: { sender: string; recipient: string; messageId: string },
 ): Promise<string> {
-	const parsed = parseEnvelopeBody(closeBody(envelope));
+	const parsed = parseEnvelopeBody(closeBody(view));
 	const signature = await signEnvelope(signer.signing.privateKey, {
 		...route,
-		header: encodeHeader(parsed.header),
+		header: parsed.headerBytes,
 		ciphertext: parsed.ciphertext,
 	});
-	return closeBody({ ...envelope, signature: encodeBase64Url(signature) });
+	return closeBody({ ...view, signature: b64(signature) });
 }

@@ -12,7 +12,15 @@ import {
 	serializeSessionRecord,
 } from "../../protocol/session/index.ts";
 import type { PrekeyBundle } from "../../protocol/wire/keys.ts";
-import { closeBody, flipBase64, flipBodyBit, openBody, resign } from "./envelope-tools.ts";
+import {
+	closeBody,
+	type EnvelopeView,
+	editBody,
+	flipBase64,
+	flipBodyBit,
+	openBody,
+	resign,
+} from "./envelope-tools.ts";
 import { Directory, makeParty, type Party, PHONES, receive, type Sent, send, text } from "./fixtures.ts";
 import { assert, assertEqual, assertRejects, type Suite, seededRandom } from "./harness.ts";
 
@@ -29,7 +37,7 @@ async function snapshot(party: Party, peer: string): Promise<string> {
 	return record ? serializeSessionRecord(record) : "none";
 }
 
-type Edit = (envelope: ReturnType<typeof openBody>) => unknown;
+type Edit = (envelope: EnvelopeView) => EnvelopeView | undefined;
 
 const FIELD_EDITS: ReadonlyArray<[string, Edit, readonly ProtocolErrorCode[]]> = [
 	["session", (e) => ({ ...e, session: flipBase64(e.session) }), ["bad_signature"]],
@@ -45,7 +53,7 @@ const FIELD_EDITS: ReadonlyArray<[string, Edit, readonly ProtocolErrorCode[]]> =
 	["signature", (e) => ({ ...e, signature: flipBase64(e.signature, 10, 3) }), ["bad_signature"]],
 	["version", (e) => ({ ...e, v: 2 }), ["unsupported_version"]],
 	["version 0 (downgrade)", (e) => ({ ...e, v: 0 }), ["unsupported_version"]],
-	["unknown field", (e) => ({ ...e, extra: 1 }), ["malformed"]],
+	["ratchet key prefix", (e) => ({ ...e, ratchetKey: flipBase64(e.ratchetKey, 0, 1) }), ["malformed"]],
 ];
 
 const PREKEY_EDITS: ReadonlyArray<[string, Edit, readonly ProtocolErrorCode[]]> = [
@@ -100,6 +108,18 @@ const PREKEY_EDITS: ReadonlyArray<[string, Edit, readonly ProtocolErrorCode[]]> 
 	["prekey removed", (e) => ({ ...e, prekey: undefined }), ["no_session"]],
 ];
 
+/** Edits of the raw layout (docs/E2E-PROTOCOL.md §Envelope). */
+const RAW_EDITS: ReadonlyArray<
+	[string, (raw: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>, readonly ProtocolErrorCode[]]
+> = [
+	["type byte 3", (raw) => raw.map((b, i) => (i === 1 ? 3 : b)), ["malformed"]],
+	["type byte 0", (raw) => raw.map((b, i) => (i === 1 ? 0 : b)), ["malformed"]],
+	["truncated below header + tag + signature", (raw) => raw.slice(0, 100), ["malformed"]],
+	["one byte appended", (raw) => Uint8Array.of(...raw, 0), ["bad_signature"]],
+	["one byte removed", (raw) => raw.slice(0, raw.length - 1), ["bad_signature"]],
+	["prekey: one-time prekey flag 2", (raw) => raw.map((b, i) => (i === 289 ? 2 : b)), ["malformed"]],
+];
+
 async function checkEdits(
 	recipient: Party,
 	message: Sent,
@@ -110,6 +130,14 @@ async function checkEdits(
 		const edited = edit(openBody(message.body));
 		assert(edited, `${field} applies`);
 		await assertRejects(() => receive(recipient, { ...message, body: closeBody(edited) }), codes, field);
+	}
+	for (const [what, edit, codes] of RAW_EDITS) {
+		if (what.startsWith("prekey") && !openBody(message.body).prekey) continue;
+		await assertRejects(
+			() => receive(recipient, { ...message, body: editBody(message.body, edit) }),
+			codes,
+			what,
+		);
 	}
 	assertEqual(await snapshot(recipient, message.from), before, "state unchanged by tampered envelopes");
 	assertEqual(await receive(recipient, message), message.plaintext, "the genuine envelope still decrypts");
@@ -359,33 +387,26 @@ export const tamperSuite: Suite = {
 			assertEqual(await receive(bob, second), "two", "genuine");
 		},
 
-		"non-envelope bodies are malformed": async () => {
+		"non-envelope bodies are malformed, other versions unsupported": async () => {
 			const { alice, bob } = await trio();
-			await assertRejects(
-				() => receive(bob, { from: alice.phone, id: "x", body: "not base64!" }),
-				"malformed",
-				"base64",
-			);
-			await assertRejects(
-				() => receive(bob, { from: alice.phone, id: "x", body: encodeBase64Url(text("{oops")) }),
-				"malformed",
-				"json",
-			);
-			await assertRejects(
-				() => receive(bob, { from: alice.phone, id: "x", body: closeBody([1, 2]) }),
-				"malformed",
-				"array",
-			);
-			await assertRejects(
-				() => receive(bob, { from: alice.phone, id: "x", body: closeBody({ v: 1 }) }),
-				"malformed",
-				"empty",
-			);
-			await assertRejects(
-				() => receive(bob, { from: alice.phone, id: "x", body: encodeBase64Url(Uint8Array.of(0xff, 0xfe)) }),
-				"malformed",
-				"utf-8",
-			);
+			const cases: ReadonlyArray<[string, string, ProtocolErrorCode]> = [
+				["not base64url", "not base64!", "malformed"],
+				["padding", "AAAA==", "malformed"],
+				["empty", "", "malformed"],
+				["one byte", encodeBase64Url(Uint8Array.of(1)), "malformed"],
+				["JSON text", encodeBase64Url(text('{"v":1}')), "unsupported_version"],
+				["header only", encodeBase64Url(Uint8Array.of(1, 1, ...new Uint8Array(89))), "malformed"],
+				["version 0", encodeBase64Url(Uint8Array.of(0, 1, ...new Uint8Array(300))), "unsupported_version"],
+				[
+					"version 255",
+					encodeBase64Url(Uint8Array.of(255, 1, ...new Uint8Array(300))),
+					"unsupported_version",
+				],
+				["all-zero message", encodeBase64Url(Uint8Array.of(1, 1, ...new Uint8Array(300))), "malformed"],
+			];
+			for (const [what, body, code] of cases) {
+				await assertRejects(() => receive(bob, { from: alice.phone, id: "x", body }), code, what);
+			}
 		},
 	},
 };
