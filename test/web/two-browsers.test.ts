@@ -190,6 +190,8 @@ describe("two browsers", () => {
 		await bob.register(BOB);
 		await oldBob.page.getByRole("button", { name: "Register again" }).waitFor();
 		await screenshotBoth(oldBob.page, "signed-out");
+		await oldBob.page.getByRole("button", { name: "Register again" }).click();
+		expect(await oldBob.page.getByLabel("Phone number").inputValue()).toBe(BOB);
 		await oldBob.close();
 		await bob.startChat(ALICE);
 		await bob.send("New phone, same Bob");

@@ -1,5 +1,5 @@
 // Problems reported by the messenger core (a message that failed its checks, a full mailbox that has
-// room again, ...) as dismissable notices, announced to screen readers.
+// room again, ...) as dismissable notices, each announced to screen readers as an alert.
 import type { Notice } from "../state/app-state.ts";
 
 export function Notices({
@@ -10,7 +10,7 @@ export function Notices({
 	onDismiss: (id: number) => void;
 }) {
 	return (
-		<section class="notices" aria-live="assertive" aria-label="Notifications">
+		<section class="notices" aria-label="Notifications">
 			{notices.map((notice) => (
 				<div key={notice.id} class="notice" role="alert">
 					<p>{notice.message}</p>
