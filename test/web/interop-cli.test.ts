@@ -11,6 +11,7 @@ import { WebUser } from "./support/web-user.ts";
 
 const WEB = "+15555550201";
 const CLI = "+15555550202";
+const CLI_FIRST = "+15555550203";
 
 let relay: RunningRelay;
 let browser: Browser;
@@ -56,5 +57,27 @@ describe("browser ↔ CLI", () => {
 		expect(digits).toMatch(/^[0-9]{60}$/);
 		expect(verified?.safetyNumber).toMatchObject({ digits });
 		expect(web.pageErrors).toEqual([]);
+	});
+
+	it("a CLI user who writes first appears in the browser's list as a new conversation", async () => {
+		const dave = await FriendlyCli.create(relay.url, "dave");
+		try {
+			await dave.register(CLI_FIRST);
+			const [sent] = await dave.json(["send", WEB, "Hi, we have not talked before"]);
+			expect(sent).toMatchObject({ ok: true, peer: WEB });
+			await web.page.goto(`${relay.url}/#/`);
+			await web.page.locator(`.conversation-item[data-phone="${CLI_FIRST}"][data-unread="1"]`).waitFor();
+			await web.openChat(CLI_FIRST);
+			await web.incoming("Hi, we have not talked before").waitFor();
+			await web.send("Welcome, Dave");
+			const lines = await dave.json(["receive", "--timeout", "0"]);
+			expect(lines).toContainEqual(
+				expect.objectContaining({ type: "message", from: WEB, text: "Welcome, Dave" }),
+			);
+			const [verified] = await dave.json(["verify", WEB]);
+			expect(verified?.safetyNumber).toMatchObject({ digits: await web.safetyDigits(CLI_FIRST) });
+		} finally {
+			await dave.cleanup();
+		}
 	});
 });
