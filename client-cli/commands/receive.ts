@@ -103,9 +103,9 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					fail(
 						new CliError(
 							EXIT_CODES.notRegistered,
-							"connection_refused",
+							"session_closed",
 							`The relay at ${context.relayUrl} closed this session: ${event.detail}`,
-							"Run `friendly register <phone>` again if this profile was signed out.",
+							`If this profile was signed out, run \`${context.invocation} register <phone>\` again.`,
 						),
 					);
 				}
@@ -145,7 +145,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 							"Check the relay and your connection, then try again.",
 						),
 					),
-				BACKLOG_DEADLINE_MS + (timeoutSeconds ?? 0) * 1000,
+				BACKLOG_DEADLINE_MS,
 			);
 		});
 		backlogDeadline.catch(() => undefined);
