@@ -110,7 +110,7 @@ describe("errors in words, keys, keyboard", () => {
 
 	it("explains a full mailbox, announces when there is room, and sends again", async () => {
 		// Evan closes FriendLy; Dora's messages wait in his mailbox until it is full.
-		await evan.page.close();
+		await evan.closeTab();
 		await dora.page.goto(`${relay.url}/#/chat/${encodeURIComponent(EVAN)}`);
 		await dora.send("Waiting message 1");
 		await dora.expectStatus("Waiting message 1", ["queued"]);
@@ -123,8 +123,7 @@ describe("errors in words, keys, keyboard", () => {
 		await screenshotBoth(dora.page, "conversation-mailbox-full");
 
 		// Evan comes back: his browser stores and acknowledges the backlog, the relay tells Dora.
-		evan.page = await evan.context.newPage();
-		await evan.page.goto(`${relay.url}/#/chat/${encodeURIComponent(DORA)}`);
+		await evan.reopenTab(`#/chat/${encodeURIComponent(DORA)}`);
 		await evan.incoming("Waiting message 2").waitFor();
 		await dora.page.getByRole("alert").filter({ hasText: "room for messages again" }).waitFor();
 		await dora.expectStatus("Waiting message 2", ["delivered"]);

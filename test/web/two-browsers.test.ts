@@ -169,12 +169,11 @@ describe("two browsers", () => {
 	});
 
 	it("queues messages while the tab is closed and delivers them when it opens again", async () => {
-		await bob.page.close();
+		await bob.closeTab();
 		await alice.send("Sent while your tab was closed");
 		await alice.expectStatus("Sent while your tab was closed", ["queued"]);
 		await screenshotBoth(alice.page, "conversation-queued");
-		bob.page = await bob.context.newPage();
-		await bob.page.goto(`${relay.url}/`);
+		await bob.reopenTab();
 		await bob.expectOnline();
 		await bob.page.locator(`.conversation-item[data-phone="${ALICE}"][data-unread="1"]`).waitFor();
 		await bob.openChat(ALICE);

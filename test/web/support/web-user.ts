@@ -16,9 +16,17 @@ export class WebUser {
 
 	private constructor(
 		readonly context: BrowserContext,
-		public page: Page,
+		private currentPage: Page,
 		readonly baseUrl: string,
 	) {}
+
+	get page(): Page {
+		return this.currentPage;
+	}
+
+	private set page(page: Page) {
+		this.currentPage = page;
+	}
 
 	static async open(browser: Browser, baseUrl: string, viewport: ViewportName = "desktop"): Promise<WebUser> {
 		const context = await browser.newContext({ viewport: VIEWPORTS[viewport] });
@@ -124,6 +132,22 @@ export class WebUser {
 		const digits = this.page.getByLabel("Safety number", { exact: true });
 		await digits.waitFor();
 		return (await digits.getAttribute("data-digits")) ?? "";
+	}
+
+	/**
+	 * Closes the tab (the person quits FriendLy). The relay learns of it from the WebSocket's close frame;
+	 * there is no presence API to wait on, so give it a moment before the test relies on "offline".
+	 */
+	async closeTab(): Promise<void> {
+		await this.page.close();
+		await new Promise((resolve) => setTimeout(resolve, 300));
+	}
+
+	/** Opens FriendLy again in a new tab of the same browser profile (same storage). */
+	async reopenTab(hash = "#/"): Promise<void> {
+		this.page = await this.context.newPage();
+		this.watch(this.page);
+		await this.page.goto(`${this.baseUrl}/${hash}`);
 	}
 
 	/** Simulates losing the network: open connections drop, reconnects and HTTP fail until goOnline. */
