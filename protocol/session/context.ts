@@ -31,6 +31,7 @@ export class ProtocolContext {
 	readonly locks = new KeyedLock();
 	#identity: LocalIdentity | undefined;
 	readonly #verifiers = new Map<string, CryptoKey>();
+	readonly #verifiersByObject = new WeakMap<Uint8Array, CryptoKey>();
 
 	constructor(options: ProtocolContextOptions) {
 		assertPhone(options.phone);
@@ -50,15 +51,22 @@ export class ProtocolContext {
 
 	/** An imported ECDSA verifier for a signing key, cached (imports are the costly part of a verify). */
 	async verifier(signingKey: Bytes): Promise<CryptoKey> {
+		// Fast path: the same key bytes object (a session's pinned key held by an in-memory store).
+		const byObject = this.#verifiersByObject.get(signingKey);
+		if (byObject) return byObject;
 		const cacheKey = encodeBase64Url(signingKey);
 		const cached = this.#verifiers.get(cacheKey);
-		if (cached) return cached;
+		if (cached) {
+			this.#verifiersByObject.set(signingKey, cached);
+			return cached;
+		}
 		const key = await importEcdsaPublicKey(signingKey);
 		if (this.#verifiers.size >= VERIFIER_CACHE_LIMIT) {
 			const oldest = this.#verifiers.keys().next();
 			if (!oldest.done) this.#verifiers.delete(oldest.value);
 		}
 		this.#verifiers.set(cacheKey, key);
+		this.#verifiersByObject.set(signingKey, key);
 		return key;
 	}
 }

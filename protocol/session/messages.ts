@@ -76,6 +76,7 @@ export function encryptMessage(context: ProtocolContext, message: OutgoingMessag
 	if (message.plaintext.length > MAX_PLAINTEXT_BYTES) {
 		throw new ProtocolError("invalid_argument", `plaintexts are at most ${MAX_PLAINTEXT_BYTES} bytes`);
 	}
+	// A copy: what is encrypted is what the caller passed, even if it reuses the buffer meanwhile.
 	const plaintext = new Uint8Array(message.plaintext);
 	return context.locks.run(message.to, async () => {
 		const identity = await context.localIdentity();

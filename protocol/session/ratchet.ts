@@ -95,9 +95,14 @@ export async function ratchetDecrypt(
 	ciphertext: Bytes,
 	extractable: boolean,
 ): Promise<DecryptResult> {
-	const remoteKey = encodeBase64Url(header.ratchetKey);
-	const skippedId = `${remoteKey}:${header.n}`;
-	const skippedKey = state.skipped.size > 0 ? state.skipped.get(skippedId) : undefined;
+	// Base64url of the remote ratchet key names skipped keys; computed only when skipped keys are involved.
+	let remoteKeyText: string | undefined;
+	const remoteKey = (): string => {
+		remoteKeyText ??= encodeBase64Url(header.ratchetKey);
+		return remoteKeyText;
+	};
+	const skippedId = state.skipped.size > 0 ? `${remoteKey()}:${header.n}` : "";
+	const skippedKey = skippedId ? state.skipped.get(skippedId) : undefined;
 	if (skippedKey) {
 		const plaintext = await openWith(state, skippedKey, headerBytes, ciphertext);
 		return {
@@ -120,7 +125,7 @@ export async function ratchetDecrypt(
 		state.remoteRatchet === null || !constantTimeEqual(header.ratchetKey, state.remoteRatchet);
 
 	if (newRatchet) {
-		if (state.previousRemoteRatchets.includes(remoteKey)) {
+		if (state.previousRemoteRatchets.includes(remoteKey())) {
 			throw new ProtocolError("old_message", "this message's key was already used or evicted");
 		}
 		if (header.n > MAX_SKIP || (recv && header.pn - recv.n > MAX_SKIP)) {
@@ -148,7 +153,7 @@ export async function ratchetDecrypt(
 	}
 	if (!recv) throw new ProtocolError("no_session", "the session has no receiving chain");
 
-	recv = await skipKeys(recv, header.n, remoteKey, added);
+	if (header.n > recv.n) recv = await skipKeys(recv, header.n, remoteKey(), added);
 	const step = await kdfChain(recv.chainKey);
 	const plaintext = await openWith(state, step.messageKey, headerBytes, ciphertext);
 	const nextRecv: ChainState = { chainKey: step.chainKey, n: recv.n + 1 };
