@@ -3,7 +3,7 @@
 // connection changes) are printed above the line being typed as they arrive — and sends run in order
 // in the background, each reporting its outcome (sent, queued, delivered, or why not). `quit` (or
 // Ctrl-D / Ctrl-C) waits for unconfirmed sends, then disconnects cleanly.
-import { Messenger, type MessengerEvent } from "../../protocol/messenger/index.ts";
+import { Messenger, type MessengerEvent, type OutgoingStatus } from "../../protocol/messenger/index.ts";
 import { contactLines } from "../commands/contacts.ts";
 import { verifyContact, verifyLines } from "../commands/verify.ts";
 import { listContactViews, unreadMessages } from "../contact-view.ts";
@@ -33,6 +33,7 @@ export class ChatSession {
 	private offlineReported = false;
 	private stopUpkeep: () => void = () => undefined;
 	private readMarks: Promise<void> = Promise.resolve();
+	private statusPrints: Promise<void> = Promise.resolve();
 
 	constructor(
 		private readonly context: CliContext,
@@ -93,6 +94,7 @@ export class ChatSession {
 			);
 		}
 		await this.sendQueue;
+		await this.statusPrints;
 		this.stopping = true;
 		this.stopUpkeep();
 		messenger.stop();
@@ -205,6 +207,16 @@ export class ChatSession {
 		});
 	}
 
+	/** Status lines name the message they are about; looked up in order so they print in order. */
+	private printStatus(peer: string, id: string, status: OutgoingStatus, error?: { message: string }): void {
+		this.statusPrints = this.statusPrints
+			.then(async () => {
+				const entry = await this.profile.stores.history.loadEntry(peer, "out", id).catch(() => undefined);
+				this.print(statusLine(peer, status, this.context.output.style, error, entry?.text));
+			})
+			.catch(() => undefined);
+	}
+
 	private onEvent(event: MessengerEvent): void {
 		const { style } = this.context.output;
 		switch (event.type) {
@@ -216,7 +228,7 @@ export class ChatSession {
 					.catch(() => undefined);
 				return;
 			case "status":
-				if (event.status !== "sending") this.print(statusLine(event.peer, event.status, style, event.error));
+				if (event.status !== "sending") this.printStatus(event.peer, event.id, event.status, event.error);
 				return;
 			case "identity_changed":
 				for (const line of identityChangeWarning(event.change, style))

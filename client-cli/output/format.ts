@@ -35,17 +35,25 @@ const STATUS_WORDS: Record<HistoryEntry["status"], string> = {
 	received: "received",
 };
 
+/** What happened to a sent message; `text` (the message, shortened) says which one when several are in flight. */
 export function statusLine(
 	peer: string,
 	status: HistoryEntry["status"],
 	style: Style,
 	error?: { message: string },
+	text?: string,
 ): string {
+	const which = text === undefined ? "" : style.dim(` · "${shorten(printable(text), 40)}"`);
 	if (status === "failed") {
-		return `${style.red("✗ not sent")} to ${peer}${error ? `: ${error.message}` : ""}`;
+		return `${style.red("✗ not sent")} to ${peer}${error ? `: ${error.message}` : ""}${which}`;
 	}
 	const mark = status === "delivered" ? "✓✓" : status === "sent" || status === "queued" ? "✓" : "…";
-	return `${style.green(mark)} ${STATUS_WORDS[status]} — ${peer}`;
+	return `${style.green(mark)} ${STATUS_WORDS[status]} — ${peer}${which}`;
+}
+
+function shorten(text: string, max: number): string {
+	const line = text.replace(/\s+/g, " ");
+	return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 
 export function historyLine(entry: HistoryEntry, style: Style): string {
