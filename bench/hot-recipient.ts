@@ -35,7 +35,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 	const body = randomBody(await realEnvelopeChars());
 	const rows: Row[] = [];
 	console.log(`[3] hot recipient: offered ${p.hotRates.join(", ")} msg/s for ${p.hotSeconds} s each`);
-	const relay = await startRelay("friendly");
+	const relay = await startRelay("friendly", options.state);
 	let sustained = 0;
 	let best = 0;
 	try {

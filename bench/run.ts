@@ -5,6 +5,7 @@
 //   npm run bench -- --quick         scaled down (about a minute), for a smoke check
 //   npm run bench -- --long          scaled up (more pairs, steps and idle time)
 //   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle)
+//   npm run bench -- --state=disk    relay state on disk in sections 2, 3, 5 too (default: tmpfs there)
 //
 // Exits non-zero if any message was lost or duplicated in any run (the harness tallies every message)
 // or a section failed; targets that are missed are reported in the table, not as a failed run.
@@ -23,7 +24,11 @@ const argv = process.argv.slice(2);
 const scale: Scale = argv.includes("--quick") ? "quick" : argv.includes("--long") ? "long" : "default";
 const only = argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 const selected = new Set((only ?? "1,2,3,4,5").split(",").map((s) => s.trim()));
-const options: BenchOptions = { scale, quick: scale === "quick" };
+const options: BenchOptions = {
+	scale,
+	quick: scale === "quick",
+	state: argv.includes("--state=disk") ? "disk" : "tmpfs",
+};
 
 const sections: [string, (options: BenchOptions) => Promise<Row[]>][] = [
 	["4", crypto],
@@ -63,7 +68,7 @@ function table(rows: readonly Row[]): string {
 const started = new Date();
 const host = machine();
 console.log(
-	`FriendLy bench (${scale}) — ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, Node ${host.node}, ${host.platform}\n`,
+	`FriendLy bench (${scale}, relay state in sections 2/3/5 on ${options.state}) — ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, Node ${host.node}, ${host.platform}\n`,
 );
 const rows: Row[] = [];
 const failures: string[] = [];
@@ -92,6 +97,7 @@ writeFileSync(
 		{
 			bench: "friendly",
 			scale,
+			state: options.state,
 			startedAt: started.toISOString(),
 			seconds: (Date.now() - started.getTime()) / 1000,
 			machine: host,

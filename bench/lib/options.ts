@@ -2,12 +2,19 @@
 // section returns. A section is `run(options): Promise<Row[]>`; bench/run.ts prints the rows as one
 // table and writes them, with the machine description, to bench-results/<timestamp>.json.
 import { cpus, totalmem } from "node:os";
+import type { StateLocation } from "./processes.ts";
 
 export type Scale = "quick" | "default" | "long";
 
 export interface BenchOptions {
 	scale: Scale;
 	quick: boolean;
+	/**
+	 * Where the FriendLy relay keeps its SQLite files in sections 2, 3 and 5 (section 1 measures both):
+	 * tmpfs by default, so a run is not bounded by this machine's fsync latency (~2 ms per synchronous
+	 * write here); `--state=disk` for the `npm start` layout.
+	 */
+	state: StateLocation;
 }
 
 export interface Row {

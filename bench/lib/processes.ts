@@ -4,7 +4,7 @@
 // This module starts and stops them and reads their CPU time and memory from /proc (Linux only; on
 // other systems the CPU and memory figures are reported as unavailable).
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -101,31 +101,70 @@ export interface WranglerOptions {
 	vars?: Record<string, string>;
 	/** Rewrites applied to the config text (e.g. a higher per-IP limit for mass registration). */
 	rewrite?: (config: string) => string;
+	state?: StateLocation;
+	/** A fixed port for workerd's V8 inspector (bench/profile-relay.ts); wrangler picks one otherwise. */
+	inspectorPort?: number;
+}
+
+/** Where relay state (SQLite files) lives: the disk, as `npm start`, or tmpfs (no fsync cost). */
+export type StateLocation = "disk" | "tmpfs";
+
+const bundles = new Map<string, Promise<string>>();
+const scratch: string[] = [];
+process.once("exit", () => {
+	for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Bundles a config's Worker once per run and returns a config serving that bundle. `wrangler dev`
+ * watches its sources and reloads (dropping every WebSocket) when a file changes, and other work may
+ * be editing worker/ while the bench runs; the bundle is a snapshot taken at the first start.
+ */
+function bundledConfig(options: WranglerOptions): Promise<string> {
+	const key = `${options.configPath}\n${options.rewrite ? String(options.rewrite) : ""}`;
+	let bundle = bundles.get(key);
+	if (!bundle) {
+		bundle = (async () => {
+			const dir = mkdtempSync(join(tmpdir(), "friendly-bench-bundle-"));
+			scratch.push(dir);
+			const configDir = dirname(resolve(options.configPath));
+			let config = readFileSync(options.configPath, "utf8");
+			const mainMatch = /^main\s*=\s*"([^"]+)"/m.exec(config);
+			if (!mainMatch?.[1]) throw new Error(`${options.configPath} has no main`);
+			config = config.replace(mainMatch[0], `main = ${JSON.stringify(resolve(configDir, mainMatch[1]))}`);
+			if (options.rewrite) config = options.rewrite(config);
+			const sourceConfig = join(dir, "source.wrangler.toml");
+			writeFileSync(sourceConfig, config);
+			const bundleDir = join(dir, "bundle");
+			await runToEnd("npx", [
+				"wrangler",
+				"deploy",
+				"--dry-run",
+				"--outdir",
+				bundleDir,
+				"--config",
+				sourceConfig,
+			]);
+			const bundled = readdirSync(bundleDir).find((name) => name.endsWith(".js"));
+			if (!bundled) throw new Error(`wrangler produced no bundle in ${bundleDir}`);
+			const configFile = join(dir, "wrangler.toml");
+			writeFileSync(
+				configFile,
+				`${config.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(bundleDir, bundled))}\nno_bundle = true`)}\n`,
+			);
+			return configFile;
+		})();
+		bundles.set(key, bundle);
+	}
+	return bundle;
 }
 
 /** `wrangler dev` on a free loopback port, with a fresh temp persist dir (removed on stop). */
 export async function startWrangler(options: WranglerOptions): Promise<RelayProcess> {
 	const port = await freePort();
-	const dir = mkdtempSync(join(process.env.BENCH_TMPDIR ?? tmpdir(), "friendly-bench-"));
-	const configDir = dirname(resolve(options.configPath));
-	let config = readFileSync(options.configPath, "utf8");
-	const mainMatch = /^main\s*=\s*"([^"]+)"/m.exec(config);
-	if (!mainMatch?.[1]) throw new Error(`${options.configPath} has no main`);
-	config = config.replace(mainMatch[0], `main = ${JSON.stringify(resolve(configDir, mainMatch[1]))}`);
-	if (options.rewrite) config = options.rewrite(config);
-	// Bundle once and serve the bundle: `wrangler dev` watches its sources and reloads (dropping every
-	// WebSocket) when a file changes, and other work may be editing worker/ while the bench runs.
-	const sourceConfig = join(dir, "source.wrangler.toml");
-	writeFileSync(sourceConfig, config);
-	const bundleDir = join(dir, "bundle");
-	await runToEnd("npx", ["wrangler", "deploy", "--dry-run", "--outdir", bundleDir, "--config", sourceConfig]);
-	const bundled = readdirSync(bundleDir).find((name) => name.endsWith(".js"));
-	if (!bundled) throw new Error(`wrangler produced no bundle in ${bundleDir}`);
-	const configFile = join(dir, "wrangler.toml");
-	writeFileSync(
-		configFile,
-		`${config.replace(/^main\s*=.*$/m, `main = ${JSON.stringify(join(bundleDir, bundled))}\nno_bundle = true`)}\n`,
-	);
+	const configFile = await bundledConfig(options);
+	const base = options.state === "tmpfs" && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+	const dir = mkdtempSync(join(base, "friendly-bench-state-"));
 	const args = [
 		"wrangler",
 		"dev",
@@ -141,6 +180,7 @@ export async function startWrangler(options: WranglerOptions): Promise<RelayProc
 		"--log-level",
 		"warn",
 	];
+	if (options.inspectorPort !== undefined) args.push("--inspector-port", String(options.inspectorPort));
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
 	const { child, output } = spawnGroup("npx", args, ROOT);
 	const url = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@
 //   plain-do   bench/baseline-relay: the same routing shape without crypto checks or storage.
 //   node-ws    bench/baseline-ws/server.ts: a plain Node `ws` relay (the loopback limit).
 import { resolve } from "node:path";
-import { type RelayProcess, ROOT, startNodeScript, startWrangler } from "./processes.ts";
+import { type RelayProcess, ROOT, type StateLocation, startNodeScript, startWrangler } from "./processes.ts";
 
 export type RelayKind = "friendly" | "plain-do" | "node-ws";
 
@@ -29,16 +29,26 @@ function friendlyConfig(config: string): string {
 	return out;
 }
 
-export function startRelay(kind: RelayKind): Promise<RelayProcess> {
+export function startRelay(
+	kind: RelayKind,
+	state: StateLocation = "disk",
+	inspectorPort?: number,
+): Promise<RelayProcess> {
 	switch (kind) {
 		case "friendly":
 			return startWrangler({
 				configPath: resolve(ROOT, "wrangler.toml"),
 				vars: BENCH_VARS,
 				rewrite: friendlyConfig,
+				state,
+				...(inspectorPort !== undefined ? { inspectorPort } : {}),
 			});
 		case "plain-do":
-			return startWrangler({ configPath: resolve(ROOT, "bench/baseline-relay/wrangler.toml") });
+			return startWrangler({
+				configPath: resolve(ROOT, "bench/baseline-relay/wrangler.toml"),
+				state,
+				...(inspectorPort !== undefined ? { inspectorPort } : {}),
+			});
 		case "node-ws":
 			return startNodeScript(resolve(ROOT, "bench/baseline-ws/server.ts"));
 	}
