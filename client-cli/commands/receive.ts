@@ -1,8 +1,9 @@
-// `friendly receive [--timeout <s>]`: prints what is waiting at the relay, then what arrives, until
-// interrupted (Ctrl-C) or <s> seconds after the backlog (0: stop right after it). With --json, one JSON
-// object per line: {"type":"message",…}, {"type":"status",…}, {"type":"identity_changed",…},
-// {"type":"problem",…}, {"type":"resume",…}, and {"type":"drained"} once the waiting messages are out. Each message is acknowledged to the relay only after it
-// was decrypted, saved to history and printed (the messenger acks after the event handler returns).
+// `friendly receive [--timeout <s>]`: prints the messages saved but not shown yet, then what is waiting
+// at the relay, then what arrives, until interrupted (Ctrl-C) or <s> seconds after the backlog (0: stop
+// right after it). With --json, one JSON object per line: {"type":"message",…}, {"type":"status",…},
+// {"type":"identity_changed",…}, {"type":"problem",…}, {"type":"resume",…}, and {"type":"drained"} once
+// the waiting messages are out. Each message is acknowledged to the relay only after it was decrypted,
+// saved to history and printed (the messenger acks after the event handler returns).
 import { Command } from "commander";
 import * as v from "valibot";
 import type { MessengerEvent } from "../../protocol/messenger/index.ts";
