@@ -4,7 +4,13 @@
 // right conversation; every replay is `duplicate`; every tampered envelope is rejected; afterwards every
 // pair still talks in both directions (state never corrupts).
 
-import { decryptMessage, isProtocolError, type ProtocolErrorCode } from "../../protocol/session/index.ts";
+import {
+	decryptMessage,
+	deserializeSessionRecord,
+	isProtocolError,
+	type ProtocolErrorCode,
+	serializeSessionRecord,
+} from "../../protocol/session/index.ts";
 import { flipBodyBit } from "./envelope-tools.ts";
 import { Directory, makeParty, type Party, PHONES, type Sent, send, untext } from "./fixtures.ts";
 import { AssertionFailed, assert, assertEqual, type Suite, seededRandom } from "./harness.ts";
@@ -24,6 +30,7 @@ interface Stats {
 	dropped: number;
 	replayed: number;
 	tampered: number;
+	restored: number;
 }
 
 async function simulate(
@@ -34,8 +41,12 @@ async function simulate(
 	const random = seededRandom(seed);
 	const directory = new Directory();
 	const parties: Party[] = [];
-	for (const name of names)
-		parties.push(await makeParty(PHONES[name], directory, { extractable: random.next() < 0.5 }));
+	// The first party's keys are extractable (CLI-like, its state is periodically serialised and
+	// restored); the others are picked at random, so non-extractable (browser-like) keys are mixed in.
+	for (const [index, name] of names.entries()) {
+		const extractable = index === 0 || random.next() < 0.5;
+		parties.push(await makeParty(PHONES[name], directory, { extractable }));
+	}
 	const byPhone = new Map(parties.map((p) => [p.phone, p]));
 	const party = (phone: string): Party => {
 		const found = byPhone.get(phone);
@@ -44,7 +55,7 @@ async function simulate(
 	};
 	const inFlight: Sent[] = [];
 	const delivered: Sent[] = [];
-	const stats: Stats = { sent: 0, delivered: 0, dropped: 0, replayed: 0, tampered: 0 };
+	const stats: Stats = { sent: 0, delivered: 0, dropped: 0, replayed: 0, tampered: 0, restored: 0 };
 	let counter = 0;
 
 	const deliver = async (message: Sent) => {
@@ -60,7 +71,21 @@ async function simulate(
 		return message;
 	};
 
+	// As the CLI does after a restart: every session record through its text form and back.
+	const restore = async (target: Party) => {
+		for (const [peer, record] of [...target.stores.sessions.records]) {
+			const restored = await deserializeSessionRecord(await serializeSessionRecord(record));
+			target.stores.sessions.records.set(peer, restored);
+		}
+		stats.restored++;
+	};
+
 	for (let step = 0; step < steps; step++) {
+		if (random.next() < 0.01) {
+			const target = random.pick(parties);
+			const local = await target.context.localIdentity();
+			if (local.dh.privateKey.extractable) await restore(target);
+		}
 		const roll = random.next();
 		if (inFlight.length === 0 || roll < 0.36 || (roll < 0.4 && inFlight.length < 3)) {
 			const from = random.pick(parties);
@@ -128,18 +153,26 @@ export const fuzzSuite: Suite = {
 		"two parties, 2500 steps (seed 1)": async () => {
 			const stats = await simulate(1, ["alice", "bob"], 2500);
 			assert(
-				stats.delivered > 700 && stats.dropped > 50 && stats.replayed > 100 && stats.tampered > 100,
+				stats.delivered > 700 &&
+					stats.dropped > 50 &&
+					stats.replayed > 100 &&
+					stats.tampered > 100 &&
+					stats.restored > 3,
 				"all actions ran",
 			);
 		},
 		"two parties, 1500 steps (seed 2)": async () => {
 			const stats = await simulate(2, ["alice", "bob"], 1500);
-			assert(stats.delivered > 400 && stats.replayed > 50, "all actions ran");
+			assert(stats.delivered > 400 && stats.replayed > 50 && stats.restored > 3, "all actions ran");
 		},
 		"three parties, 2500 steps (seed 3)": async () => {
 			const stats = await simulate(3, ["alice", "bob", "carol"], 2500);
 			assert(
-				stats.delivered > 700 && stats.dropped > 50 && stats.replayed > 100 && stats.tampered > 100,
+				stats.delivered > 700 &&
+					stats.dropped > 50 &&
+					stats.replayed > 100 &&
+					stats.tampered > 100 &&
+					stats.restored > 3,
 				"all actions ran",
 			);
 		},
