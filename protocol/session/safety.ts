@@ -43,6 +43,7 @@ export async function safetyNumberWith(context: ProtocolContext, peer: string): 
 
 /** True when a scanned QR payload is this safety number (constant-time comparison). */
 export function safetyNumberMatchesQr(number: SafetyNumber, scanned: string): boolean {
-	if (!scanned.startsWith(SAFETY_NUMBER_QR_PREFIX)) return false;
-	return constantTimeEqual(utf8(number.qrPayload), utf8(scanned.trim()));
+	const payload = scanned.trim();
+	if (!payload.startsWith(SAFETY_NUMBER_QR_PREFIX)) return false;
+	return constantTimeEqual(utf8(number.qrPayload), utf8(payload));
 }
