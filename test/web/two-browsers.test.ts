@@ -184,6 +184,7 @@ describe("two browsers", () => {
 	it("shows a key-change notice that blocks sending until the new key is accepted", async () => {
 		// Bob reinstalls: a fresh browser profile registers the same phone with new keys. The old
 		// browser is signed out by the relay and offers to register again.
+		await alice.page.goto(`${relay.url}/#/`);
 		const oldBob = bob;
 		bob = await WebUser.open(browser, relay.url, "phone");
 		await bob.register(BOB);
@@ -196,6 +197,13 @@ describe("two browsers", () => {
 		await bob.send("New phone, same Bob");
 		await bob.expectStatus("New phone, same Bob", ["sent", "queued", "delivered"]);
 
+		// Alice is on the list: a notice tells her, the list flags the chat, the chat blocks sending.
+		await alice.page
+			.getByRole("alert")
+			.filter({ hasText: `The safety number with ${BOB} changed` })
+			.waitFor();
+		await screenshotBoth(alice.page, "key-change-notice-in-list");
+		await alice.openChat(BOB);
 		await alice.page.getByRole("heading", { name: "Safety number changed" }).waitFor();
 		await alice.page
 			.locator(`.conversation-item[data-phone="${BOB}"]`)

@@ -186,6 +186,14 @@ export class AppController {
 				);
 				return;
 			case "identity_changed":
+				// The conversation itself shows the blocking notice; elsewhere, say so once.
+				if (event.change.phone !== this.activePeer) {
+					this.addNotice(
+						`The safety number with ${event.change.phone} changed. Open the chat to compare it before you continue.`,
+						event.change.phone,
+					);
+				}
+				return;
 			case "message":
 			case "status":
 			case "drained":
