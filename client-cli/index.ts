@@ -36,7 +36,7 @@ const program = new Command("friendly")
 	.option("--json", "machine-readable output (one JSON object per line)")
 	.option("--no-color", "no colours (NO_COLOR works too)")
 	.usage("[options] [command]")
-	.argument("[command]")
+	.argument("[command...]")
 	.addHelpText(
 		"after",
 		`\nExit codes:\n${EXIT_CODE_TABLE.map(({ code, meaning }) => `  ${String(code).padStart(2)}  ${meaning}`).join("\n")}\n\nDocumentation: docs/CLI.md`,

@@ -10,15 +10,24 @@ import { LineReader } from "../interactive/line-reader.ts";
 import { registerInteractively } from "../interactive/registration-prompt.ts";
 import type { Runtime } from "../run.ts";
 
-/** The program's own action: no command starts the interactive client; an unknown word is refused. */
+/**
+ * The program's own action: no command starts the interactive client; `help [command]` shows help;
+ * any other word is refused with the list of commands.
+ */
 export function interactiveAction(runtime: Runtime) {
-	return (unknown: string | undefined, _options: unknown, command: Command) =>
-		runtime.run(command, async (context) => {
-			if (unknown !== undefined) {
+	return (words: string[], _options: unknown, program: Command) =>
+		runtime.run(program, async (context) => {
+			const [first, topic] = words;
+			if (first === "help") {
+				const about = program.commands.find((command) => command.name() === topic);
+				(about ?? program).outputHelp();
+				return;
+			}
+			if (first !== undefined) {
 				throw new CliError(
 					EXIT_CODES.usage,
 					"unknown_command",
-					`Unknown command "${unknown.slice(0, 40)}".`,
+					`Unknown command "${first.slice(0, 40)}".`,
 					"Commands: register, send, receive, contacts, verify, history, whoami (friendly --help); no command starts the interactive client.",
 				);
 			}

@@ -123,13 +123,19 @@ describe("friendly errors and exit codes", () => {
 		);
 	});
 
-	it("bad usage: unknown command, missing argument, unknown option → exit 2", async () => {
+	it("bad usage: unknown command, missing argument, unknown option → exit 2; help → 0", async () => {
 		const unknown = await runCli(env, ["--profile", "alice", "fly"]);
 		expect(unknown.code).toBe(EXIT_CODES.usage);
 		expect(unknown.stderr).toContain('Unknown command "fly"');
 		const missing = await runCli(env, ["--profile", "alice", "send", ALICE]);
 		expect(missing.code).toBe(EXIT_CODES.usage);
 		expect(missing.stderr).toMatch(/missing required argument 'message'/);
+		const help = await runCli(env, ["--help"]);
+		expect(help.code).toBe(0);
+		expect(help.stdout).toMatch(/Exit codes:\n {3}0 {2}success/);
+		const helpSend = await runCli(env, ["help", "send"]);
+		expect(helpSend.code).toBe(0);
+		expect(helpSend.stdout).toContain("Usage: friendly send [options] <phone> <message>");
 		const option = await runCli(env, ["--json", "receive", "--forever"]);
 		expect(option.code).toBe(EXIT_CODES.usage);
 		expect(jsonOutput(option)).toMatchObject({ ok: false, error: { code: "usage" } });
