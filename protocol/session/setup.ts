@@ -26,7 +26,19 @@ import { SUITE_V1 } from "../crypto/suite.ts";
 import { associatedDataHash, x3dhInitiator, x3dhResponder } from "../crypto/x3dh.ts";
 import { decodeBase64Url } from "../encoding/base64url.ts";
 import { constantTimeEqual } from "../encoding/bytes.ts";
-import { PrekeyBundle } from "../wire/keys.ts";
+import { IdentityKeys, OneTimePrekey, type PrekeyBundle, SignedPrekey } from "../wire/keys.ts";
+
+/**
+ * The bundle's keys, re-validated here whatever the caller did. The phone is compared verbatim with the
+ * (canonical E.164) peer instead of being normalised again.
+ */
+const BundleKeys = v.object({
+	phone: v.string(),
+	identity: IdentityKeys,
+	signedPrekey: SignedPrekey,
+	oneTimePrekey: v.optional(OneTimePrekey),
+});
+
 import type { ProtocolContext } from "./context.ts";
 import { ProtocolError } from "./errors.ts";
 import type { PrekeyHeaderFields } from "./header.ts";
@@ -51,9 +63,10 @@ export async function initiateSession(
 	peer: string,
 	input: PrekeyBundle,
 ): Promise<NewSession> {
-	const parsed = v.safeParse(PrekeyBundle, input);
-	if (!parsed.success)
+	const parsed = v.safeParse(BundleKeys, input);
+	if (!parsed.success) {
 		throw new ProtocolError("malformed", `the bundle does not parse (${parsed.issues[0].message})`);
+	}
 	const bundle = parsed.output;
 	if (bundle.phone !== peer)
 		throw new ProtocolError("wrong_recipient", "this bundle belongs to another phone");
