@@ -119,6 +119,8 @@ describe("two browsers", () => {
 		await alice.page.getByText("Verified: you compared this safety number.").waitFor();
 		await screenshotBoth(alice.page, "contact-details-verified");
 		expect(await alice.cspViolations()).toEqual([]);
+		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
+		await alice.page.getByRole("heading", { name: `${BOB} Verified` }).waitFor();
 	});
 
 	it("keeps identity, contacts and history across a reload", async () => {

@@ -1,6 +1,6 @@
 // One conversation: the messages (incoming ones appear live), each of ours with its delivery state,
 // the composer, and the key-change notice that pauses sending until the user accepts the new key.
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { BackLink } from "../components/BackLink.tsx";
 import { Composer } from "../components/Composer.tsx";
@@ -23,6 +23,18 @@ export function ConversationView({
 }) {
 	const list = useRef<HTMLDivElement>(null);
 	const change = contact?.pendingIdentityChange;
+	const [verified, setVerified] = useState(false);
+
+	useEffect(() => {
+		let current = true;
+		controller.isVerified(peer).then(
+			(value) => current && setVerified(value),
+			() => current && setVerified(false),
+		);
+		return () => {
+			current = false;
+		};
+	}, [controller, peer, change]);
 
 	useEffect(() => {
 		void controller.openConversation(peer);
@@ -52,6 +64,7 @@ export function ConversationView({
 				<BackLink href={hrefFor({ name: "list" })} label="Back to chats" />
 				<h2 id="conversation-title" class="conversation-title">
 					{peer}
+					{verified && !change ? <span class="tag tag--ok">Verified</span> : null}
 				</h2>
 				<a class="button button--small button--ghost" href={hrefFor({ name: "contact", peer })}>
 					<span class="only-wide">Contact details</span>

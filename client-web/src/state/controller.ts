@@ -119,6 +119,12 @@ export class AppController {
 		return this.requireMessenger().safetyNumber(peer);
 	}
 
+	/** Whether the user marked the contact's current key as verified (read from the pinned identity). */
+	async isVerified(peer: string): Promise<boolean> {
+		const stores = await this.requireStores();
+		return (await stores.identities.loadTrustedIdentity(peer))?.verified ?? false;
+	}
+
 	/** The safety number with the contact's new, not yet accepted key (to compare before accepting). */
 	async pendingSafetyNumber(peer: string): Promise<SafetyNumber | null> {
 		const stores = await this.requireStores();
