@@ -148,6 +148,12 @@ export class ChatSession {
 					if (!peer) return true;
 					const chat = await messenger.startChat(peer);
 					this.current = chat.phone;
+					const pending = (await this.profile.stores.contacts.loadContact(chat.phone))?.pendingIdentityChange;
+					if (pending) {
+						for (const warning of identityChangeWarning(pending, style))
+							this.print(warning.replaceAll("friendly verify", "verify"));
+						return true;
+					}
 					this.print(
 						`Secure session with ${style.bold(chat.phone)}. Safety number ${safetyNumberShort(chat.safetyNumber)} ${
 							chat.verified

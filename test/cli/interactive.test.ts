@@ -130,6 +130,12 @@ describe("friendly interactive (driven through stdin)", () => {
 			carol.writeLine("are you really Dan?");
 			await carol.waitFor(/✗ not sent to \+15555550144: The safety number with \+15555550144 changed/, mark);
 			await carol.waitFor(/hint: .*verify \+15555550144 --accept/, mark);
+			mark = carol.stdout.length;
+			carol.writeLine(`chat ${DAN}`);
+			await carol.waitFor(
+				/!!! SAFETY NUMBER CHANGED for \+15555550144[\s\S]*verify \+15555550144 --accept/,
+				mark,
+			);
 			carol.writeLine(`verify ${DAN}`);
 			await carol.waitFor(/Their NEW safety number[^\n]*\n( {4}[0-9]{5}( [0-9]{5}){3}\n){3}/, mark);
 
