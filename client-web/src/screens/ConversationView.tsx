@@ -63,8 +63,13 @@ export function ConversationView({
 			<div class="pane-header">
 				<BackLink href={hrefFor({ name: "list" })} label="Back to chats" />
 				<h2 id="conversation-title" class="conversation-title">
-					{peer}
-					{verified && !change ? <span class="tag tag--ok">Verified</span> : null}
+					<span class="conversation-peer">{peer}</span>
+					{verified && !change ? (
+						<span class="tag tag--ok">
+							<span aria-hidden="true">✓</span>
+							<span class="tag-text"> Verified</span>
+						</span>
+					) : null}
 				</h2>
 				<a class="button button--small button--ghost" href={hrefFor({ name: "contact", peer })}>
 					<span class="only-wide">Contact details</span>
