@@ -19,8 +19,6 @@ export interface OpenSessionOptions {
 	onEvent: (event: MessengerEvent) => void;
 	/** Check reachability first (one-shot commands); the interactive prompt keeps retrying instead. */
 	requireRelay: boolean;
-	/** How long a send may wait for the relay before it is reported as not sent. */
-	sendTimeoutMs?: number;
 }
 
 export async function openMessengerSession(
@@ -37,7 +35,6 @@ export async function openMessengerSession(
 			stores: profile.stores,
 			onEvent: options.onEvent,
 			createSocket: createGuardedSocket,
-			...(options.sendTimeoutMs !== undefined ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
 		});
 		let closed = false;
 		return {

@@ -9,12 +9,7 @@ import type { CodeRequestResponse } from "../protocol/wire/index.ts";
 import type { CliContext } from "./context.ts";
 import { CliError } from "./errors.ts";
 import { EXIT_CODES } from "./exit-codes.ts";
-import {
-	createPassphraseSealer,
-	isPassphraseProtected,
-	type OpenProfile,
-	openProfile,
-} from "./storage/index.ts";
+import { createPassphraseSealer, type OpenProfile, openProfile } from "./storage/index.ts";
 
 export function deliveryText(response: CodeRequestResponse): string {
 	switch (response.delivery) {
@@ -119,5 +114,3 @@ export async function confirmCode(
 		extractable: true,
 	});
 }
-
-export { isPassphraseProtected };

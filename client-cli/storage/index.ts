@@ -73,4 +73,4 @@ export async function openProfile(options: OpenProfileOptions): Promise<OpenProf
 	}
 }
 
-export { createPassphraseSealer, isPassphraseProtected } from "./sealer.ts";
+export { createPassphraseSealer } from "./sealer.ts";
