@@ -25,7 +25,13 @@ export interface CliEnvironment {
 
 export async function createCliEnvironment(server: string): Promise<CliEnvironment> {
 	const root = await mkdtemp(join(tmpdir(), "friendly-cli-test-"));
-	const bundle = await buildCli(join(root, "bin", "friendly.js"));
+	let bundle: string;
+	try {
+		bundle = await buildCli(join(root, "bin", "friendly.js"));
+	} catch (error) {
+		await rm(root, { recursive: true, force: true });
+		throw error;
+	}
 	return {
 		home: join(root, "home"),
 		server,
