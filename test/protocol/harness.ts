@@ -9,7 +9,7 @@ export interface TestEnv {
 	/** A Wycheproof vector file's parsed JSON, or null when the vectors are not available. */
 	loadWycheproof(file: string): Promise<unknown>;
 	/** Why vectors are missing (for the message), when loadWycheproof returns null. */
-	readonly runtime: "node" | "chromium";
+	readonly runtime: "node" | "chromium" | "workerd";
 }
 
 export type CaseFn = (env: TestEnv) => Promise<void>;

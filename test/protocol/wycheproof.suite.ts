@@ -29,7 +29,11 @@ async function load<S extends v.GenericSchema>(
 ): Promise<v.InferOutput<S>> {
 	const data = await env.loadWycheproof(name);
 	const parsed = v.safeParse(schema, data);
-	if (!parsed.success) throw new AssertionFailed(`${name} does not have the expected shape`);
+	if (!parsed.success) {
+		const issue = parsed.issues[0];
+		const path = issue.path?.map((item) => String(item.key)).join(".") ?? "";
+		throw new AssertionFailed(`${name} does not have the expected shape (${path}: ${issue.message})`);
+	}
 	return parsed.output;
 }
 

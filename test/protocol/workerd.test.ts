@@ -1,0 +1,82 @@
+// The same protocol suites, run inside workerd (Cloudflare's runtime, through Miniflare, which wrangler
+// and @cloudflare/vitest-plugin already bring): the library runs unchanged where the relay runs too.
+// One `it` per case, asserting that case's result from workerd.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import * as v from "valibot";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { suites } from "./suites.ts";
+import { vectorStatus, WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const status = vectorStatus();
+const results = new Map<string, { ok: boolean; error?: string | undefined }>();
+let miniflare: Miniflare | undefined;
+let setupError: unknown;
+
+const Results = v.array(
+	v.object({ suite: v.string(), name: v.string(), ok: v.boolean(), error: v.optional(v.string()) }),
+);
+
+beforeAll(async () => {
+	try {
+		const output = await build({
+			entryPoints: [resolve(here, "workerd-entry.ts")],
+			bundle: true,
+			format: "esm",
+			platform: "browser",
+			target: "es2022",
+			write: false,
+			logLevel: "silent",
+		});
+		const script = output.outputFiles[0]?.text;
+		if (!script) throw new Error("esbuild produced no output");
+		const vectors: Record<string, string> = {};
+		if (status.kind !== "skip") {
+			for (const file of WYCHEPROOF_FILES) {
+				const path = resolve(wycheproofDir(), file);
+				if (existsSync(path)) vectors[file] = readFileSync(path, "utf8");
+			}
+		}
+		miniflare = new Miniflare(
+			convertV4MiniflareOptions({
+				modules: true,
+				script,
+				compatibilityDate: "2025-09-01",
+				bindings: { VECTORS: vectors, SKIP_VECTORS: status.kind === "skip" },
+			}),
+		);
+		const response = await miniflare.dispatchFetch("http://localhost/");
+		const parsed = v.safeParse(Results, await response.json());
+		if (!parsed.success) throw new Error(`unexpected answer from workerd (${response.status})`);
+		for (const result of parsed.output) results.set(`${result.suite}/${result.name}`, result);
+	} catch (error) {
+		setupError = error;
+	}
+}, 300_000);
+
+afterAll(async () => {
+	await miniflare?.dispose();
+});
+
+describe("workerd", () => {
+	for (const suite of suites) {
+		describe(suite.name, () => {
+			for (const name of Object.keys(suite.cases)) {
+				if (suite.needsVectors && status.kind === "skip") {
+					it.skip(`${name} (Wycheproof vectors missing: ${status.reason})`, () => {});
+					continue;
+				}
+				it(name, () => {
+					if (setupError) throw setupError;
+					const result = results.get(`${suite.name}/${name}`);
+					if (!result) throw new Error("the case did not run in workerd");
+					if (!result.ok) throw new Error(`in workerd: ${result.error ?? "failed"}`);
+				});
+			}
+		});
+	}
+});
