@@ -72,6 +72,12 @@ export interface RelayConnectionOptions {
 	sendTimeoutMs?: number;
 	maxBackoffMs?: number;
 	pingIntervalMs?: number;
+	/**
+	 * How long one connection attempt (WebSocket handshake, hello, ready) may take before it is abandoned
+	 * and retried. Without it, a handshake that is never answered (a relay restarting, a half-open TCP
+	 * connection) would leave the client offline for good.
+	 */
+	connectTimeoutMs?: number;
 }
 
 /** Close codes after which reconnecting cannot help: the user must act. */
@@ -103,6 +109,7 @@ export class RelayConnection {
 	private attempt = 0;
 	private reconnectTimer: unknown = null;
 	private pingTimer: unknown = null;
+	private connectTimer: unknown = null;
 	private readonly pending = new Map<string, PendingSend>();
 	private incoming: Promise<void> = Promise.resolve();
 	private queuedIncoming = 0;
@@ -136,6 +143,7 @@ export class RelayConnection {
 		this.stopped = true;
 		this.clearTimer("reconnectTimer");
 		this.clearTimer("pingTimer");
+		this.clearTimer("connectTimer");
 		this.flushAcks();
 		this.socket?.close(1000, "client closed");
 		this.socket = null;
@@ -187,6 +195,19 @@ export class RelayConnection {
 			return;
 		}
 		this.socket = socket;
+		this.clearTimer("connectTimer");
+		this.connectTimer = this.timers.setTimeout(() => {
+			this.connectTimer = null;
+			if (socket !== this.socket || this.ready) return;
+			// Abandon the attempt: its late events are ignored (socket !== this.socket).
+			this.socket = null;
+			try {
+				socket.close(1000, "connection attempt timed out");
+			} catch {
+				// Not open yet.
+			}
+			this.scheduleReconnect("the relay did not answer in time");
+		}, this.options.connectTimeoutMs ?? 15_000);
 		socket.addEventListener("open", () => {
 			socket.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: this.options.token }));
 		});
@@ -209,6 +230,7 @@ export class RelayConnection {
 		switch (frame.type) {
 			case "ready":
 				this.ready = true;
+				this.clearTimer("connectTimer");
 				this.attempt = 0;
 				this.setState("online", `connected as ${frame.phone}`);
 				this.schedulePing();
@@ -285,6 +307,7 @@ export class RelayConnection {
 		// Unacknowledged seqs will be redelivered; dropping them here is safe.
 		this.acks = [];
 		this.clearTimer("pingTimer");
+		this.clearTimer("connectTimer");
 		if (this.stopped) return;
 		const final = FINAL_CLOSE_CODES.get(code);
 		if (final) {
@@ -335,7 +358,7 @@ export class RelayConnection {
 		this.pending.clear();
 	}
 
-	private clearTimer(which: "reconnectTimer" | "pingTimer"): void {
+	private clearTimer(which: "reconnectTimer" | "pingTimer" | "connectTimer"): void {
 		if (this[which] !== null) this.timers.clearTimeout(this[which]);
 		this[which] = null;
 	}

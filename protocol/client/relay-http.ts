@@ -95,7 +95,16 @@ export class RelayHttpClient {
 				`Cannot reach the FriendLy relay at ${this.baseUrl}; check the address and your connection, then try again.`,
 			);
 		}
-		const text = await response.text();
+		let text: string;
+		try {
+			text = await response.text();
+		} catch {
+			// The connection broke while the body was arriving (e.g. the relay restarted mid-response).
+			throw new RelayRequestError(
+				"relay_unreachable",
+				`The connection to the FriendLy relay at ${this.baseUrl} broke off; check your connection, then try again.`,
+			);
+		}
 		if (!response.ok) {
 			const error = parseJson(ErrorBody, text, MAX_RESPONSE_CHARS);
 			if (!error.ok) {
