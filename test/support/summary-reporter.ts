@@ -16,6 +16,8 @@ export default class SummaryReporter implements Reporter {
 			}
 			if (module.state() === "failed" && module.children.size === 0) failed += 1;
 		}
-		process.stdout.write(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}\n`);
+		process.stdout.write(
+			`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}\n`,
+		);
 	}
 }
