@@ -12,7 +12,8 @@
 // The issue's target (relay ≥ 50% of the plain DO relay) compares relay with relay under the same
 // client work, so it is judged on the opaque runs; the e2e run is shown beside it with its client CPU
 // per message, because on a 2-core machine the client's crypto and workerd compete for the same cores.
-// The relay limits a pair to a burst of 60 then 1/s, so each pair sends at most 55 in the timed run.
+// The relay limits a pair to a burst of 60 then 1/s, so each pair sends at most 55 in the timed run;
+// more load means more pairs. All relays run at once and are measured in alternating rounds.
 import {
 	type Account,
 	describeTally,
@@ -145,36 +146,110 @@ async function e2eRun(relay: Relay, pairs: number, messages: number, window: num
 	}
 }
 
-async function withRelay<T>(kind: RelayKind, state: StateLocation, task: (relay: Relay) => Promise<T>) {
-	const relay = await startRelay(kind, state);
-	try {
-		return await task(relay);
-	} finally {
-		await relay.stop();
-	}
+function combine(parts: Measured[]): Measured {
+	const first = parts[0];
+	if (!first) throw new Error("no measurement");
+	const sumTally = (tallies: Tally[]): Tally => {
+		const errorCodes: Record<string, number> = {};
+		for (const t of tallies)
+			for (const [code, n] of Object.entries(t.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n;
+		const sum = (
+			key:
+				| "expected"
+				| "received"
+				| "duplicates"
+				| "missing"
+				| "unexpected"
+				| "arrivedAfterRefusal"
+				| "sendErrors",
+		) => tallies.reduce((total, t) => total + t[key], 0);
+		return {
+			expected: sum("expected"),
+			received: sum("received"),
+			duplicates: sum("duplicates"),
+			missing: sum("missing"),
+			unexpected: sum("unexpected"),
+			arrivedAfterRefusal: sum("arrivedAfterRefusal"),
+			sendErrors: sum("sendErrors"),
+			errorCodes,
+			ok: tallies.every((t) => t.ok),
+		};
+	};
+	const tally = sumTally(parts.map((m) => m.result.tally));
+	const seconds = parts.reduce((total, m) => total + m.result.seconds, 0);
+	const weighted = (pick: (m: Measured) => number | null) => {
+		let total = 0;
+		for (const m of parts) {
+			const value = pick(m);
+			if (value === null) return null;
+			total += value * m.result.tally.received;
+		}
+		return total / Math.max(1, tally.received);
+	};
+	return {
+		label: first.label,
+		result: {
+			tally,
+			seconds,
+			messagesPerSecond: tally.received / seconds,
+			latencies: parts.flatMap((m) => m.result.latencies),
+		},
+		warm: sumTally(parts.map((m) => m.warm)),
+		relayCpuUsPerMessage: weighted((m) => m.relayCpuUsPerMessage),
+		clientCpuUsPerMessage: weighted((m) => m.clientCpuUsPerMessage) ?? 0,
+		receipts: first.receipts === null ? null : parts.reduce((total, m) => total + (m.receipts ?? 0), 0),
+	};
 }
 
 export async function run(options: BenchOptions): Promise<Row[]> {
 	const p = profile(options.scale);
 	const bodyChars = await realEnvelopeChars();
+	const { pairs, messagesPerPair: messages, window, rounds } = p;
 	console.log(
-		`[1] relay throughput: ${p.pairs} pairs × ${p.messagesPerPair} messages, window ${p.window}, envelope ${bodyChars} chars`,
+		`[1] relay throughput: ${rounds} round(s) of ${pairs} pairs × ${messages} messages, window ${window}, envelope ${bodyChars} chars`,
 	);
-	const { pairs, messagesPerPair: messages, window } = p;
-	const [friendly, e2e] = await withRelay("friendly", "disk", async (relay) => [
-		await opaqueRun(relay, "friendly", "friendly", pairs, messages, window, bodyChars),
-		await e2eRun(relay, p.e2ePairs, messages, window),
-	]);
-	const friendlyTmpfs = await withRelay("friendly", "tmpfs", (relay) =>
-		opaqueRun(relay, "friendly", "friendly tmpfs", pairs, messages, window, bodyChars),
-	);
-	const plainDo = await withRelay("plain-do", "disk", (relay) =>
-		opaqueRun(relay, "plain-do", "plain-do", pairs, messages, window, bodyChars),
-	);
-	const nodeWs = await withRelay("node-ws", "disk", (relay) =>
-		opaqueRun(relay, "node-ws", "node-ws", pairs, messages, window, bodyChars),
-	);
-	if (!friendly || !e2e) throw new Error("unreachable");
+	// All relays run at once (an idle relay costs no CPU) and are measured in alternating rounds, so a
+	// change in this shared machine's load during the section hits every relay alike.
+	const started: Relay[] = [];
+	const start = async (kind: RelayKind, state: StateLocation) => {
+		const relay = await startRelay(kind, state);
+		started.push(relay);
+		return relay;
+	};
+	const parts = new Map<string, Measured[]>();
+	try {
+		const disk = await start("friendly", "disk");
+		const tmpfs = await start("friendly", "tmpfs");
+		const plain = await start("plain-do", "disk");
+		const ws = await start("node-ws", "disk");
+		const runs: [string, () => Promise<Measured>][] = [
+			["friendly", () => opaqueRun(disk, "friendly", "friendly", pairs, messages, window, bodyChars)],
+			["friendly e2e", () => e2eRun(disk, p.e2ePairs, messages, window)],
+			[
+				"friendly tmpfs",
+				() => opaqueRun(tmpfs, "friendly", "friendly tmpfs", pairs, messages, window, bodyChars),
+			],
+			["plain-do", () => opaqueRun(plain, "plain-do", "plain-do", pairs, messages, window, bodyChars)],
+			["node-ws", () => opaqueRun(ws, "node-ws", "node-ws", pairs, messages, window, bodyChars)],
+		];
+		for (let round = 0; round < rounds; round++) {
+			// Rotate the order each round.
+			for (let i = 0; i < runs.length; i++) {
+				const [label, go] = runs[(i + round) % runs.length] as [string, () => Promise<Measured>];
+				const list = parts.get(label) ?? [];
+				list.push(await go());
+				parts.set(label, list);
+			}
+		}
+	} finally {
+		for (const relay of started) await relay.stop();
+	}
+	const pick = (label: string) => combine(parts.get(label) ?? []);
+	const friendly = pick("friendly");
+	const e2e = pick("friendly e2e");
+	const friendlyTmpfs = pick("friendly tmpfs");
+	const plainDo = pick("plain-do");
+	const nodeWs = pick("node-ws");
 
 	const rows: Row[] = [];
 	const rate = (m: Measured) => m.result.messagesPerSecond;

@@ -10,6 +10,7 @@
 // Exits non-zero if any message was lost or duplicated in any run (the harness tallies every message)
 // or a section failed; targets that are missed are reported in the table, not as a failed run.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run as crypto } from "./crypto-section.ts";
@@ -72,9 +73,15 @@ console.log(
 );
 const rows: Row[] = [];
 const failures: string[] = [];
+/**
+ * The 1-minute load average around each section: this machine is shared (other test suites may run
+ * at the same time), and a figure taken under load says so in the results.
+ */
+const load: Record<string, { before: number; after: number; seconds: number }> = {};
 for (const [id, section] of sections) {
 	if (!selected.has(id)) continue;
 	const t0 = performance.now();
+	const before = loadavg()[0] ?? 0;
 	try {
 		rows.push(...(await section(options)));
 	} catch (error) {
@@ -83,7 +90,11 @@ for (const [id, section] of sections) {
 		);
 		console.error(`section ${id} failed:`, error);
 	}
-	console.log(`    (section ${id}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+	const seconds = (performance.now() - t0) / 1000;
+	load[id] = { before, after: loadavg()[0] ?? 0, seconds };
+	console.log(
+		`    (section ${id}: ${seconds.toFixed(1)} s; load average ${before.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)} on ${host.cores} cores)\n`,
+	);
 }
 console.log(table(rows));
 const integrity = rows.filter((row) => row.unit === "lost+dup" && row.pass === false);
@@ -101,6 +112,7 @@ writeFileSync(
 			startedAt: started.toISOString(),
 			seconds: (Date.now() - started.getTime()) / 1000,
 			machine: host,
+			load,
 			rows,
 			failures,
 		},

@@ -42,6 +42,8 @@ export interface Profile {
 	/** Section 1: sender/recipient pairs, messages per pair (the relay allows a burst of 60 per pair), window. */
 	pairs: number;
 	messagesPerPair: number;
+	/** Section 1 measures every relay this many times, alternating, with fresh pairs each time. */
+	rounds: number;
 	window: number;
 	e2ePairs: number;
 	/** Section 2: backlog sizes. */
@@ -60,6 +62,7 @@ export function profile(scale: Scale): Profile {
 			return {
 				pairs: 10,
 				messagesPerPair: 40,
+				rounds: 1,
 				window: 4,
 				e2ePairs: 6,
 				drainSizes: [1000],
@@ -71,7 +74,8 @@ export function profile(scale: Scale): Profile {
 		case "default":
 			return {
 				pairs: 40,
-				messagesPerPair: 55,
+				messagesPerPair: 30,
+				rounds: 2,
 				window: 8,
 				e2ePairs: 20,
 				drainSizes: [1000, 10_000],
@@ -84,6 +88,7 @@ export function profile(scale: Scale): Profile {
 			return {
 				pairs: 100,
 				messagesPerPair: 55,
+				rounds: 3,
 				window: 8,
 				e2ePairs: 50,
 				drainSizes: [1000, 5000, 10_000],
