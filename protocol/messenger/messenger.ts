@@ -13,6 +13,7 @@ import {
 	RelayConnection,
 	RelayHttpClient,
 	type SocketLike,
+	type StopReason,
 	type Timers,
 } from "../client/index.ts";
 import { encodeBase64Url } from "../encoding/base64url.ts";
@@ -47,7 +48,8 @@ import {
 } from "./stores.ts";
 
 export type MessengerEvent =
-	| { type: "connection"; state: ConnectionState; detail: string }
+	/** `reason` says why a "stopped" connection ended: the user closed it, another client took over, or signed out. */
+	| { type: "connection"; state: ConnectionState; detail: string; reason?: StopReason }
 	| { type: "message"; entry: HistoryEntry }
 	| {
 			type: "status";
@@ -121,7 +123,7 @@ export class Messenger {
 				},
 				resume: (frame) => this.emit({ type: "resume", peer: frame.to }),
 				drained: () => this.onDrained(),
-				state: (state, detail) => this.onState(state, detail),
+				state: (state, detail, reason) => this.onState(state, detail, reason),
 				relayError: (frame) => this.emit({ type: "problem", code: frame.code, message: frame.message }),
 			},
 		});
@@ -331,7 +333,21 @@ export class Messenger {
 			});
 			text = decodeText(decrypted.plaintext);
 		} catch (error) {
-			if (isProtocolError(error, "duplicate")) return "ack";
+			if (isProtocolError(error, "duplicate")) {
+				// Normally a redelivery of a message already shown. If it is not in the history, the app
+				// stopped after the session state was committed and before the message was saved: its key
+				// is gone, so it cannot be shown again — at least the loss is reported, not silent.
+				if (!(await this.options.stores.history.loadEntry(frame.from, "in", frame.id))) {
+					this.emit({
+						type: "problem",
+						code: "not_saved",
+						message:
+							"A message arrived while FriendLy was stopping and could not be saved; ask the sender to send it again.",
+						peer: frame.from,
+					});
+				}
+				return "ack";
+			}
 			if (isProtocolError(error, "untrusted_identity") && error.identityChange) {
 				await this.recordIdentityChange(error.identityChange);
 				return this.hold(frame);
@@ -411,10 +427,10 @@ export class Messenger {
 		this.emit({ type: "drained" });
 	}
 
-	private onState(state: ConnectionState, detail: string): void {
+	private onState(state: ConnectionState, detail: string, reason?: StopReason): void {
 		if (state !== "online") this.drained = false;
 		if (state === "stopped") for (const wake of this.drainWaiters.splice(0)) wake();
-		this.emit({ type: "connection", state, detail });
+		this.emit({ type: "connection", state, detail, ...(reason ? { reason } : {}) });
 		if (state === "online") void this.maintainPrekeys();
 	}
 
