@@ -5,7 +5,6 @@ import { Messenger, type MessengerEvent } from "../protocol/messenger/index.ts";
 import type { CliContext } from "./context.ts";
 import { notRegisteredError } from "./errors.ts";
 import { checkRelayReachable } from "./relay-check.ts";
-import { createGuardedSocket } from "./socket.ts";
 import type { OpenProfile } from "./storage/index.ts";
 
 export interface MessengerSession {
@@ -34,7 +33,6 @@ export async function openMessengerSession(
 		const messenger = await Messenger.open({
 			stores: profile.stores,
 			onEvent: options.onEvent,
-			createSocket: createGuardedSocket,
 		});
 		let closed = false;
 		return {

@@ -104,9 +104,11 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					fail(
 						new CliError(
 							EXIT_CODES.notRegistered,
-							"session_closed",
+							event.reason === "replaced" ? "session_replaced" : "session_closed",
 							`The relay at ${context.relayUrl} closed this session: ${event.detail}`,
-							`If this profile was signed out, run \`${context.invocation} register <phone>\` again.`,
+							event.reason === "replaced"
+								? "Another FriendLy client is connected with this profile; close it, then try again."
+								: `If this profile was signed out, run \`${context.invocation} register <phone>\` again.`,
 						),
 					);
 				}

@@ -17,7 +17,6 @@ import {
 	statusLine,
 } from "../output/format.ts";
 import { startPrekeyUpkeep } from "../prekey-upkeep.ts";
-import { createGuardedSocket } from "../socket.ts";
 import type { OpenProfile } from "../storage/index.ts";
 import { HELP_LINES } from "./help.ts";
 import type { LineReader } from "./line-reader.ts";
@@ -60,7 +59,6 @@ export class ChatSession {
 	async run(): Promise<void> {
 		const messenger = await Messenger.open({
 			stores: this.profile.stores,
-			createSocket: createGuardedSocket,
 			onEvent: (event) => this.onEvent(event),
 		});
 		this.messenger = messenger;

@@ -22,6 +22,9 @@ import type { ClientErrorCode } from "./client-errors.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
 
+/** Why a connection stopped for good: the app decides what to tell the user from this, not from text. */
+export type StopReason = "closed" | "replaced" | "signed_out" | "unsupported_protocol";
+
 export type SendOutcome =
 	| { ok: true; delivery: "live" | "queued" }
 	| { ok: false; code: ClientErrorCode; message: string; retryAfter?: number };
@@ -41,7 +44,8 @@ export interface ConnectionHandlers {
 	resume?(frame: ResumeFrame): Promise<void> | void;
 	/** The backlog that was waiting at connect time has been handed over. */
 	drained?(): void;
-	state?(state: ConnectionState, detail: string): void;
+	/** `reason` is set when `state` is "stopped". */
+	state?(state: ConnectionState, detail: string, reason?: StopReason): void;
 	/** Relay errors not tied to a send (e.g. unknown_message). */
 	relayError?(frame: ErrorFrame): void;
 }
@@ -81,17 +85,34 @@ export interface RelayConnectionOptions {
 }
 
 /** Close codes after which reconnecting cannot help: the user must act. */
-const FINAL_CLOSE_CODES = new Map<number, string>([
-	[CLOSE_CODES.replaced, "This account connected from another client; this one stopped."],
-	[CLOSE_CODES.unauthenticated, "The relay did not accept this session; register again."],
-	[CLOSE_CODES.unsupportedProtocol, "The relay speaks a different protocol version; update FriendLy."],
+const FINAL_CLOSE_CODES = new Map<number, { reason: StopReason; message: string }>([
+	[
+		CLOSE_CODES.replaced,
+		{ reason: "replaced", message: "This account connected from another client; this one stopped." },
+	],
+	[
+		CLOSE_CODES.unauthenticated,
+		{ reason: "signed_out", message: "The relay did not accept this session; register again." },
+	],
+	[
+		CLOSE_CODES.unsupportedProtocol,
+		{
+			reason: "unsupported_protocol",
+			message: "The relay speaks a different protocol version; update FriendLy.",
+		},
+	],
 	[
 		CLOSE_CODES.revoked,
-		"This session was signed out (or the phone registered again elsewhere); register again.",
+		{
+			reason: "signed_out",
+			message: "This session was signed out (or the phone registered again elsewhere); register again.",
+		},
 	],
 ]);
 
 const MAX_FRAME_CHARS = 2 * 1024 * 1024;
+/** How long to wait for the close event that should follow a socket error. */
+const ERROR_CLOSE_GRACE_MS = 500;
 const OPEN = 1;
 
 interface PendingSend {
@@ -152,7 +173,7 @@ export class RelayConnection {
 			"connection_lost",
 			"The client disconnected before the relay confirmed this message; it may not have been sent.",
 		);
-		this.setState("stopped", "disconnected");
+		this.setState("stopped", "disconnected", "closed");
 	}
 
 	/** Sends an envelope; resolves with the relay's answer (never rejects). */
@@ -218,7 +239,17 @@ export class RelayConnection {
 			if (socket === this.socket) this.onClose(event.code, event.reason);
 		});
 		socket.addEventListener("error", () => {
-			// A close event follows; reconnection is handled there.
+			// Browsers follow an error with a close event; Node's WebSocket (undici) may not (a refused
+			// connection stays CONNECTING), so a close is assumed if none arrives shortly.
+			this.timers.setTimeout(() => {
+				if (socket !== this.socket) return;
+				try {
+					socket.close();
+				} catch {
+					// Never opened.
+				}
+				this.onClose(1006, "connection failed");
+			}, ERROR_CLOSE_GRACE_MS);
 		});
 	}
 
@@ -312,8 +343,8 @@ export class RelayConnection {
 		const final = FINAL_CLOSE_CODES.get(code);
 		if (final) {
 			this.stopped = true;
-			this.failAll(code === CLOSE_CODES.replaced ? "connection_lost" : "unauthenticated", final);
-			this.setState("stopped", final);
+			this.failAll(code === CLOSE_CODES.replaced ? "connection_lost" : "unauthenticated", final.message);
+			this.setState("stopped", final.message, final.reason);
 			return;
 		}
 		this.scheduleReconnect(reason || `connection closed (${code})`);
@@ -363,8 +394,8 @@ export class RelayConnection {
 		this[which] = null;
 	}
 
-	private setState(state: ConnectionState, detail: string): void {
+	private setState(state: ConnectionState, detail: string, reason?: StopReason): void {
 		this.currentState = state;
-		this.options.handlers.state?.(state, detail);
+		this.options.handlers.state?.(state, detail, reason);
 	}
 }

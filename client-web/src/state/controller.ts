@@ -178,7 +178,7 @@ export class AppController {
 	private onEvent(event: MessengerEvent): void {
 		switch (event.type) {
 			case "connection": {
-				const signedOut = event.state === "stopped" && /register again/i.test(event.detail);
+				const signedOut = event.state === "stopped" && event.reason === "signed_out";
 				this.set({ connection: { state: event.state, detail: event.detail }, signedOut });
 				return;
 			}
