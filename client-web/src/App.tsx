@@ -66,7 +66,6 @@ export function App({ controller }: { controller: AppController }) {
 			</header>
 			<ConnectionBanner
 				connection={state.connection}
-				signedOut={state.signedOut}
 				onRegisterAgain={() => void controller.registerAgain()}
 				onReconnect={() => controller.reconnect()}
 			/>

@@ -1,5 +1,6 @@
 // Everything the screens render, in one immutable object. Conversations are loaded from IndexedDB when
 // opened and kept current from the store's change feed; the contact list is always loaded.
+import type { StopReason } from "../../../protocol/client/index.ts";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
@@ -17,9 +18,12 @@ export interface AppState {
 	readonly me: string | null;
 	/** Phone to prefill when registering again after the relay signed this browser out. */
 	readonly lastPhone: string | null;
-	readonly connection: { readonly state: ConnectionState; readonly detail: string };
-	/** The relay refused our session: the user must register again. */
-	readonly signedOut: boolean;
+	readonly connection: {
+		readonly state: ConnectionState;
+		readonly detail: string;
+		/** Why a stopped connection stopped (signed out, replaced by another client, old protocol). */
+		readonly reason?: StopReason;
+	};
 	readonly contacts: readonly ContactRecord[];
 	readonly conversations: ReadonlyMap<string, readonly HistoryEntry[]>;
 	readonly notices: readonly Notice[];
@@ -33,7 +37,6 @@ export const initialState: AppState = {
 	me: null,
 	lastPhone: null,
 	connection: { state: "connecting", detail: "starting" },
-	signedOut: false,
 	contacts: [],
 	conversations: new Map(),
 	notices: [],

@@ -74,7 +74,7 @@ export class AppController {
 		this.messenger?.stop();
 		this.messenger = null;
 		await stores.account.clearAccount();
-		this.set({ phase: "register", me: null, lastPhone: me, signedOut: false });
+		this.set({ phase: "register", me: null, lastPhone: me, connection: initialState.connection });
 	}
 
 	/** After the relay stopped this connection (another client took over): take it back. */
@@ -170,18 +170,22 @@ export class AppController {
 		}
 		this.messenger = messenger;
 		const contacts = await messenger.contacts();
-		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts), signedOut: false });
+		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts) });
 		messenger.start();
 		if (this.activePeer) await this.openConversation(this.activePeer);
 	}
 
 	private onEvent(event: MessengerEvent): void {
 		switch (event.type) {
-			case "connection": {
-				const signedOut = event.state === "stopped" && event.reason === "signed_out";
-				this.set({ connection: { state: event.state, detail: event.detail }, signedOut });
+			case "connection":
+				this.set({
+					connection: {
+						state: event.state,
+						detail: event.detail,
+						...(event.reason ? { reason: event.reason } : {}),
+					},
+				});
 				return;
-			}
 			case "problem":
 				this.addNotice(describeCode(event.code, event.message), event.peer);
 				return;
