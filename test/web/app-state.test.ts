@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { upsertContact, upsertEntry } from "../../client-web/src/state/app-state.ts";
 import { describeCode, describeError } from "../../client-web/src/state/error-text.ts";
+import { deliveryLabel, isStaleSending } from "../../client-web/src/state/format.ts";
 import { hrefFor, parseRoute } from "../../client-web/src/state/route.ts";
 import { MessengerError } from "../../protocol/messenger/errors.ts";
 import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/stores.ts";
@@ -73,5 +74,15 @@ describe("errors in words", () => {
 		const error = new MessengerError("code_incorrect", "wrong", { attemptsLeft: 3 });
 		expect(describeError(error)).toMatch(/3 tries left/);
 		expect(describeError(new Error("boom"))).toBe("Something went wrong. Reload the page and try again.");
+	});
+});
+
+describe("delivery labels", () => {
+	it("shows a send cut off by a closed tab as unconfirmed instead of sending forever", () => {
+		const now = 1_000_000;
+		expect(deliveryLabel(entry("fresh", now - 5_000), now)).toBe("Sending…");
+		expect(isStaleSending(entry("old", now - 10 * 60_000), now)).toBe(true);
+		expect(deliveryLabel(entry("old", now - 10 * 60_000), now)).toBe("Not confirmed");
+		expect(deliveryLabel(entry("done", now - 10 * 60_000, "delivered"), now)).toBe("Delivered");
 	});
 });

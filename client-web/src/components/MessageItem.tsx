@@ -2,22 +2,31 @@
 // (sending / sent / queued / delivered / not sent with the reason and a retry).
 import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { describeCode } from "../state/error-text.ts";
-import { deliveryLabel, formatTime } from "../state/format.ts";
+import { deliveryLabel, formatTime, isStaleSending } from "../state/format.ts";
 
 export function MessageItem({ entry, onRetry }: { entry: HistoryEntry; onRetry: (text: string) => void }) {
 	const outgoing = entry.direction === "out";
+	const stale = isStaleSending(entry);
 	return (
-		<li class={`message message--${entry.direction}`} data-status={entry.status} data-id={entry.id}>
+		<li
+			class={`message message--${entry.direction}`}
+			data-status={stale ? "unconfirmed" : entry.status}
+			data-id={entry.id}
+		>
 			<p class="message-text">{entry.text}</p>
 			<p class="message-meta">
 				<span class="visually-hidden">{outgoing ? "You, " : "Them, "}</span>
 				<time dateTime={new Date(entry.at).toISOString()}>{formatTime(entry.at)}</time>
 				{outgoing ? <span class="message-status"> · {deliveryLabel(entry)}</span> : null}
 			</p>
-			{entry.status === "failed" ? (
+			{entry.status === "failed" || stale ? (
 				<div class="message-failure">
 					<p>
-						{entry.error ? describeCode(entry.error.code, entry.error.message) : "This message was not sent."}
+						{stale
+							? "FriendLy closed before the relay confirmed this message, so it may not have been sent."
+							: entry.error
+								? describeCode(entry.error.code, entry.error.message)
+								: "This message was not sent."}
 					</p>
 					<button type="button" class="button button--small" onClick={() => onRetry(entry.text)}>
 						Send again

@@ -15,7 +15,19 @@ export function formatWhen(at: number, now = Date.now()): string {
 	return sameDay ? timeFormat.format(at) : dateFormat.format(at);
 }
 
-export function deliveryLabel(entry: HistoryEntry): string {
+/**
+ * A send waits at most 30 s for the relay (the messenger's send timeout). An entry still "sending" well
+ * after that was cut off by a closed tab or a crash: it may not have gone out, so it is shown as
+ * unconfirmed with "Send again" rather than as sending forever.
+ */
+export const STALE_SENDING_MS = 90_000;
+
+export function isStaleSending(entry: HistoryEntry, now = Date.now()): boolean {
+	return entry.direction === "out" && entry.status === "sending" && now - entry.at > STALE_SENDING_MS;
+}
+
+export function deliveryLabel(entry: HistoryEntry, now = Date.now()): string {
+	if (isStaleSending(entry, now)) return "Not confirmed";
 	switch (entry.status) {
 		case "sending":
 			return "Sending…";
