@@ -5,7 +5,6 @@
 
 import { encodeBase64Url } from "../protocol/encoding/base64url.ts";
 import type { ContactRecord, HistoryEntry, MessengerStores } from "../protocol/messenger/index.ts";
-import { publicIdentity, type SafetyNumber, safetyNumber } from "../protocol/session/index.ts";
 
 export interface ContactView {
 	contact: ContactRecord;
@@ -20,21 +19,6 @@ export async function listContactViews(stores: MessengerStores): Promise<Contact
 		views.push({ contact, verified: pinned?.verified });
 	}
 	return views;
-}
-
-/** The safety number with the keys a contact presents now (their pending, not yet accepted, identity). */
-export async function pendingSafetyNumber(
-	stores: MessengerStores,
-	ownPhone: string,
-	contact: ContactRecord,
-): Promise<SafetyNumber | undefined> {
-	const change = contact.pendingIdentityChange;
-	const local = await stores.identities.loadLocalIdentity();
-	if (!change || !local) return undefined;
-	return safetyNumber(
-		{ phone: ownPhone, identity: publicIdentity(local) },
-		{ phone: contact.phone, identity: change.current },
-	);
 }
 
 /** A short, non-secret fingerprint of our own identity key, for `whoami`. */

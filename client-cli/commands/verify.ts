@@ -7,7 +7,6 @@ import { Command } from "commander";
 import * as v from "valibot";
 import type { Messenger, MessengerStores } from "../../protocol/messenger/index.ts";
 import type { SafetyNumber } from "../../protocol/session/index.ts";
-import { pendingSafetyNumber } from "../contact-view.ts";
 import { openMessengerSession } from "../messenger-session.ts";
 import { keyChangedHeadline, safetyNumberBlock, safetyNumberJson } from "../output/format.ts";
 import type { Style } from "../output/style.ts";
@@ -71,7 +70,7 @@ export async function verifyContact(
 		contact = await stores.contacts.loadContact(peer);
 	}
 	if (contact?.pendingIdentityChange) {
-		const number = await pendingSafetyNumber(stores, messenger.phone, contact);
+		const number = await messenger.pendingSafetyNumber(peer);
 		if (number)
 			return { phone: peer, safetyNumber: number, verified: false, pendingChange: true, accepted: false };
 	}

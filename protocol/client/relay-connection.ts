@@ -197,6 +197,13 @@ export class RelayConnection {
 		});
 	}
 
+	/** Skips a pending backoff wait and connects now; does nothing when connected or connecting. */
+	reconnectNow(): void {
+		if (this.stopped || this.reconnectTimer === null) return;
+		this.clearTimer("reconnectTimer");
+		this.open();
+	}
+
 	/** Acknowledges an entry that a handler held back. */
 	acknowledge(seq: number): void {
 		this.acks.push(seq);

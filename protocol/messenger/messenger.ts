@@ -28,7 +28,9 @@ import {
 	markIdentityVerified,
 	type ProtocolContext,
 	prepareKeyUpload,
+	publicIdentity,
 	type SafetyNumber,
+	safetyNumber,
 	safetyNumberWith,
 	systemClock,
 	type TrustedIdentity,
@@ -99,6 +101,8 @@ export class Messenger {
 	private readonly prefetched = new Map<string, PrekeyBundle>();
 	/** Incoming messages from contacts whose key change is not accepted yet (unacknowledged at the relay). */
 	private readonly held = new Map<string, MessageFrame[]>();
+	/** Ids being sent by this run, so the recovery of unconfirmed sends leaves them alone. */
+	private readonly inFlight = new Set<string>();
 	private drainWaiters: (() => void)[] = [];
 	private drained = false;
 
@@ -150,6 +154,12 @@ export class Messenger {
 
 	start(): void {
 		this.connection.start();
+		void this.failUnconfirmedSends();
+	}
+
+	/** Skips the backoff wait and connects now (e.g. when the device says the network is back). */
+	reconnectNow(): void {
+		this.connection.reconnectNow();
 	}
 
 	stop(): void {
@@ -202,6 +212,39 @@ export class Messenger {
 				`Messages are limited to ${MAX_TEXT_CHARS} characters; split it up.`,
 			);
 		}
+		await this.assertSendable(peer);
+		const entry: HistoryEntry = {
+			v: MESSENGER_STATE_VERSION,
+			peer,
+			id: newMessageId(),
+			direction: "out",
+			text,
+			at: this.clock.now(),
+			status: "sending",
+		};
+		await this.options.stores.history.storeEntry(entry);
+		await this.touchContact(peer, { lastAt: entry.at, lastText: text });
+		return this.transmit(entry);
+	}
+
+	/**
+	 * Sends a failed or unconfirmed message again under its original id, so the relay stores it once and
+	 * the recipient shows it once even if the first attempt did arrive.
+	 */
+	async resend(peerInput: string, id: string): Promise<HistoryEntry> {
+		const peer = this.peer(peerInput);
+		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
+		if (!entry) throw new MessengerError("invalid_argument", "That message is not in this conversation.");
+		if (entry.status !== "failed" && entry.status !== "sending") return entry;
+		await this.assertSendable(peer);
+		const { error: _previous, ...rest } = entry;
+		const retry: HistoryEntry = { ...rest, status: "sending" };
+		await this.options.stores.history.storeEntry(retry);
+		this.emit({ type: "status", peer, id, status: "sending" });
+		return this.transmit(retry);
+	}
+
+	private async assertSendable(peer: string): Promise<void> {
 		const contact = await this.options.stores.contacts.loadContact(peer);
 		if (contact?.pendingIdentityChange) {
 			throw new MessengerError(
@@ -210,40 +253,35 @@ export class Messenger {
 				{ identityChange: contact.pendingIdentityChange },
 			);
 		}
-		const id = newMessageId();
-		let entry: HistoryEntry = {
-			v: MESSENGER_STATE_VERSION,
-			peer,
-			id,
-			direction: "out",
-			text,
-			at: this.clock.now(),
-			status: "sending",
-		};
-		await this.options.stores.history.storeEntry(entry);
-		await this.touchContact(peer, { lastAt: entry.at, lastText: text });
+	}
 
+	private async transmit(entry: HistoryEntry): Promise<HistoryEntry> {
+		this.inFlight.add(entry.id);
+		try {
+			return await this.encryptAndSend(entry);
+		} finally {
+			this.inFlight.delete(entry.id);
+		}
+	}
+
+	private async encryptAndSend(entry: HistoryEntry): Promise<HistoryEntry> {
+		const { peer, id } = entry;
 		let body: string;
 		try {
 			body = await encryptMessage(this.context, {
 				to: peer,
 				id,
-				plaintext: encodeText(text),
+				plaintext: encodeText(entry.text),
 				fetchBundle: () => this.takeBundle(peer),
 			});
 		} catch (error) {
 			const failure = this.describeSendFailure(peer, error);
 			if (failure.identityChange) await this.recordIdentityChange(failure.identityChange);
-			entry = { ...entry, status: "failed", error: { code: failure.code, message: failure.message } };
-			await this.options.stores.history.storeEntry(entry);
-			this.emit({
-				type: "status",
-				peer,
-				id,
-				status: "failed",
-				error: { code: failure.code, message: failure.message },
-			});
-			return entry;
+			const reason = { code: failure.code, message: failure.message };
+			const failed: HistoryEntry = { ...entry, status: "failed", error: reason };
+			await this.options.stores.history.storeEntry(failed);
+			this.emit({ type: "status", peer, id, status: "failed", error: reason });
+			return failed;
 		}
 		const outcome = await this.connection.send(peer, id, body);
 		if (outcome.ok) {
@@ -254,6 +292,32 @@ export class Messenger {
 				? `${outcome.message} (retry in ${outcome.retryAfter} s)`
 				: outcome.message;
 		return (await this.updateStatus(peer, id, "failed", { code: outcome.code, message })) ?? entry;
+	}
+
+	/** Messages still "sending" from an earlier run were never confirmed: say so, so the user can resend. */
+	private async failUnconfirmedSends(): Promise<void> {
+		for (const contact of await this.options.stores.contacts.listContacts()) {
+			for (const entry of await this.options.stores.history.listEntries(contact.phone)) {
+				if (entry.direction !== "out" || entry.status !== "sending" || this.inFlight.has(entry.id)) continue;
+				await this.updateStatus(entry.peer, entry.id, "failed", {
+					code: "connection_lost",
+					message:
+						"FriendLy closed before the relay confirmed this message; it may not have been sent. Send it again.",
+				});
+			}
+		}
+	}
+
+	/** The safety number with the contact's new, not yet accepted key (what to compare before accepting), or null. */
+	async pendingSafetyNumber(peerInput: string): Promise<SafetyNumber | null> {
+		const peer = this.peer(peerInput);
+		const change = (await this.options.stores.contacts.loadContact(peer))?.pendingIdentityChange;
+		if (!change) return null;
+		const local = await this.context.localIdentity();
+		return safetyNumber(
+			{ phone: this.phone, identity: publicIdentity(local) },
+			{ phone: peer, identity: change.current },
+		);
 	}
 
 	/** Pins the contact's new identity key (after the user compared safety numbers) and releases held messages. */

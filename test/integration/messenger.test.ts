@@ -73,6 +73,9 @@ describe("messenger end to end", () => {
 		await expect(carol.messenger.send(dave.phone, "blocked?")).rejects.toMatchObject({
 			code: "untrusted_identity",
 		});
+		// What Carol compares before accepting is the number Dave's new install shows.
+		const pending = await carol.messenger.pendingSafetyNumber(dave.phone);
+		expect(pending?.digits).toBe((await newDave.messenger.safetyNumber(carol.phone)).safetyNumber.digits);
 		await carol.messenger.acceptIdentityChange(dave.phone);
 		await carol.until(
 			(events) => received(events).includes("after reinstall"),
@@ -118,5 +121,53 @@ describe("messenger end to end", () => {
 		expect(unknown.status).toBe("failed");
 		expect(unknown.error?.code).toBe("unknown_recipient");
 		gina.messenger.stop();
+	});
+
+	it("resends a failed message under its id, once the recipient exists, and it is shown once", async () => {
+		const hank = await registerUser(relay.url, "+1 555 555 0241");
+		hank.messenger.start();
+		const failed = await hank.messenger.send("+1 555 555 0242", "are you there yet?");
+		expect(failed.error?.code).toBe("unknown_recipient");
+		const ivy = await registerUser(relay.url, "+1 555 555 0242");
+		const retried = await hank.messenger.resend(ivy.phone, failed.id);
+		expect(retried).toMatchObject({ id: failed.id, status: "queued" });
+		expect(retried.error).toBeUndefined();
+		ivy.messenger.start();
+		await ivy.until((events) => received(events).includes("are you there yet?"), "the resent message");
+		expect((await hank.messenger.history(ivy.phone)).filter((entry) => entry.id === failed.id)).toHaveLength(
+			1,
+		);
+		hank.messenger.stop();
+		ivy.messenger.stop();
+	});
+
+	it("marks messages left unconfirmed by an earlier run as failed, so they can be sent again", async () => {
+		const jill = await registerUser(relay.url, "+1 555 555 0251");
+		await jill.stores.contacts.storeContact({
+			v: 1,
+			phone: "+15555550252",
+			unread: 0,
+			lastAt: 1,
+			lastText: "x",
+		});
+		await jill.stores.history.storeEntry({
+			v: 1,
+			peer: "+15555550252",
+			id: "left-behind",
+			direction: "out",
+			text: "x",
+			at: 1,
+			status: "sending",
+		});
+		jill.messenger.start();
+		await jill.until(
+			(events) => events.some((e) => e.type === "status" && e.id === "left-behind" && e.status === "failed"),
+			"the unconfirmed message marked failed",
+		);
+		expect(await jill.stores.history.loadEntry("+15555550252", "out", "left-behind")).toMatchObject({
+			status: "failed",
+			error: { code: "connection_lost" },
+		});
+		jill.messenger.stop();
 	});
 });

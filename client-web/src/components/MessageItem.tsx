@@ -4,7 +4,13 @@ import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { describeCode } from "../state/error-text.ts";
 import { deliveryLabel, formatTime, isStaleSending } from "../state/format.ts";
 
-export function MessageItem({ entry, onRetry }: { entry: HistoryEntry; onRetry: (text: string) => void }) {
+export function MessageItem({
+	entry,
+	onRetry,
+}: {
+	entry: HistoryEntry;
+	onRetry: (entry: HistoryEntry) => void;
+}) {
 	const outgoing = entry.direction === "out";
 	const stale = isStaleSending(entry);
 	return (
@@ -28,7 +34,7 @@ export function MessageItem({ entry, onRetry }: { entry: HistoryEntry; onRetry: 
 								? describeCode(entry.error.code, entry.error.message)
 								: "This message was not sent."}
 					</p>
-					<button type="button" class="button button--small" onClick={() => onRetry(entry.text)}>
+					<button type="button" class="button button--small" onClick={() => onRetry(entry)}>
 						Send again
 					</button>
 				</div>

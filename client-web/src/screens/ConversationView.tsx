@@ -58,6 +58,14 @@ export function ConversationView({
 		}
 	};
 
+	const resend = async (entry: HistoryEntry): Promise<void> => {
+		try {
+			await controller.resend(peer, entry.id);
+		} catch (error) {
+			controller.addNotice(describeError(error), peer);
+		}
+	};
+
 	return (
 		<section class="conversation" aria-labelledby="conversation-title">
 			<div class="pane-header">
@@ -91,7 +99,7 @@ export function ConversationView({
 						<MessageItem
 							key={`${entry.direction}:${entry.id}`}
 							entry={entry}
-							onRetry={(text) => void send(text)}
+							onRetry={(failed) => void resend(failed)}
 						/>
 					))}
 				</ol>

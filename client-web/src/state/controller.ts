@@ -5,7 +5,7 @@ import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import { completeRegistration, requestVerificationCode } from "../../../protocol/messenger/registration.ts";
 import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
-import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
+import type { SafetyNumber } from "../../../protocol/session/index.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
 import {
 	type BrowserStores,
@@ -115,6 +115,11 @@ export class AppController {
 		return this.requireMessenger().send(peer, text);
 	}
 
+	/** Sends a failed or unconfirmed message again under its id (shown once even if the first try arrived). */
+	async resend(peer: string, id: string): Promise<HistoryEntry> {
+		return this.requireMessenger().resend(peer, id);
+	}
+
 	safetyNumber(peer: string): Promise<{ safetyNumber: SafetyNumber; verified: boolean }> {
 		return this.requireMessenger().safetyNumber(peer);
 	}
@@ -126,19 +131,8 @@ export class AppController {
 	}
 
 	/** The safety number with the contact's new, not yet accepted key (to compare before accepting). */
-	async pendingSafetyNumber(peer: string): Promise<SafetyNumber | null> {
-		const stores = await this.requireStores();
-		const [contact, local] = await Promise.all([
-			stores.contacts.loadContact(peer),
-			stores.identities.loadLocalIdentity(),
-		]);
-		const me = this.state.get().me;
-		const change = contact?.pendingIdentityChange;
-		if (!change || !local || !me) return null;
-		return safetyNumber(
-			{ phone: me, identity: publicIdentity(local) },
-			{ phone: peer, identity: change.current },
-		);
+	pendingSafetyNumber(peer: string): Promise<SafetyNumber | null> {
+		return this.requireMessenger().pendingSafetyNumber(peer);
 	}
 
 	async acceptIdentityChange(peer: string): Promise<void> {
@@ -172,6 +166,8 @@ export class AppController {
 		const contacts = await messenger.contacts();
 		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts) });
 		messenger.start();
+		// The browser knows when the network is back: no need to wait out the reconnect backoff.
+		globalThis.addEventListener("online", () => this.messenger?.reconnectNow());
 		if (this.activePeer) await this.openConversation(this.activePeer);
 	}
 
@@ -243,7 +239,7 @@ export class AppController {
 		this.set({ otherTab: true });
 	}
 
-	private addNotice(message: string, peer?: string): void {
+	addNotice(message: string, peer?: string): void {
 		const notice = { id: this.nextNoticeId++, message, ...(peer ? { peer } : {}) };
 		this.update((s) => ({ ...s, notices: [...s.notices, notice].slice(-4) }));
 	}
