@@ -123,6 +123,7 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 			restarts += 1;
 			relayDown = (async () => {
 				await relay.stop("SIGKILL");
+				await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
 				relay = await startWranglerDev({ vars: RELAY_VARS, persistTo, port });
 			})();
 		}

@@ -35,6 +35,8 @@ afterAll(async () => {
 
 async function crashAndRestartRelay(): Promise<void> {
 	await relay.stop("SIGKILL");
+	// Really gone: nothing answers on its port until the new process is up.
+	await expect(fetch(`${relayUrl}/healthz`)).rejects.toThrow();
 	relay = await startWranglerDev({ vars: RELAY_VARS, persistTo, port });
 }
 

@@ -42,6 +42,8 @@ const AUTH_FRAMES = SOAK ? 100_000 : 2_000;
 const UNAUTH_SOCKETS = SOAK ? 2_000 : 60;
 const HTTP_REQUESTS = SOAK ? 5_000 : 150;
 const BATCH = 100;
+/** Per-test time limit (the workers project's default of 15 s is for single cases). */
+const TEST_TIMEOUT_MS = SOAK ? 1_800_000 : 120_000;
 /** Legitimate messages interleaved with the fuzzing (kept under the per-pair send burst of 60). */
 const LEGIT_MESSAGES = 40;
 
@@ -249,176 +251,188 @@ describe("fuzzed input never crashes the relay, always gets a typed answer and c
 		);
 		expect(polluted).toEqual([]);
 		expect(Object.keys(Object.prototype)).toEqual([]);
-	});
+	}, TEST_TIMEOUT_MS);
 
-	it(`${AUTH_FRAMES} frames on an authenticated socket: one typed error each, the socket and other users' chat keep working`, async () => {
-		const { socket } = await connectDrained(fuzzer.phone, fuzzer.token);
-		const legitSender = (await connectDrained(sender.phone, sender.token)).socket;
-		const legitRecipient = (await connectDrained(recipient.phone, recipient.token)).socket;
-		const runs = Math.ceil((AUTH_FRAMES * 1.1) / BATCH);
-		const legitEvery = Math.max(1, Math.floor(runs / LEGIT_MESSAGES));
-		let sent = 0;
-		let skipped = 0;
-		let legit = 0;
-		const answered = new Map<string, number>();
-		let run = 0;
-		await fc.assert(
-			fc.asyncProperty(
-				fc.array(frameArbitrary(target.phone, foreignSeqs), { minLength: BATCH, maxLength: BATCH }),
-				async (batch) => {
-					run += 1;
-					const expected: RelayErrorCode[] = [];
-					for (const frame of batch) {
-						const code = expectedOnReadySocket(frame);
-						if (code === null) {
-							skipped += 1;
-							continue;
+	it(
+		`${AUTH_FRAMES} frames on an authenticated socket: one typed error each, the socket and other users' chat keep working`,
+		async () => {
+			const { socket } = await connectDrained(fuzzer.phone, fuzzer.token);
+			const legitSender = (await connectDrained(sender.phone, sender.token)).socket;
+			const legitRecipient = (await connectDrained(recipient.phone, recipient.token)).socket;
+			const runs = Math.ceil((AUTH_FRAMES * 1.1) / BATCH);
+			const legitEvery = Math.max(1, Math.floor(runs / LEGIT_MESSAGES));
+			let sent = 0;
+			let skipped = 0;
+			let legit = 0;
+			const answered = new Map<string, number>();
+			let run = 0;
+			await fc.assert(
+				fc.asyncProperty(
+					fc.array(frameArbitrary(target.phone, foreignSeqs), { minLength: BATCH, maxLength: BATCH }),
+					async (batch) => {
+						run += 1;
+						const expected: RelayErrorCode[] = [];
+						for (const frame of batch) {
+							const code = expectedOnReadySocket(frame);
+							if (code === null) {
+								skipped += 1;
+								continue;
+							}
+							transmit(socket, frame);
+							expected.push(code);
 						}
-						transmit(socket, frame);
-						expected.push(code);
-					}
-					sent += expected.length;
-					// Another user's conversation, interleaved with the attack.
-					const legitId = run % legitEvery === 0 && legit < LEGIT_MESSAGES ? messageId() : null;
-					if (legitId)
-						legitSender.send({ type: "send", id: legitId, to: recipient.phone, body: randomBody() });
-					const answers = await socket.untilPong();
-					expect(answers.map(codeOf)).toEqual(expected);
-					for (const code of expected) answered.set(code, (answered.get(code) ?? 0) + 1);
-					if (legitId) {
-						expect(await legitSender.next("sent")).toMatchObject({ id: legitId, delivery: "live" });
-						const message = await legitRecipient.next("message");
-						expect(message).toMatchObject({ id: legitId, from: sender.phone });
-						legitRecipient.send({ type: "ack", seqs: [message.seq] });
-						expect(await legitSender.next("receipt")).toMatchObject({ id: legitId });
-						legit += 1;
-					}
-				},
-			),
-			{ numRuns: runs, endOnFailure: true },
-		);
-		// The fuzzed socket still works for a real message.
-		const id = messageId();
-		socket.send({ type: "send", id, to: recipient.phone, body: randomBody() });
-		expect(await socket.next("sent")).toMatchObject({ id });
-		// Left unacknowledged, so no receipt changes the fuzzing phone's stored state.
-		expect(await legitRecipient.next("message")).toMatchObject({ id, from: fuzzer.phone });
-		console.log(
-			`fuzz: ${sent} bad frames answered (${[...answered].map(([c, n]) => `${c} ${n}`).join(", ")}), ` +
-				`${skipped} valid frames not sent, ${legit} legitimate messages delivered meanwhile`,
-		);
-		expect(sent).toBeGreaterThanOrEqual(AUTH_FRAMES);
-		expect(legit).toBeGreaterThanOrEqual(Math.min(LEGIT_MESSAGES, runs));
-		socket.close();
-		legitSender.close();
-		legitRecipient.close();
-	});
-
-	it(`${UNAUTH_SOCKETS} fuzzed first frames on fresh sockets: typed error, never authenticated`, async () => {
-		let count = 0;
-		await fc.assert(
-			fc.asyncProperty(frameArbitrary(pending.phone, foreignSeqs), async (frame) => {
-				const socket = await openSocket(pending.phone);
-				transmit(socket, frame);
-				const answer = await socket.nextAny();
-				count += 1;
-				if (frame.kind === "binary") {
-					// Not a hello: refused, and the socket stays unauthenticated (the alarm closes it later).
-					expect(codeOf(answer)).toBe("bad_frame");
-					socket.close();
-					return;
-				}
-				const parsed = parseJson(ClientFrame, frame.text, MAX_FRAME_CHARS);
-				if (frame.text === PING_TEXT) {
-					// The exact keep-alive text is answered by the runtime, even before hello; nothing else is.
-					expect(codeOf(answer)).toBe("<pong>");
-					socket.close();
-				} else if (frame.text.length > MAX_FRAME_CHARS) {
-					expect(codeOf(answer)).toBe("bad_frame");
-					expect((await socket.closeEvent()).code).toBe(4001);
-				} else if (parsed.ok && parsed.value.type === "hello" && parsed.value.protocol !== 1) {
-					expect(codeOf(answer)).toBe("unsupported_protocol");
-					expect((await socket.closeEvent()).code).toBe(4003);
-				} else {
-					expect(codeOf(answer)).toBe("unauthenticated");
-					expect((await socket.closeEvent()).code).toBe(4001);
-				}
-			}),
-			{ numRuns: UNAUTH_SOCKETS, endOnFailure: true },
-		);
-		expect(count).toBe(UNAUTH_SOCKETS);
-	});
-
-	it(`${HTTP_REQUESTS} fuzzed HTTP requests: never 5xx, every error typed`, async () => {
-		const unusedPhone = newPhone();
-		const path = fc.oneof(
-			fc.constantFrom(
-				"/v1/verification/request",
-				"/v1/verification/confirm",
-				"/v1/keys",
-				`/v1/keys/${encodeURIComponent(target.phone)}`,
-				`/v1/keys/${encodeURIComponent(unusedPhone)}`,
-				"/v1/session",
-				"/v1/keys/%E0%A4%A",
-				"/v1/keys/..%2F..%2F",
-				"/v1/__proto__",
-			),
-			fc.string({ maxLength: 30 }).map((s) => `/v1/${encodeURIComponent(s)}`),
-			fc.constant("/v1/verification/request"),
-			fc.constant("/v1/verification/confirm"),
-			fc.constant("/v1/keys"),
-		);
-		const body = fc.oneof(
-			fc.constant(undefined),
-			fc.json({ maxDepth: 3 }),
-			fc.string({ maxLength: 100, unit: "binary" }),
-			fc
-				.record({
-					phone: fc.oneof(
-						fc.constant(unusedPhone),
-						fc.string({ maxLength: 45 }),
-						fc.anything({ maxDepth: 1 }),
-					),
-					code: fc.oneof(fc.stringMatching(/^[0-9]{6}$/), fc.anything({ maxDepth: 1 })),
-					extra: fc.anything({ maxDepth: 2 }),
-				})
-				.chain((record) =>
-					fc
-						.subarray(Object.keys(record))
-						.map((keys) =>
-							JSON.stringify(Object.fromEntries(Object.entries(record).filter(([k]) => keys.includes(k)))),
-						),
+						sent += expected.length;
+						// Another user's conversation, interleaved with the attack.
+						const legitId = run % legitEvery === 0 && legit < LEGIT_MESSAGES ? messageId() : null;
+						if (legitId)
+							legitSender.send({ type: "send", id: legitId, to: recipient.phone, body: randomBody() });
+						const answers = await socket.untilPong();
+						expect(answers.map(codeOf)).toEqual(expected);
+						for (const code of expected) answered.set(code, (answered.get(code) ?? 0) + 1);
+						if (legitId) {
+							expect(await legitSender.next("sent")).toMatchObject({ id: legitId, delivery: "live" });
+							const message = await legitRecipient.next("message");
+							expect(message).toMatchObject({ id: legitId, from: sender.phone });
+							legitRecipient.send({ type: "ack", seqs: [message.seq] });
+							expect(await legitSender.next("receipt")).toMatchObject({ id: legitId });
+							legit += 1;
+						}
+					},
 				),
-			fc.constantFrom(...POLLUTING_KEYS).map((key) => `{"${key}":{"polluted":1},"phone":"${unusedPhone}"}`),
-			fc.integer({ min: 1, max: 20_000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
-		);
-		const statuses = new Map<number, number>();
-		await fc.assert(
-			fc.asyncProperty(
-				fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH"),
-				path,
-				body,
-				fc.oneof(fc.constant(undefined), fc.string({ maxLength: 120 }), fc.constant(`${fuzzer.phone}.x`)),
-				async (method, route, payload, token) => {
-					const response = await call(route, {
-						method,
-						...(payload !== undefined && method !== "GET" ? { rawBody: payload } : {}),
-						...(token !== undefined ? { token } : {}),
-					});
-					const text = await response.text();
-					statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-					expect(response.status, `${method} ${route}: ${text.slice(0, 200)}`).toBeLessThan(500);
-					if (response.status >= 400) {
-						const error = parseJson(ErrorBody, text, 1 << 20);
-						expect(error.ok, `${method} ${route}: ${text.slice(0, 200)}`).toBe(true);
-						if (error.ok) expect(v.is(v.picklist(RELAY_ERROR_CODES), error.value.error.code)).toBe(true);
+				{ numRuns: runs, endOnFailure: true },
+			);
+			// The fuzzed socket still works for a real message.
+			const id = messageId();
+			socket.send({ type: "send", id, to: recipient.phone, body: randomBody() });
+			expect(await socket.next("sent")).toMatchObject({ id });
+			// Left unacknowledged, so no receipt changes the fuzzing phone's stored state.
+			expect(await legitRecipient.next("message")).toMatchObject({ id, from: fuzzer.phone });
+			console.log(
+				`fuzz: ${sent} bad frames answered (${[...answered].map(([c, n]) => `${c} ${n}`).join(", ")}), ` +
+					`${skipped} valid frames not sent, ${legit} legitimate messages delivered meanwhile`,
+			);
+			expect(sent).toBeGreaterThanOrEqual(AUTH_FRAMES);
+			expect(legit).toBeGreaterThanOrEqual(Math.min(LEGIT_MESSAGES, runs));
+			socket.close();
+			legitSender.close();
+			legitRecipient.close();
+		},
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		`${UNAUTH_SOCKETS} fuzzed first frames on fresh sockets: typed error, never authenticated`,
+		async () => {
+			let count = 0;
+			await fc.assert(
+				fc.asyncProperty(frameArbitrary(pending.phone, foreignSeqs), async (frame) => {
+					const socket = await openSocket(pending.phone);
+					transmit(socket, frame);
+					const answer = await socket.nextAny();
+					count += 1;
+					if (frame.kind === "binary") {
+						// Not a hello: refused, and the socket stays unauthenticated (the alarm closes it later).
+						expect(codeOf(answer)).toBe("bad_frame");
+						socket.close();
+						return;
 					}
-				},
-			),
-			{ numRuns: HTTP_REQUESTS, endOnFailure: true },
-		);
-		console.log(
-			`fuzz: ${HTTP_REQUESTS} HTTP requests, statuses ${[...statuses].map(([s, n]) => `${s}×${n}`).join(", ")}`,
-		);
-	});
+					const parsed = parseJson(ClientFrame, frame.text, MAX_FRAME_CHARS);
+					if (frame.text === PING_TEXT) {
+						// The exact keep-alive text is answered by the runtime, even before hello; nothing else is.
+						expect(codeOf(answer)).toBe("<pong>");
+						socket.close();
+					} else if (frame.text.length > MAX_FRAME_CHARS) {
+						expect(codeOf(answer)).toBe("bad_frame");
+						expect((await socket.closeEvent()).code).toBe(4001);
+					} else if (parsed.ok && parsed.value.type === "hello" && parsed.value.protocol !== 1) {
+						expect(codeOf(answer)).toBe("unsupported_protocol");
+						expect((await socket.closeEvent()).code).toBe(4003);
+					} else {
+						expect(codeOf(answer)).toBe("unauthenticated");
+						expect((await socket.closeEvent()).code).toBe(4001);
+					}
+				}),
+				{ numRuns: UNAUTH_SOCKETS, endOnFailure: true },
+			);
+			expect(count).toBe(UNAUTH_SOCKETS);
+		},
+		TEST_TIMEOUT_MS,
+	);
+
+	it(
+		`${HTTP_REQUESTS} fuzzed HTTP requests: never 5xx, every error typed`,
+		async () => {
+			const unusedPhone = newPhone();
+			const path = fc.oneof(
+				fc.constantFrom(
+					"/v1/verification/request",
+					"/v1/verification/confirm",
+					"/v1/keys",
+					`/v1/keys/${encodeURIComponent(target.phone)}`,
+					`/v1/keys/${encodeURIComponent(unusedPhone)}`,
+					"/v1/session",
+					"/v1/keys/%E0%A4%A",
+					"/v1/keys/..%2F..%2F",
+					"/v1/__proto__",
+				),
+				fc.string({ maxLength: 30 }).map((s) => `/v1/${encodeURIComponent(s)}`),
+				fc.constant("/v1/verification/request"),
+				fc.constant("/v1/verification/confirm"),
+				fc.constant("/v1/keys"),
+			);
+			const body = fc.oneof(
+				fc.constant(undefined),
+				fc.json({ maxDepth: 3 }),
+				fc.string({ maxLength: 100, unit: "binary" }),
+				fc
+					.record({
+						phone: fc.oneof(
+							fc.constant(unusedPhone),
+							fc.string({ maxLength: 45 }),
+							fc.anything({ maxDepth: 1 }),
+						),
+						code: fc.oneof(fc.stringMatching(/^[0-9]{6}$/), fc.anything({ maxDepth: 1 })),
+						extra: fc.anything({ maxDepth: 2 }),
+					})
+					.chain((record) =>
+						fc
+							.subarray(Object.keys(record))
+							.map((keys) =>
+								JSON.stringify(Object.fromEntries(Object.entries(record).filter(([k]) => keys.includes(k)))),
+							),
+					),
+				fc.constantFrom(...POLLUTING_KEYS).map((key) => `{"${key}":{"polluted":1},"phone":"${unusedPhone}"}`),
+				fc.integer({ min: 1, max: 20_000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
+			);
+			const statuses = new Map<number, number>();
+			await fc.assert(
+				fc.asyncProperty(
+					fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH"),
+					path,
+					body,
+					fc.oneof(fc.constant(undefined), fc.string({ maxLength: 120 }), fc.constant(`${fuzzer.phone}.x`)),
+					async (method, route, payload, token) => {
+						const response = await call(route, {
+							method,
+							...(payload !== undefined && method !== "GET" ? { rawBody: payload } : {}),
+							...(token !== undefined ? { token } : {}),
+						});
+						const text = await response.text();
+						statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+						expect(response.status, `${method} ${route}: ${text.slice(0, 200)}`).toBeLessThan(500);
+						if (response.status >= 400) {
+							const error = parseJson(ErrorBody, text, 1 << 20);
+							expect(error.ok, `${method} ${route}: ${text.slice(0, 200)}`).toBe(true);
+							if (error.ok) expect(v.is(v.picklist(RELAY_ERROR_CODES), error.value.error.code)).toBe(true);
+						}
+					},
+				),
+				{ numRuns: HTTP_REQUESTS, endOnFailure: true },
+			);
+			console.log(
+				`fuzz: ${HTTP_REQUESTS} HTTP requests, statuses ${[...statuses].map(([s, n]) => `${s}×${n}`).join(", ")}`,
+			);
+		},
+		TEST_TIMEOUT_MS,
+	);
 });
