@@ -1,8 +1,8 @@
 // `npm run bench`: runs every benchmark section of issue 6, prints one table (each figure beside the
 // baseline measured in the same run) and writes it with the machine to bench-results/<timestamp>.json.
 //
-//   npm run bench                    default scale (a few minutes)
-//   npm run bench -- --quick         scaled down (about a minute), for a smoke check
+//   npm run bench                    default scale (7-12 minutes)
+//   npm run bench -- --quick         scaled down (about 1.5 minutes), for a smoke check
 //   npm run bench -- --long          scaled up (more pairs, steps and idle time)
 //   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle)
 //   npm run bench -- --state=disk    relay state on disk in sections 2, 3, 5 too (default: tmpfs there)
