@@ -53,6 +53,48 @@ describe("registration", () => {
 		bob.messenger.stop();
 	});
 
+	it("phone A's code does not register phone B, and leaves both codes usable", async () => {
+		const fetch = spreadAddressFetch();
+		const a = "+1 555 557 0105";
+		const b = "+1 555 557 0106";
+		const codeA = (await requestVerificationCode(relay.url, a, fetch)).code ?? "";
+		let codeB = (await requestVerificationCode(relay.url, b, fetch)).code ?? "";
+		// Distinct codes (equal ones, 1 in a million, would make the attempt meaningless): ask again.
+		for (let i = 0; i < 5 && codeB === codeA; i++)
+			codeB = (await requestVerificationCode(relay.url, b, fetch)).code ?? "";
+		expect(codeA).toMatch(/^[0-9]{6}$/);
+		expect(codeB).not.toBe(codeA);
+		const storesB = createMemoryMessengerStores();
+		await expect(
+			completeRegistration({
+				relayUrl: relay.url,
+				phone: b,
+				code: codeA,
+				stores: storesB,
+				extractable: false,
+				fetch,
+			}),
+		).rejects.toMatchObject({ code: "code_incorrect" });
+		expect(await storesB.account.loadAccount()).toBeUndefined();
+		const accountA = await completeRegistration({
+			relayUrl: relay.url,
+			phone: a,
+			code: codeA,
+			stores: createMemoryMessengerStores(),
+			extractable: false,
+			fetch,
+		});
+		const accountB = await completeRegistration({
+			relayUrl: relay.url,
+			phone: b,
+			code: codeB,
+			stores: storesB,
+			extractable: false,
+			fetch,
+		});
+		expect([accountA.phone, accountB.phone]).toEqual(["+15555570105", "+15555570106"]);
+	});
+
 	it("concurrent registrations of one phone from four devices leave exactly one working account", async () => {
 		const phone = "+1 555 557 0110";
 		const stores = Array.from({ length: 4 }, () => createMemoryMessengerStores());
