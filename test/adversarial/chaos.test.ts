@@ -133,9 +133,11 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 			for (const device of devices) if (!offline.has(device)) device.messenger.start();
 		}
 		if (random() < DISCONNECT_CHANCE) disconnect(pick(devices));
-		const from = pick(devices);
-		let to = pick(devices);
-		while (to === from) to = pick(devices);
+		const fromIndex = Math.floor(random() * devices.length);
+		const from = devices[fromIndex];
+		// Any other client: an offset of 1..n-1 from the sender.
+		const to = devices[(fromIndex + 1 + Math.floor(random() * (devices.length - 1))) % devices.length];
+		if (!from || !to) throw new Error("no such client");
 		const planned: Planned = { text: `chaos ${k}`, from, to, id: null, refused: null };
 		plan.push(planned);
 		const send = from.messenger.send(to.phone, planned.text).then(
