@@ -4,8 +4,8 @@
 // the relay's per-pair burst of 60); each step reports the achieved rate, latency and errors. The
 // figure is the highest offered rate the object sustained: every message delivered once, no send
 // refused, achieved ≥ 90% of offered and p99 latency under 1 s. Cloudflare's published soft limit is
-// ~1,000 requests/s per object; locally nothing enforces it, so the figure is where this machine's
-// workerd (one thread per object) saturates. Opaque bodies: the client does no crypto, so the one
+// ~1,000 requests/s per object; locally nothing enforces it, and every object of the Worker runs in one
+// isolate thread, so the figure is where this machine's workerd saturates (senders' objects included). Opaque bodies: the client does no crypto, so the one
 // recipient client is not the bottleneck.
 import {
 	describeTally,

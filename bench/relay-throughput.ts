@@ -12,8 +12,9 @@
 // The target (relay ≥ 50% of the plain DO relay) compares relay with relay under the same
 // client work, so it is judged on the opaque runs; the e2e run is shown beside it with its client CPU
 // per message, because on a 2-core machine the client's crypto and workerd compete for the same cores.
-// The relay limits a pair to a burst of 60 then 1/s, so each pair sends at most 55 in the timed run;
-// more load means more pairs. All relays run at once and are measured in alternating rounds.
+// The relay limits a pair to a burst of 60 then 1/s, so a pair sends at most 55 in a timed round (30 at
+// the default scale) and more load means more pairs. All relays run at once and are measured in
+// alternating rounds with fresh pairs each round; the e2e run uses the disk-state relay.
 import {
 	type Account,
 	describeTally,
