@@ -30,6 +30,24 @@ export async function freePort(): Promise<number> {
 	return port;
 }
 
+/** Process groups started here and not yet stopped: ended if the bench itself exits or is interrupted. */
+const liveGroups = new Set<number>();
+/** Relay state directories not yet removed (removed on stop, or here on exit). */
+const liveDirs = new Set<string>();
+process.once("exit", () => {
+	for (const pgid of liveGroups) {
+		try {
+			process.kill(-pgid, "SIGTERM");
+		} catch {
+			// Already gone.
+		}
+	}
+	for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+	process.once(signal, () => process.exit(130));
+}
+
 function spawnGroup(
 	command: string,
 	args: string[],
@@ -48,6 +66,11 @@ function spawnGroup(
 	};
 	child.stdout?.on("data", keep);
 	child.stderr?.on("data", keep);
+	const pgid = child.pid;
+	if (pgid !== undefined) {
+		liveGroups.add(pgid);
+		child.once("exit", () => liveGroups.delete(pgid));
+	}
 	return { child, output: () => output };
 }
 
@@ -184,7 +207,11 @@ export async function startWrangler(options: WranglerOptions): Promise<RelayProc
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
 	const { child, output } = spawnGroup("npx", args, ROOT);
 	const url = `http://127.0.0.1:${port}`;
-	const stop = stopper(child, () => rmSync(dir, { recursive: true, force: true }));
+	liveDirs.add(dir);
+	const stop = stopper(child, () => {
+		rmSync(dir, { recursive: true, force: true });
+		liveDirs.delete(dir);
+	});
 	try {
 		await waitHealthy(url, child, output);
 	} catch (error) {
