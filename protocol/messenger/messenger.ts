@@ -388,30 +388,33 @@ export class Messenger {
 	private async onMessage(frame: MessageFrame): Promise<"ack" | "hold"> {
 		const contact = await this.options.stores.contacts.loadContact(frame.from);
 		if (contact?.pendingIdentityChange) return this.hold(frame);
-		let text: string | null;
+		// Written by the save callback (TypeScript cannot see assignments made inside it).
+		const saved: { entry?: HistoryEntry } = {};
 		try {
-			const decrypted = await decryptMessage(this.context, {
+			await decryptMessage(this.context, {
 				from: frame.from,
 				id: frame.id,
 				body: frame.body,
-			});
-			text = decodeText(decrypted.plaintext);
-		} catch (error) {
-			if (isProtocolError(error, "duplicate")) {
-				// Normally a redelivery of a message already shown. If it is not in the history, the app
-				// stopped after the session state was committed and before the message was saved: its key
-				// is gone, so it cannot be shown again — at least the loss is reported, not silent.
-				if (!(await this.options.stores.history.loadEntry(frame.from, "in", frame.id))) {
-					this.emit({
-						type: "problem",
-						code: "not_saved",
-						message:
-							"A message arrived while FriendLy was stopping and could not be saved; ask the sender to send it again.",
+				// Saved before the session state is committed: a crash in between means the envelope is
+				// redelivered and decrypts again, never that it is lost.
+				save: async (plaintext) => {
+					const text = decodeText(plaintext);
+					if (text === null) return;
+					saved.entry = {
+						v: MESSENGER_STATE_VERSION,
 						peer: frame.from,
-					});
-				}
-				return "ack";
-			}
+						id: frame.id,
+						direction: "in",
+						text,
+						at: frame.sentAt,
+						status: "received",
+					};
+					await this.options.stores.history.storeEntry(saved.entry);
+				},
+			});
+		} catch (error) {
+			// A redelivery of a message already saved (and shown): acknowledge it again, show nothing.
+			if (isProtocolError(error, "duplicate")) return "ack";
 			if (isProtocolError(error, "untrusted_identity") && error.identityChange) {
 				await this.recordIdentityChange(error.identityChange);
 				return this.hold(frame);
@@ -425,7 +428,8 @@ export class Messenger {
 			}
 			throw error;
 		}
-		if (text === null) {
+		const entry = saved.entry;
+		if (!entry) {
 			this.emit({
 				type: "problem",
 				code: "unsupported_content",
@@ -434,16 +438,7 @@ export class Messenger {
 			});
 			return "ack";
 		}
-		const entry: HistoryEntry = {
-			v: MESSENGER_STATE_VERSION,
-			peer: frame.from,
-			id: frame.id,
-			direction: "in",
-			text,
-			at: frame.sentAt,
-			status: "received",
-		};
-		await this.options.stores.history.storeEntry(entry);
+		const text = entry.text;
 		const current = await this.options.stores.contacts.loadContact(frame.from);
 		await this.touchContact(frame.from, {
 			lastAt: Math.max(current?.lastAt ?? 0, entry.at),

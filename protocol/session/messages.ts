@@ -50,6 +50,13 @@ export interface IncomingMessage {
 	readonly id: string;
 	/** MessageFrame.body */
 	readonly body: string;
+	/**
+	 * Called with the plaintext after every check passed and before the session state is committed (the
+	 * message key deleted). Store the message here: if this throws, nothing is committed and the same
+	 * envelope decrypts again when it is redelivered, so a crash between decrypting and saving loses
+	 * nothing.
+	 */
+	readonly save?: (plaintext: Bytes) => Promise<void>;
 }
 
 export interface DecryptedMessage {
@@ -198,6 +205,7 @@ export function decryptMessage(
 			session = accepted.state;
 		}
 		const opened = await ratchetDecrypt(session, header, headerBytes, ciphertext, keysExtractable(identity));
+		if (message.save) await message.save(opened.plaintext);
 
 		opened.commit();
 		const target = record ?? emptyRecord(message.from);

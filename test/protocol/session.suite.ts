@@ -160,6 +160,34 @@ export const sessionSuite: Suite = {
 			await converse(bob, alice, 3, "after race 2");
 		},
 
+		"a save hook that fails commits nothing: the same envelope decrypts again": async () => {
+			const { alice, bob } = await pair();
+			const first = await send(alice, bob, "save me");
+			let saved = "";
+			const crash = decryptMessage(bob.context, {
+				...first,
+				save: async () => {
+					throw new Error("the app died before saving");
+				},
+			});
+			let crashed = false;
+			try {
+				await crash;
+			} catch (error) {
+				crashed = !isProtocolError(error);
+			}
+			assert(crashed, "the save failure propagates as the app's own error");
+			await decryptMessage(bob.context, {
+				...first,
+				save: async (plaintext) => {
+					saved = new TextDecoder().decode(plaintext);
+				},
+			});
+			assertEqual(saved, "save me", "redelivery decrypts and saves");
+			await assertRejects(() => receive(bob, first), "duplicate", "and only once");
+			await converse(alice, bob, 2, "after the crash");
+		},
+
 		"a replay is reported as duplicate and never shown twice": async () => {
 			const { alice, bob } = await pair();
 			const first = await send(alice, bob, "once");
