@@ -222,9 +222,10 @@ export class Messenger {
 			at: this.clock.now(),
 			status: "sending",
 		};
-		await this.options.stores.history.storeEntry(entry);
-		await this.touchContact(peer, { lastAt: entry.at, lastText: text });
-		return this.transmit(entry);
+		return this.transmit(entry, async () => {
+			await this.options.stores.history.storeEntry(entry);
+			await this.touchContact(peer, { lastAt: entry.at, lastText: text });
+		});
 	}
 
 	/**
@@ -235,13 +236,14 @@ export class Messenger {
 		const peer = this.peer(peerInput);
 		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
 		if (!entry) throw new MessengerError("invalid_argument", "That message is not in this conversation.");
-		if (entry.status !== "failed" && entry.status !== "sending") return entry;
+		if ((entry.status !== "failed" && entry.status !== "sending") || this.inFlight.has(id)) return entry;
 		await this.assertSendable(peer);
 		const { error: _previous, ...rest } = entry;
 		const retry: HistoryEntry = { ...rest, status: "sending" };
-		await this.options.stores.history.storeEntry(retry);
-		this.emit({ type: "status", peer, id, status: "sending" });
-		return this.transmit(retry);
+		return this.transmit(retry, async () => {
+			await this.options.stores.history.storeEntry(retry);
+			this.emit({ type: "status", peer, id, status: "sending" });
+		});
 	}
 
 	private async assertSendable(peer: string): Promise<void> {
@@ -255,9 +257,14 @@ export class Messenger {
 		}
 	}
 
-	private async transmit(entry: HistoryEntry): Promise<HistoryEntry> {
+	/**
+	 * Marks the entry in flight before `record` stores it as "sending", so the recovery of unconfirmed
+	 * sends (and a second resend) never touches a message this run is still sending.
+	 */
+	private async transmit(entry: HistoryEntry, record: () => Promise<void>): Promise<HistoryEntry> {
 		this.inFlight.add(entry.id);
 		try {
+			await record();
 			return await this.encryptAndSend(entry);
 		} finally {
 			this.inFlight.delete(entry.id);
