@@ -407,7 +407,7 @@ export class Messenger {
 				save: async (plaintext) => {
 					const text = decodeText(plaintext);
 					if (text === null) return;
-					saved.entry = {
+					const entry: HistoryEntry = {
 						v: MESSENGER_STATE_VERSION,
 						peer: frame.from,
 						id: frame.id,
@@ -416,7 +416,19 @@ export class Messenger {
 						at: frame.sentAt,
 						status: "received",
 					};
-					await this.options.stores.history.storeEntry(saved.entry);
+					// Idempotent: a run that stopped after saving but before committing saves it again
+					// on redelivery without counting it unread twice.
+					const known = await this.options.stores.history.loadEntry(frame.from, "in", frame.id);
+					await this.options.stores.history.storeEntry(entry);
+					if (!known) {
+						const current = await this.options.stores.contacts.loadContact(frame.from);
+						await this.touchContact(frame.from, {
+							lastAt: Math.max(current?.lastAt ?? 0, entry.at),
+							lastText: text,
+							unread: (current?.unread ?? 0) + 1,
+						});
+					}
+					saved.entry = entry;
 				},
 			});
 		} catch (error) {
@@ -445,13 +457,6 @@ export class Messenger {
 			});
 			return "ack";
 		}
-		const text = entry.text;
-		const current = await this.options.stores.contacts.loadContact(frame.from);
-		await this.touchContact(frame.from, {
-			lastAt: Math.max(current?.lastAt ?? 0, entry.at),
-			lastText: text,
-			unread: (current?.unread ?? 0) + 1,
-		});
 		this.emit({ type: "message", entry });
 		return "ack";
 	}
