@@ -8,9 +8,9 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { type Browser, chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import type { BrowserResult } from "./browser-entry.ts";
-import { suites } from "./suites.ts";
+import { describeRemoteResults } from "./remote-results.ts";
 import { vectorStatus, WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -101,21 +101,4 @@ afterAll(async () => {
 	await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
 });
 
-describe("chromium", () => {
-	for (const suite of suites) {
-		describe(suite.name, () => {
-			for (const name of Object.keys(suite.cases)) {
-				if (suite.needsVectors && status.kind === "skip") {
-					it.skip(`${name} (Wycheproof vectors missing: ${status.reason})`, () => {});
-					continue;
-				}
-				it(name, () => {
-					if (setupError) throw setupError;
-					const result = results.get(`${suite.name}/${name}`);
-					if (!result) throw new Error("the case did not run in Chromium");
-					if (!result.ok) throw new Error(`in Chromium: ${result.error ?? "failed"}`);
-				});
-			}
-		});
-	}
-});
+describeRemoteResults("chromium", status, () => ({ setupError, results }));

@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import * as v from "valibot";
-import { afterAll, beforeAll, describe, it } from "vitest";
-import { suites } from "./suites.ts";
+import { afterAll, beforeAll } from "vitest";
+import { describeRemoteResults } from "./remote-results.ts";
 import { vectorStatus, WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,21 +62,4 @@ afterAll(async () => {
 	await miniflare?.dispose();
 });
 
-describe("workerd", () => {
-	for (const suite of suites) {
-		describe(suite.name, () => {
-			for (const name of Object.keys(suite.cases)) {
-				if (suite.needsVectors && status.kind === "skip") {
-					it.skip(`${name} (Wycheproof vectors missing: ${status.reason})`, () => {});
-					continue;
-				}
-				it(name, () => {
-					if (setupError) throw setupError;
-					const result = results.get(`${suite.name}/${name}`);
-					if (!result) throw new Error("the case did not run in workerd");
-					if (!result.ok) throw new Error(`in workerd: ${result.error ?? "failed"}`);
-				});
-			}
-		});
-	}
-});
+describeRemoteResults("workerd", status, () => ({ setupError, results }));

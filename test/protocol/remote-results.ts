@@ -1,0 +1,34 @@
+// Registers one vitest case per protocol case whose outcome was computed in another runtime (Chromium,
+// workerd), so both runners report the same names and fail the same way.
+import { describe, it } from "vitest";
+import { suites } from "./suites.ts";
+import type { VectorStatus } from "./vectors.node.ts";
+
+export interface RemoteRun {
+	setupError: unknown;
+	results: ReadonlyMap<string, { ok: boolean; error?: string | undefined }>;
+}
+
+/** `run` is read when each case runs, after the runner's beforeAll has filled it in. */
+export function describeRemoteResults(runtime: string, status: VectorStatus, run: () => RemoteRun): void {
+	describe(runtime, () => {
+		for (const suite of suites) {
+			describe(suite.name, () => {
+				for (const name of Object.keys(suite.cases)) {
+					if (suite.needsVectors && status.kind === "skip") {
+						// The one allowed skip: vectors missing outside CI (vectors.node.ts fails the run under CI).
+						it.skip(`${name} (Wycheproof vectors missing: ${status.reason})`, () => {});
+						continue;
+					}
+					it(name, () => {
+						const { setupError, results } = run();
+						if (setupError) throw setupError;
+						const result = results.get(`${suite.name}/${name}`);
+						if (!result) throw new Error(`the case did not run in ${runtime}`);
+						if (!result.ok) throw new Error(`in ${runtime}: ${result.error ?? "failed"}`);
+					});
+				}
+			});
+		}
+	});
+}
