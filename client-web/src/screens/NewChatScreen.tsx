@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { BackLink } from "../components/BackLink.tsx";
+import { PhoneField } from "../components/PhoneField.tsx";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
 import { hrefFor, navigate } from "../state/route.ts";
@@ -38,23 +39,14 @@ export function NewChatScreen({ controller }: { controller: AppController }) {
 					}
 				}}
 			>
-				<label for="new-chat-phone">Phone number</label>
-				<input
+				<PhoneField
 					id="new-chat-phone"
-					ref={input}
-					type="tel"
-					autocomplete="tel"
-					inputMode="tel"
-					placeholder="+1 555 555 0100"
-					required
+					hint="Their number on FriendLy, with + and the country code."
 					value={phone}
-					aria-describedby="new-chat-hint"
-					aria-invalid={error ? "true" : "false"}
-					onInput={(event) => setPhone(event.currentTarget.value)}
+					invalid={Boolean(error)}
+					onInput={setPhone}
+					inputRef={input}
 				/>
-				<p id="new-chat-hint" class="hint">
-					Their number on FriendLy, with + and the country code.
-				</p>
 				{error ? (
 					<p class="form-error" role="alert">
 						{error}

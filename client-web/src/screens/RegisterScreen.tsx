@@ -2,6 +2,7 @@
 // delivery the code is shown here; otherwise the screen says where it was sent.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
+import { PhoneField } from "../components/PhoneField.tsx";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
 
@@ -64,22 +65,13 @@ function PhoneStep({
 			}}
 		>
 			<h2>Register your phone</h2>
-			<label for="register-phone">Phone number</label>
-			<input
+			<PhoneField
 				id="register-phone"
-				type="tel"
-				autocomplete="tel"
-				inputMode="tel"
-				placeholder="+1 555 555 0100"
-				required
+				hint="Start with + and your country code. We send a 6-digit code to check it is yours."
 				value={phone}
-				aria-describedby="register-phone-hint"
-				aria-invalid={error ? "true" : "false"}
-				onInput={(event) => setPhone(event.currentTarget.value)}
+				invalid={Boolean(error)}
+				onInput={setPhone}
 			/>
-			<p id="register-phone-hint" class="hint">
-				Start with + and your country code. We send a 6-digit code to check it is yours.
-			</p>
 			{error ? (
 				<p class="form-error" role="alert">
 					{error}
