@@ -3,6 +3,10 @@
 // reconnects with capped exponential backoff and jitter, resends unanswered sends with the same id
 // (the relay stores a resent id once), hands each incoming entry to the app in order and acknowledges
 // it only after the app's handler has finished (so a crash before saving means redelivery, not loss).
+// A message is acknowledged as soon as the handler queue is idle, since its sender waits for the
+// receipt; receipts and resume notices are acknowledged lazily, riding on the next send (or an ack
+// frame that goes out anyway) so a chatting client spends no frame of its own on them
+// (docs/PERFORMANCE.md).
 //
 // Timers and the socket factory are injected, like libsignal's stores and clock: the caller owns time.
 
@@ -111,6 +115,8 @@ const FINAL_CLOSE_CODES = new Map<number, { reason: StopReason; message: string 
 ]);
 
 const MAX_FRAME_CHARS = 2 * 1024 * 1024;
+/** The longest a notice's ack waits for a frame to ride on before it goes out alone. */
+const LAZY_ACK_MS = 1_000;
 /** How long to wait for the close event that should follow a socket error. */
 const ERROR_CLOSE_GRACE_MS = 500;
 const OPEN = 1;
@@ -134,7 +140,11 @@ export class RelayConnection {
 	private readonly pending = new Map<string, PendingSend>();
 	private incoming: Promise<void> = Promise.resolve();
 	private queuedIncoming = 0;
+	/** Acks of messages: sent once the handler queue is idle. */
 	private acks: number[] = [];
+	/** Acks of receipts and resume notices: ride on the next outgoing frame. */
+	private lazyAcks: number[] = [];
+	private lazyAckTimer: unknown = null;
 	private currentState: ConnectionState = "offline";
 	private readonly timers: Timers;
 	private readonly random: () => number;
@@ -165,7 +175,8 @@ export class RelayConnection {
 		this.clearTimer("reconnectTimer");
 		this.clearTimer("pingTimer");
 		this.clearTimer("connectTimer");
-		this.flushAcks();
+		this.flushAcks(true);
+		this.clearTimer("lazyAckTimer");
 		this.socket?.close(1000, "client closed");
 		this.socket = null;
 		this.ready = false;
@@ -193,7 +204,7 @@ export class RelayConnection {
 				});
 			}, this.options.sendTimeoutMs ?? 30_000);
 			this.pending.set(key, { to, id, body, resolve, timer });
-			if (this.ready) this.transmit({ type: "send", id, to, body });
+			if (this.ready) this.transmitSend(to, id, body);
 		});
 	}
 
@@ -272,8 +283,7 @@ export class RelayConnection {
 				this.attempt = 0;
 				this.setState("online", `connected as ${frame.phone}`);
 				this.schedulePing();
-				for (const send of this.pending.values())
-					this.transmit({ type: "send", id: send.id, to: send.to, body: send.body });
+				for (const send of this.pending.values()) this.transmitSend(send.to, send.id, send.body);
 				return;
 			case "sent":
 				this.settle(frame.to, frame.id, { ok: true, delivery: frame.delivery });
@@ -291,16 +301,16 @@ export class RelayConnection {
 				}
 				return;
 			case "message":
-				this.enqueueIncoming(frame.seq, () => this.options.handlers.message(frame));
+				this.enqueueIncoming(frame.seq, "prompt", () => this.options.handlers.message(frame));
 				return;
 			case "receipt":
-				this.enqueueIncoming(frame.seq, () => this.options.handlers.receipt?.(frame));
+				this.enqueueIncoming(frame.seq, "lazy", () => this.options.handlers.receipt?.(frame));
 				return;
 			case "resume":
-				this.enqueueIncoming(frame.seq, () => this.options.handlers.resume?.(frame));
+				this.enqueueIncoming(frame.seq, "lazy", () => this.options.handlers.resume?.(frame));
 				return;
 			case "drained":
-				this.enqueueIncoming(null, () => this.options.handlers.drained?.());
+				this.enqueueIncoming(null, "prompt", () => this.options.handlers.drained?.());
 				return;
 			case "pong":
 				return;
@@ -308,12 +318,19 @@ export class RelayConnection {
 	}
 
 	/** Incoming entries are handled one at a time, in order; acks go out in batches once the queue is idle. */
-	private enqueueIncoming(seq: number | null, handle: () => HandlerResult | Promise<HandlerResult>): void {
+	private enqueueIncoming(
+		seq: number | null,
+		urgency: "prompt" | "lazy",
+		handle: () => HandlerResult | Promise<HandlerResult>,
+	): void {
 		this.queuedIncoming += 1;
 		this.incoming = this.incoming.then(async () => {
 			try {
 				const outcome = await handle();
-				if (seq !== null && outcome !== "hold") this.acks.push(seq);
+				if (seq !== null && outcome !== "hold") {
+					if (urgency === "prompt") this.acks.push(seq);
+					else this.addLazyAck(seq);
+				}
 			} catch {
 				// Not acknowledged: the relay redelivers it on the next connection.
 			} finally {
@@ -323,11 +340,37 @@ export class RelayConnection {
 		});
 	}
 
-	private flushAcks(): void {
-		while (this.acks.length > 0 && this.ready) {
+	private addLazyAck(seq: number): void {
+		this.lazyAcks.push(seq);
+		if (this.lazyAcks.length >= MAX_ACKS_PER_FRAME) {
+			this.flushAcks(true);
+			return;
+		}
+		if (this.lazyAckTimer !== null) return;
+		this.lazyAckTimer = this.timers.setTimeout(() => {
+			this.lazyAckTimer = null;
+			this.flushAcks(true);
+		}, LAZY_ACK_MS);
+	}
+
+	/** Sends the prompt acks, with as many lazy ones as fit; all of them when `everything`. */
+	private flushAcks(everything = false): void {
+		while (this.ready && (this.acks.length > 0 || (everything && this.lazyAcks.length > 0))) {
 			const seqs = this.acks.splice(0, MAX_ACKS_PER_FRAME);
+			seqs.push(...this.takeLazyAcks(MAX_ACKS_PER_FRAME - seqs.length));
 			this.transmit({ type: "ack", seqs });
 		}
+	}
+
+	private takeLazyAcks(room: number): number[] {
+		const taken = this.lazyAcks.splice(0, room);
+		if (this.lazyAcks.length === 0) this.clearTimer("lazyAckTimer");
+		return taken;
+	}
+
+	private transmitSend(to: string, id: string, body: string): void {
+		const acks = this.takeLazyAcks(MAX_ACKS_PER_FRAME);
+		this.transmit({ type: "send", id, to, body, ...(acks.length > 0 ? { acks } : {}) });
 	}
 
 	private settle(to: string, id: string, outcome: SendOutcome): void {
@@ -344,6 +387,8 @@ export class RelayConnection {
 		this.ready = false;
 		// Unacknowledged seqs will be redelivered; dropping them here is safe.
 		this.acks = [];
+		this.lazyAcks = [];
+		this.clearTimer("lazyAckTimer");
 		this.clearTimer("pingTimer");
 		this.clearTimer("connectTimer");
 		if (this.stopped) return;
@@ -396,7 +441,7 @@ export class RelayConnection {
 		this.pending.clear();
 	}
 
-	private clearTimer(which: "reconnectTimer" | "pingTimer" | "connectTimer"): void {
+	private clearTimer(which: "reconnectTimer" | "pingTimer" | "connectTimer" | "lazyAckTimer"): void {
 		if (this[which] !== null) this.timers.clearTimeout(this[which]);
 		this[which] = null;
 	}

@@ -14,15 +14,18 @@ export const HelloFrame = v.strictObject({
 	protocol: v.pipe(v.number(), v.integer()),
 	token: v.pipe(v.string(), v.maxLength(200)),
 });
+const AckedSeqs = v.pipe(v.array(Seq), v.minLength(1), v.maxLength(MAX_ACKS_PER_FRAME));
 export const SendFrame = v.strictObject({
 	type: v.literal("send"),
 	id: MessageId,
 	to: Phone,
 	body: base64UrlBlob(ENVELOPE_BODY_CEILING_BYTES, "body"),
+	/** Acks riding along (of receipts and resume notices, which the client acknowledges lazily). */
+	acks: v.optional(AckedSeqs),
 });
 export const AckFrame = v.strictObject({
 	type: v.literal("ack"),
-	seqs: v.pipe(v.array(Seq), v.minLength(1), v.maxLength(MAX_ACKS_PER_FRAME)),
+	seqs: AckedSeqs,
 });
 export const PingFrame = v.strictObject({ type: v.literal("ping") });
 

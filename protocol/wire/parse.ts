@@ -8,7 +8,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: stri
 type AnySchema = v.GenericSchema<unknown, any>;
 
 export function parseValue<S extends AnySchema>(schema: S, input: unknown): ParseResult<v.InferOutput<S>> {
-	const result = v.safeParse(schema, input);
+	const result = v.safeParse(optionFor(schema, input) ?? schema, input);
 	if (result.success) return { ok: true, value: result.output };
 	const issue = result.issues[0];
 	return { ok: false, message: describeIssue(issue), path: issuePath(issue) };
@@ -38,4 +38,39 @@ function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
 	if (!issue) return "invalid input";
 	const path = issuePath(issue);
 	return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+// A `variant` schema (a frame union discriminated by `type`) is parsed with the option its
+// discriminator names, looked up in a table: the same language and output as the variant itself,
+// without valibot's search over the options, which was a measurable share of the relay's CPU per
+// frame (docs/PERFORMANCE.md). Anything else, including an unknown discriminator, goes through the
+// schema as written, so error messages are unchanged.
+const optionTables = new WeakMap<object, OptionTable | null>();
+
+function optionFor(schema: AnySchema, input: unknown): AnySchema | null {
+	if (schema.type !== "variant" || typeof input !== "object" || input === null) return null;
+	let table = optionTables.get(schema);
+	if (table === undefined) {
+		table = discriminatorTable(schema);
+		optionTables.set(schema, table);
+	}
+	return table?.get(Reflect.get(input, table.key)) ?? null;
+}
+
+type OptionTable = Map<unknown, AnySchema> & { key: string };
+
+function discriminatorTable(schema: AnySchema): OptionTable | null {
+	const key: unknown = Reflect.get(schema, "key");
+	const options: unknown = Reflect.get(schema, "options");
+	if (typeof key !== "string" || !Array.isArray(options)) return null;
+	const table: OptionTable = Object.assign(new Map<unknown, AnySchema>(), { key });
+	for (const option of options) {
+		const discriminator: unknown = Reflect.get(Reflect.get(option, "entries") ?? {}, key);
+		if (typeof discriminator !== "object" || discriminator === null) return null;
+		if (Reflect.get(discriminator, "type") !== "literal") return null;
+		const literal: unknown = Reflect.get(discriminator, "literal");
+		if (table.has(literal)) return null;
+		table.set(literal, option);
+	}
+	return table;
 }

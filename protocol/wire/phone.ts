@@ -8,7 +8,23 @@ export const E164_PATTERN = /^\+[1-9][0-9]{6,14}$/;
 
 export type PhoneParseResult = { ok: true; phone: string } | { ok: false; reason: string };
 
+/**
+ * Parsing is the costliest check in a relayed frame (libphonenumber-js), and the same few numbers
+ * recur: results are memoised. A pure function's cache, bounded by clearing it when full.
+ */
+const MEMO_LIMIT = 1024;
+const memo = new Map<string, PhoneParseResult>();
+
 export function normalisePhone(input: string): PhoneParseResult {
+	const known = memo.get(input);
+	if (known) return known;
+	const result = parsePhone(input);
+	if (memo.size >= MEMO_LIMIT) memo.clear();
+	memo.set(input, result);
+	return result;
+}
+
+function parsePhone(input: string): PhoneParseResult {
 	const trimmed = input.trim();
 	if (!trimmed.startsWith("+")) {
 		return {

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConnectionHandlers, RelayConnection, type SendOutcome } from "../../protocol/client/index.ts";
 import { RelayHttpClient } from "../../protocol/client/relay-http.ts";
-import type { MessageFrame, ReceiptFrame } from "../../protocol/wire/index.ts";
+import { type MessageFrame, PING_TEXT, type ReceiptFrame } from "../../protocol/wire/index.ts";
+import { startMitmRelay } from "../support/mitm-relay.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { makeIdentity, makeOneTimePrekeys, makeSignedPrekey, randomBody } from "../support/test-identity.ts";
 
@@ -29,7 +30,7 @@ async function register(phone: string) {
 	return { phone: registered.phone, token: registered.token, identity };
 }
 
-function connect(user: { phone: string; token: string }) {
+function connect(user: { phone: string; token: string }, url = http.connectUrl(user.phone)) {
 	const messages: MessageFrame[] = [];
 	const receipts: ReceiptFrame[] = [];
 	let drained = 0;
@@ -51,7 +52,7 @@ function connect(user: { phone: string; token: string }) {
 			notify();
 		},
 	};
-	const connection = new RelayConnection({ url: http.connectUrl(user.phone), token: user.token, handlers });
+	const connection = new RelayConnection({ url, token: user.token, handlers });
 	connection.start();
 	const until = async (condition: () => boolean, what: string) => {
 		const deadline = Date.now() + 10_000;
@@ -121,5 +122,50 @@ describe("relay clients over real HTTP and WebSockets", () => {
 		const tooLarge = await c.connection.send(carol.phone, "x2", randomBody(65 * 1024));
 		expect(tooLarge).toMatchObject({ ok: false, code: "too_large" });
 		c.connection.stop();
+	});
+
+	it("acknowledges messages at once and receipts lazily, riding on the next send or after a second", async () => {
+		const watch = await startMitmRelay(relay.url);
+		const fromAlice: Record<string, unknown>[] = [];
+		watch.clientFrames = (text, connection) => {
+			if (connection.phone === alice.phone && text !== PING_TEXT) fromAlice.push(JSON.parse(text));
+			return undefined;
+		};
+		const alice = await register("+1 555 555 0131");
+		const bob = await register("+1 555 555 0132");
+		const a = connect(alice, new RelayHttpClient(watch.url).connectUrl(alice.phone));
+		const b = connect(bob);
+		try {
+			await a.until(() => a.drainedCount() === 1, "alice drained");
+			await b.until(() => b.drainedCount() === 1, "bob drained");
+			expect(await a.connection.send(bob.phone, "r1", randomBody(10))).toMatchObject({ ok: true });
+			await a.until(() => a.receipts.length === 1, "first receipt");
+			const first = a.receipts[0]?.seq;
+			// Alice's next send carries the receipt's ack; no ack frame went out on its own.
+			expect(await a.connection.send(bob.phone, "r2", randomBody(10))).toMatchObject({ ok: true });
+			const sends = fromAlice.filter((frame) => frame.type === "send");
+			expect(sends.map((frame) => frame.id)).toEqual(["r1", "r2"]);
+			expect(sends[1]?.acks).toEqual([first]);
+			expect(fromAlice.filter((frame) => frame.type === "ack")).toEqual([]);
+			// With nothing to ride on, the second receipt's ack goes out alone, about a second later.
+			await a.until(() => a.receipts.length === 2, "second receipt");
+			const second = a.receipts[1]?.seq;
+			const receivedAt = Date.now();
+			await a.until(() => fromAlice.some((frame) => frame.type === "ack"), "lazy ack frame");
+			expect(Date.now() - receivedAt).toBeGreaterThan(500);
+			expect(fromAlice.filter((frame) => frame.type === "ack")).toEqual([{ type: "ack", seqs: [second] }]);
+			// Bob's acks of messages were not lazy: both receipts came back while Alice kept quiet.
+			expect(a.receipts.map((receipt) => receipt.id)).toEqual(["r1", "r2"]);
+			// Both receipts are gone from Alice's mailbox: a new connection gets nothing back.
+			a.connection.stop();
+			const again = connect(alice);
+			await again.until(() => again.drainedCount() === 1, "alice drained again");
+			expect(again.receipts).toEqual([]);
+			again.connection.stop();
+		} finally {
+			a.connection.stop();
+			b.connection.stop();
+			await watch.close();
+		}
 	});
 });

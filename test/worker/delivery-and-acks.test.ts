@@ -4,6 +4,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type Registered, register, stubOf } from "./helpers/register.ts";
 import { connect, connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
+import { expectStoredRows, storedRows } from "./helpers/storage.ts";
 
 async function online(who: Registered) {
 	return (await connectDrained(who.phone, who.token)).socket;
@@ -14,13 +15,6 @@ async function sendOk(socket: TestSocket, to: string, body = randomBody(), id = 
 	const sent = await socket.next("sent", ["receipt"]);
 	expect(sent.id).toBe(id);
 	return { id, body, delivery: sent.delivery };
-}
-
-async function mailboxCount(phone: string): Promise<number> {
-	return runInDurableObject(
-		stubOf(phone),
-		(_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM mailbox").one().n,
-	);
 }
 
 describe("backlog on connect", () => {
@@ -84,10 +78,10 @@ describe("acks", () => {
 		const m1 = await b.next("message");
 		const m2 = await b.next("message");
 		expect([m1.id, m2.id]).toEqual([one.id, two.id]);
-		expect(await mailboxCount(bob.phone)).toBe(2);
+		await expectStoredRows(bob.phone, "mailbox", 2);
 		b.send({ type: "ack", seqs: [m1.seq] });
 		expect(await b.untilPong()).toEqual([]);
-		expect(await mailboxCount(bob.phone)).toBe(1);
+		await expectStoredRows(bob.phone, "mailbox", 1);
 		b.close();
 		const again = await connectDrained(bob.phone, bob.token);
 		expect(again.ready.pending).toBe(1);
@@ -115,10 +109,80 @@ describe("acks", () => {
 		const error = await b.next("error");
 		expect(error.code).toBe("unknown_message");
 		expect(error.message).toContain("987654");
-		expect(await mailboxCount(bob.phone)).toBe(0);
+		await expectStoredRows(bob.phone, "mailbox", 0);
 		// Acking twice: the second is unknown.
 		b.send({ type: "ack", seqs: [message.seq] });
 		expect((await b.next("error")).code).toBe("unknown_message");
+	});
+
+	it("an acknowledged entry is not redelivered to a connection opened right after the ack", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const kept = await sendOk(a, bob.phone);
+		const acked = await sendOk(a, bob.phone);
+		await b.next("message");
+		const message = await b.next("message");
+		expect(message.id).toBe(acked.id);
+		b.send({ type: "ack", seqs: [message.seq] });
+		// The receipt shows the ack was applied; its row may still await the next write.
+		expect((await a.next("receipt")).id).toBe(acked.id);
+		b.close();
+		const again = await connectDrained(bob.phone, bob.token);
+		expect(again.backlog.map((frame) => frame.type === "message" && frame.id)).toEqual([kept.id]);
+		await expectStoredRows(bob.phone, "mailbox", 1);
+	});
+
+	it("a resend right after the ack is recognised and not delivered again", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const { id, body } = await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		b.send({ type: "ack", seqs: [message.seq] });
+		expect((await a.next("receipt")).id).toBe(id);
+		await sendOk(a, bob.phone, body, id);
+		expect(await b.untilPong()).toEqual([]);
+		await expectStoredRows(bob.phone, "mailbox", 0);
+		await expectStoredRows(bob.phone, "delivered", 1);
+	});
+
+	it("acks can ride on a send frame: the receipts go, the message is sent", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const first = await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		b.send({ type: "ack", seqs: [message.seq] });
+		const receipt = await a.next("receipt");
+		expect(receipt.id).toBe(first.id);
+		await expectStoredRows(alice.phone, "mailbox", 1);
+		const second = messageId();
+		a.send({ type: "send", id: second, to: bob.phone, body: randomBody(), acks: [receipt.seq] });
+		expect(await a.next("sent")).toMatchObject({ id: second, delivery: "live" });
+		expect((await b.next("message")).id).toBe(second);
+		await expectStoredRows(alice.phone, "mailbox", 0);
+		expect(await a.untilPong()).toEqual([]);
+	});
+
+	it("unknown seqs riding on a send frame are unknown_message; the send still goes through", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const id = messageId();
+		a.send({ type: "send", id, to: bob.phone, body: randomBody(), acks: [424242] });
+		const answers = [await a.nextAny(), await a.nextAny()];
+		expect(answers).toEqual(
+			expect.arrayContaining([
+				expect.objectContaining({ type: "error", code: "unknown_message" }),
+				expect.objectContaining({ type: "sent", id }),
+			]),
+		);
+		expect((await b.next("message")).id).toBe(id);
 	});
 
 	it("acking someone else's seq cannot touch their mailbox", async () => {
@@ -132,10 +196,10 @@ describe("acks", () => {
 			stubOf(bob.phone),
 			(_instance, state) => state.storage.sql.exec<{ seq: number }>("SELECT seq FROM mailbox").one().seq,
 		);
-		expect(await mailboxCount(carol.phone)).toBe(0);
+		await expectStoredRows(carol.phone, "mailbox", 0);
 		c.send({ type: "ack", seqs: [bobSeq] });
 		expect((await c.next("error")).code).toBe("unknown_message");
-		expect(await mailboxCount(bob.phone)).toBe(1);
+		await expectStoredRows(bob.phone, "mailbox", 1);
 		const { backlog } = await connectDrained(bob.phone, bob.token);
 		expect(backlog).toEqual([expect.objectContaining({ type: "message", seq: bobSeq })]);
 	});
@@ -151,7 +215,7 @@ describe("resends", () => {
 		await sendOk(a, bob.phone, body, id);
 		await sendOk(a, bob.phone, body, id);
 		await sendOk(a, bob.phone, randomBody(), id);
-		expect(await mailboxCount(bob.phone)).toBe(1);
+		await expectStoredRows(bob.phone, "mailbox", 1);
 		const { backlog } = await connectDrained(bob.phone, bob.token);
 		expect(backlog).toEqual([expect.objectContaining({ id, body })]);
 	});
@@ -168,7 +232,7 @@ describe("resends", () => {
 		// The sender lost the `sent` answer (say) and resends.
 		await sendOk(a, bob.phone, body, id);
 		expect(await b.untilPong()).toEqual([]);
-		expect(await mailboxCount(bob.phone)).toBe(0);
+		await expectStoredRows(bob.phone, "mailbox", 0);
 		b.close();
 		expect((await connectDrained(bob.phone, bob.token)).ready.pending).toBe(0);
 	});
@@ -182,18 +246,12 @@ describe("resends", () => {
 		const message = await b.next("message");
 		b.send({ type: "ack", seqs: [message.seq] });
 		expect((await a.next("receipt")).id).toBe(id);
-		const remembered = () =>
-			runInDurableObject(
-				stubOf(bob.phone),
-				(_instance, state) =>
-					state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM delivered").one().n,
-			);
-		expect(await remembered()).toBe(1);
+		await expectStoredRows(bob.phone, "delivered", 1);
 		await runInDurableObject(stubOf(bob.phone), (_instance, state) => {
 			state.storage.sql.exec("UPDATE delivered SET expires_at = expires_at - ?", 30 * 86_400_000);
 		});
 		expect(await runDurableObjectAlarm(stubOf(bob.phone))).toBe(true);
-		expect(await remembered()).toBe(0);
+		expect(await storedRows(bob.phone, "delivered")).toBe(0);
 	});
 
 	it("the same id from two senders is two messages", async () => {
@@ -236,10 +294,10 @@ describe("receipts", () => {
 		const receipt = await a.next("receipt");
 		expect(receipt).toMatchObject({ to: bob.phone, id });
 		// The receipt is itself a mailbox entry the sender acks.
-		expect(await mailboxCount(alice.phone)).toBe(1);
+		await expectStoredRows(alice.phone, "mailbox", 1);
 		a.send({ type: "ack", seqs: [receipt.seq] });
 		expect(await a.untilPong()).toEqual([]);
-		expect(await mailboxCount(alice.phone)).toBe(0);
+		await expectStoredRows(alice.phone, "mailbox", 0);
 	});
 
 	it("every ack's receipt arrives when acks come in quick succession", async () => {
@@ -280,15 +338,7 @@ describe("receipts", () => {
 		});
 		expect(await runDurableObjectAlarm(stubOf(bob.phone))).toBe(true);
 		expect(await a.next("receipt")).toMatchObject({ to: bob.phone, id: "lost-receipt" });
-		await expect
-			.poll(() =>
-				runInDurableObject(
-					stubOf(bob.phone),
-					(_instance, state) =>
-						state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n,
-				),
-			)
-			.toBe(0);
+		await expectStoredRows(bob.phone, "outbox", 0);
 	});
 
 	it("is queued in the sender's mailbox when the sender is offline", async () => {
@@ -302,7 +352,7 @@ describe("receipts", () => {
 		if (message?.type !== "message") throw new Error("expected the message");
 		b.send({ type: "ack", seqs: [message.seq] });
 		expect(await b.untilPong()).toEqual([]);
-		await expect.poll(() => mailboxCount(alice.phone)).toBe(1);
+		await expectStoredRows(alice.phone, "mailbox", 1);
 		const { ready, backlog: aliceBacklog } = await connectDrained(alice.phone, alice.token);
 		expect(ready.pending).toBe(1);
 		expect(aliceBacklog).toEqual([expect.objectContaining({ type: "receipt", to: bob.phone, id })]);
@@ -320,6 +370,6 @@ describe("receipts", () => {
 		expect(await a.next("sent")).toMatchObject({ id, delivery: "live" });
 		a.send({ type: "ack", seqs: [message.seq] });
 		expect(await a.untilPong()).toEqual([]);
-		expect(await mailboxCount(alice.phone)).toBe(0);
+		await expectStoredRows(alice.phone, "mailbox", 0);
 	});
 });

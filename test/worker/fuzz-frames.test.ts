@@ -447,3 +447,30 @@ describe("fuzzed input never crashes the relay, always gets a typed answer and c
 		TEST_TIMEOUT_MS,
 	);
 });
+
+describe("the frame parser's discriminator table", () => {
+	it("accepts and rejects exactly what the ClientFrame variant schema does, with the same output", () => {
+		let accepted = 0;
+		fc.assert(
+			fc.property(frameArbitrary("+15555550100", [1, 2, 3]), (frame) => {
+				if (frame.kind !== "text") return;
+				let data: unknown;
+				try {
+					data = JSON.parse(frame.text);
+				} catch {
+					return;
+				}
+				const fast = parseJson(ClientFrame, frame.text, Number.MAX_SAFE_INTEGER);
+				const reference = v.safeParse(ClientFrame, data);
+				expect(fast.ok).toBe(reference.success);
+				if (fast.ok && reference.success) {
+					accepted += 1;
+					expect(fast.value).toEqual(reference.output);
+				}
+			}),
+			{ numRuns: SOAK ? 50_000 : 3_000 },
+		);
+		// The property is only meaningful if valid frames were among the inputs.
+		expect(accepted).toBeGreaterThan(50);
+	});
+});

@@ -6,13 +6,7 @@ import { CLOSE_CODES, PING_TEXT } from "../../protocol/wire/index.ts";
 import { call } from "./helpers/http.ts";
 import { register, stubOf } from "./helpers/register.ts";
 import { connectDrained, messageId, openSocket, randomBody } from "./helpers/socket.ts";
-
-async function mailboxCount(phone: string): Promise<number> {
-	return runInDurableObject(
-		stubOf(phone),
-		(_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM mailbox").one().n,
-	);
-}
+import { expectStoredRows } from "./helpers/storage.ts";
 
 async function hibernate(...phones: string[]) {
 	for (const phone of phones) await evictDurableObject(stubOf(phone), { webSockets: "hibernate" });
@@ -33,7 +27,7 @@ describe("eviction with hibernated sockets", () => {
 		expect(first.id).toBe(before);
 
 		await hibernate(alice.phone, bob.phone);
-		expect(await mailboxCount(bob.phone)).toBe(1);
+		await expectStoredRows(bob.phone, "mailbox", 1);
 
 		const after = messageId();
 		const body = randomBody();
@@ -47,12 +41,12 @@ describe("eviction with hibernated sockets", () => {
 		b.send({ type: "ack", seqs: [first.seq, second.seq] });
 		const receipts = [await a.next("receipt"), await a.next("receipt")];
 		expect(receipts.map((receipt) => receipt.id)).toEqual([before, after]);
-		expect(await mailboxCount(bob.phone)).toBe(0);
+		await expectStoredRows(bob.phone, "mailbox", 0);
 
 		await hibernate(alice.phone);
 		a.send({ type: "ack", seqs: receipts.map((receipt) => receipt.seq) });
 		expect(await a.untilPong()).toEqual([]);
-		expect(await mailboxCount(alice.phone)).toBe(0);
+		await expectStoredRows(alice.phone, "mailbox", 0);
 	});
 
 	it("the mailbox of an offline recipient survives eviction and is delivered on connect", async () => {

@@ -24,7 +24,8 @@ import {
 } from "../../protocol/wire/index.ts";
 import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
 import { KeyDirectory } from "../phone/key-directory.ts";
-import { MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { type FoundEntry, MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { OrderedChains } from "../phone/ordered-chains.ts";
 import { type Notice, Outbox } from "../phone/outbox.ts";
 import { Registration } from "../phone/registration.ts";
 import { migrate } from "../phone/schema.ts";
@@ -38,6 +39,8 @@ import { phoneOfToken } from "../security/session-token.ts";
 export const SEND_RULE: BucketRule = { burst: 60, refillSeconds: 1 };
 /** Retry delay for notices another object could not take. */
 const OUTBOX_RETRY_MS = 10_000;
+/** How long acknowledged entries may wait for another write to be deleted with (see Mailbox). */
+const REMOVAL_DELAY_MS = 1_000;
 /** JSON overhead allowed around an envelope body in one frame. */
 const FRAME_OVERHEAD_CHARS = 2048;
 
@@ -52,8 +55,18 @@ export class PhoneObject extends DurableObject<Env> {
 	private readonly keys: KeyDirectory;
 	/** In memory on purpose: refills faster than an idle object is evicted, and costs no writes. */
 	private readonly sendBuckets = new Map<string, BucketState>();
-	/** Per-recipient chains keep one sender's messages in order across awaits. */
-	private readonly sendChains = new Map<string, Promise<void>>();
+	/** One chain per peer phone keeps one sender's messages, and the receipts to one phone, in order. */
+	private readonly sendChains = new OrderedChains();
+	private readonly noticeChains = new OrderedChains();
+	/** Seqs whose ack is being applied (its receipts are on their way): a repeated ack waits for nothing. */
+	private readonly acking = new Set<number>();
+	private removalTimer: ReturnType<typeof setTimeout> | null = null;
+	/** Only ever set to true: a registration is replaced, never removed. */
+	private registered = false;
+	/** False once the table was found empty; unknown (true) after a wake-up. Saves a statement per ack. */
+	private mayHaveRefusedSenders = true;
+	/** The authenticated socket, remembered between events; re-found after a wake-up. */
+	private ready: WebSocket | null = null;
 	private alarmAt: number | null | undefined;
 	private flushing: Promise<void> | null = null;
 	private flushAgain = false;
@@ -90,6 +103,7 @@ export class PhoneObject extends DurableObject<Env> {
 		const checked = await this.codes(phone).check(code, Date.now());
 		if (!checked.ok) return checked;
 		const registered = await this.registration(phone).register(identity, Date.now());
+		this.registered = true;
 		// Whoever held the old token is signed out, including a connected socket.
 		this.closeReadySockets(CLOSE_CODES.revoked, "signed in again elsewhere");
 		return success(registered);
@@ -136,7 +150,7 @@ export class PhoneObject extends DurableObject<Env> {
 		sentAt: number,
 	): Promise<Outcome<Delivery>> {
 		this.remember(phone);
-		if (!this.registration(phone).isRegistered()) {
+		if (!this.isRegistered(phone)) {
 			return failure("unknown_recipient", `${phone} is not registered on FriendLy; check the number.`);
 		}
 		const size = base64UrlDecodedLength(body);
@@ -146,6 +160,7 @@ export class PhoneObject extends DurableObject<Env> {
 		const stored = this.mailbox.storeMessage(from, id, body, size, sentAt);
 		if ("full" in stored) {
 			this.ctx.storage.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
+			this.mayHaveRefusedSenders = true;
 			return failure(
 				"mailbox_full",
 				`${phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
@@ -154,11 +169,7 @@ export class PhoneObject extends DurableObject<Env> {
 		const socket = this.readySocket();
 		if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
 		this.ensureAlarm(sentAt + MAILBOX_RETENTION_MS);
-		if (socket) {
-			const frame = this.mailbox.entry(stored.seq);
-			if (frame && trySend(socket, frame)) return success({ delivery: "live" });
-		}
-		return success({ delivery: "queued" });
+		return success({ delivery: socket && trySend(socket, stored.frame) ? "live" : "queued" });
 	}
 
 	/** Receipts and resume notices from another phone's object, stored until this phone acks them. */
@@ -166,8 +177,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.remember(phone);
 		const socket = this.readySocket();
 		for (const notice of notices) {
-			const seq = this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
-			const frame = socket ? this.mailbox.entry(seq) : null;
+			const frame = this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
 			if (socket && frame) trySend(socket, frame);
 		}
 		this.ensureAlarm(Date.now() + MAILBOX_RETENTION_MS);
@@ -277,6 +287,7 @@ export class PhoneObject extends DurableObject<Env> {
 		// A newer connection replaces the older one: one live connection per phone.
 		this.closeReadySockets(CLOSE_CODES.replaced, "replaced by a newer connection");
 		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
+		this.ready = ws;
 		const backlog = this.mailbox.entries();
 		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone, pending: backlog.length });
 		for (const entry of backlog) trySend(ws, entry);
@@ -292,34 +303,91 @@ export class PhoneObject extends DurableObject<Env> {
 				trySend(ws, { type: "pong" });
 				return;
 			case "ack":
-				this.onAck(ws, frame.seqs);
+				await this.onAck(ws, frame.seqs);
 				return;
 			case "send":
-				await this.onSend(ws, frame);
+				await Promise.all([frame.acks ? this.onAck(ws, frame.acks) : undefined, this.onSend(ws, frame)]);
 				return;
 		}
 	}
 
-	private onAck(ws: WebSocket, seqs: number[]): void {
-		const now = Date.now();
-		const { taken, unknown } = this.mailbox.take(seqs, now);
-		const me = this.phone();
-		for (const entry of taken) {
-			if (entry.kind === "message" && me && entry.peer !== me)
-				this.outbox.add("receipt", entry.peer, entry.messageId, now);
-		}
-		if (taken.some((entry) => entry.kind === "message")) {
-			this.releaseRefusedSenders(now);
-			// Remembered delivered ids expire too.
-			this.ensureAlarm(now + MAILBOX_RETENTION_MS);
-		}
+	/**
+	 * Applies an ack. A message's receipt goes to its sender's object first and the entry leaves after,
+	 * so a crash in between means a redelivery and a second (idempotent) receipt, never a lost one, and
+	 * the common case needs no outbox rows. A receipt whose target cannot be reached is written to the
+	 * outbox and retried by the alarm. The rows themselves are deleted with the object's next write
+	 * (Mailbox.removeLater), so an ack costs no commit of its own.
+	 */
+	private async onAck(ws: WebSocket, seqs: number[]): Promise<void> {
+		const { found, unknown } = this.mailbox.find(seqs.filter((seq) => !this.acking.has(seq)));
 		if (unknown.length > 0) {
 			this.reject(ws, {
 				code: "unknown_message",
 				message: `Not in your mailbox (already acknowledged?): seq ${unknown.slice(0, 10).join(", ")}.`,
 			});
 		}
-		if (!this.outbox.isEmpty()) this.ctx.waitUntil(this.flushOutbox());
+		const messages = found.filter((entry) => entry.kind === "message");
+		this.mailbox.removeLater(found.filter((entry) => entry.kind !== "message"));
+		if (messages.length > 0) {
+			for (const entry of messages) this.acking.add(entry.seq);
+			try {
+				const now = Date.now();
+				const unsent = await this.sendReceipts(messages, now);
+				this.mailbox.removeLater(messages);
+				for (const batch of unsent)
+					for (const notice of batch.notices)
+						this.outbox.add(notice.kind, batch.target, notice.messageId, notice.at);
+				if (unsent.length > 0) this.ensureAlarm(now + OUTBOX_RETRY_MS);
+				// Remembered delivered ids expire too.
+				this.ensureAlarm(now + MAILBOX_RETENTION_MS);
+				if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
+			} finally {
+				for (const entry of messages) this.acking.delete(entry.seq);
+			}
+		}
+		this.scheduleRemovals();
+	}
+
+	/** Pending removals ride on the next write; if none comes soon, they are written on their own. */
+	private scheduleRemovals(): void {
+		if (this.removalTimer !== null || !this.mailbox.hasPendingRemovals()) return;
+		this.removalTimer = setTimeout(() => {
+			this.removalTimer = null;
+			this.mailbox.applyPendingRemovals(Date.now());
+		}, REMOVAL_DELAY_MS);
+	}
+
+	/** One RPC per sender, in order per sender; returns the batches that did not get through. */
+	private async sendReceipts(
+		entries: readonly FoundEntry[],
+		now: number,
+	): Promise<{ target: string; notices: Notice[] }[]> {
+		const me = this.phone();
+		const byTarget = new Map<string, Notice[]>();
+		for (const entry of entries) {
+			if (entry.kind !== "message" || !me || entry.peer === me) continue;
+			const notices = byTarget.get(entry.peer) ?? [];
+			notices.push({ kind: "receipt", messageId: entry.messageId, at: now });
+			byTarget.set(entry.peer, notices);
+		}
+		const outcomes = await Promise.all(
+			[...byTarget].map(async ([target, notices]) => {
+				const sent = await this.notify(me ?? "", target, notices).then(
+					() => true,
+					() => false,
+				);
+				return sent ? null : { target, notices };
+			}),
+		);
+		return outcomes.filter((outcome) => outcome !== null);
+	}
+
+	private notify(me: string, target: string, notices: Notice[]): Promise<void> {
+		return this.noticeChains.run(target, () =>
+			target === me
+				? this.acceptNotices(me, me, notices)
+				: this.env.PHONE.getByName(target).acceptNotices(target, me, notices),
+		);
 	}
 
 	private async onSend(ws: WebSocket, frame: SendFrame): Promise<void> {
@@ -343,7 +411,7 @@ export class PhoneObject extends DurableObject<Env> {
 			});
 			return;
 		}
-		const outcome = await this.inOrder(frame.to, () =>
+		const outcome = await this.sendChains.run(frame.to, () =>
 			frame.to === from
 				? this.deliver(from, from, frame.id, frame.body, Date.now())
 				: this.env.PHONE.getByName(frame.to).deliver(frame.to, from, frame.id, frame.body, Date.now()),
@@ -355,29 +423,21 @@ export class PhoneObject extends DurableObject<Env> {
 
 	// ── Helpers ───────────────────────────────────────────────────────────────────────────────
 
-	private async inOrder<T>(recipient: string, task: () => Promise<T>): Promise<T> {
-		const previous = this.sendChains.get(recipient) ?? Promise.resolve();
-		const result = previous.then(task, task);
-		const settled = result.then(
-			() => undefined,
-			() => undefined,
-		);
-		this.sendChains.set(recipient, settled);
-		try {
-			return await result;
-		} finally {
-			if (this.sendChains.get(recipient) === settled) this.sendChains.delete(recipient);
-		}
-	}
-
-	private releaseRefusedSenders(now: number): void {
+	/** Queues "resume" notices for senders refused while the mailbox was full; true when any were. */
+	private releaseRefusedSenders(now: number): boolean {
 		const usage = this.mailbox.messageUsage();
-		if (usage.messages >= this.config.mailboxMaxMessages || usage.bytes >= this.config.mailboxMaxBytes)
-			return;
+		if (
+			!this.mayHaveRefusedSenders ||
+			usage.messages >= this.config.mailboxMaxMessages ||
+			usage.bytes >= this.config.mailboxMaxBytes
+		)
+			return false;
 		const refused = this.ctx.storage.sql
 			.exec<{ phone: string }>("DELETE FROM refused_senders RETURNING phone")
 			.toArray();
+		this.mayHaveRefusedSenders = false;
 		for (const { phone } of refused) this.outbox.add("resume", phone, "", now);
+		return refused.length > 0;
 	}
 
 	private flushOutbox(): Promise<void> {
@@ -403,8 +463,7 @@ export class PhoneObject extends DurableObject<Env> {
 		let failed = false;
 		for (const batch of this.outbox.batches()) {
 			try {
-				if (batch.target === me) await this.acceptNotices(me, me, batch.notices);
-				else await this.env.PHONE.getByName(batch.target).acceptNotices(batch.target, me, batch.notices);
+				await this.notify(me, batch.target, batch.notices);
 				this.outbox.remove(batch.ids);
 			} catch {
 				failed = true;
@@ -443,10 +502,17 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	private readySocket(): WebSocket | null {
+		if (this.ready?.readyState === WebSocket.OPEN) return this.ready;
+		this.ready = null;
 		for (const ws of this.ctx.getWebSockets()) {
-			if (readAttachment(ws)?.state === "ready") return ws;
+			if (readAttachment(ws)?.state === "ready" && ws.readyState === WebSocket.OPEN) this.ready = ws;
 		}
-		return null;
+		return this.ready;
+	}
+
+	private isRegistered(phone: string): boolean {
+		if (!this.registered) this.registered = this.registration(phone).isRegistered();
+		return this.registered;
 	}
 
 	private closeReadySockets(code: number, reason: string): void {

@@ -3,6 +3,13 @@
 // the new message is refused instead. Delivery receipts and "resume" notices are small entries that
 // do not count against the cap. Everything expires after 30 days. A message id stays known for 30
 // days after its ack, so a resend (same sender, same id) is stored once even after the original left.
+//
+// Removal after an ack is deferred: acknowledged entries leave the mailbox's view at once and are
+// deleted with the object's next write (storing a message or a notice) or by `applyPendingRemovals`
+// on a timer. Each write event costs a commit, and an ack needs none of its own: if the object is lost
+// before the deletion lands, the entries are redelivered, which the protocol allows (at-least-once;
+// clients drop a repeated id). Every method that reads or writes rows applies pending removals
+// first, except `find`, which only reads and leaves them pending.
 import type { ServerFrame } from "../../protocol/wire/index.ts";
 
 export const MAILBOX_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -25,19 +32,38 @@ interface EntryRow {
 	[key: string]: SqlStorageValue;
 }
 
+type FrameFields = Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "body" | "at">;
+
 export type StoreResult =
-	| { stored: true; seq: number }
-	| { stored: false; duplicateOf: number }
-	| { stored: false; alreadyDelivered: true }
+	| { stored: true; frame: ServerFrame }
+	| { stored: false; duplicate: true }
 	| { stored: false; full: true };
 
-export interface TakenEntries {
-	taken: { kind: EntryKind; peer: string; messageId: string }[];
+export interface FoundEntry {
+	seq: number;
+	kind: EntryKind;
+	peer: string;
+	messageId: string;
+	size: number;
+}
+
+export interface FoundEntries {
+	found: FoundEntry[];
 	unknown: number[];
 }
 
+/** Bound parameters per statement stay well under SQLite's limit (three per remembered id). */
+const CHUNK = 100;
+
 export class Mailbox {
 	private usage: { messages: number; bytes: number } | null = null;
+	private readonly pendingRemovals = new Map<number, FoundEntry>();
+	/**
+	 * Entries stored since the object woke and not yet acknowledged, so the usual ack (of something
+	 * just pushed) needs no read. Coherent because this object is the only writer; bounded, and a
+	 * seq missing from it is simply read from the table.
+	 */
+	private readonly recent = new Map<number, FoundEntry>();
 
 	constructor(
 		private readonly sql: SqlStorage,
@@ -47,6 +73,7 @@ export class Mailbox {
 	/** Messages held and their bytes; cached, since the object is the only writer. */
 	messageUsage(): { messages: number; bytes: number } {
 		if (!this.usage) {
+			this.applyPendingRemovals(Date.now());
 			const row = this.sql
 				.exec<{ n: number; bytes: number | null }>(
 					"SELECT count(*) AS n, sum(size) AS bytes FROM mailbox WHERE kind = 'message'",
@@ -57,78 +84,159 @@ export class Mailbox {
 		return this.usage;
 	}
 
+	/**
+	 * Stores a message unless it is already here or was delivered (a resend): one statement in the
+	 * common case, since this runs for every relayed message.
+	 */
 	storeMessage(from: string, messageId: string, body: string, size: number, now: number): StoreResult {
-		const existing = this.findSeq("message", from, messageId);
-		if (existing !== null) return { stored: false, duplicateOf: existing };
-		if (this.wasDelivered(from, messageId)) return { stored: false, alreadyDelivered: true };
+		this.applyPendingRemovals(now);
 		const usage = this.messageUsage();
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
+			// At the cap a resend of something already stored or delivered is still answered as stored.
+			if (this.findSeq("message", from, messageId) !== null || this.wasDelivered(from, messageId))
+				return { stored: false, duplicate: true };
 			return { stored: false, full: true };
 		}
-		const seq = this.insert("message", from, messageId, body, size, now);
+		const row = this.sql
+			.exec<{ seq: number }>(
+				`INSERT INTO mailbox (kind, peer, message_id, body, size, at, expires_at)
+				SELECT 'message', ?, ?, ?, ?, ?, ?
+				WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE peer = ? AND message_id = ?)
+				ON CONFLICT (kind, peer, message_id) DO NOTHING
+				RETURNING seq`,
+				from,
+				messageId,
+				body,
+				size,
+				now,
+				now + MAILBOX_RETENTION_MS,
+				from,
+				messageId,
+			)
+			.toArray()[0];
+		if (!row) return { stored: false, duplicate: true };
 		usage.messages += 1;
 		usage.bytes += size;
-		return { stored: true, seq };
+		this.remember({ seq: row.seq, kind: "message", peer: from, messageId, size });
+		return {
+			stored: true,
+			frame: entryFrame({ seq: row.seq, kind: "message", peer: from, message_id: messageId, body, at: now }),
+		};
 	}
 
-	/** Receipts and resume notices: exempt from the cap, stored once per (kind, peer, id). */
-	storeNotice(kind: "receipt" | "resume", peer: string, messageId: string, now: number): number {
-		return this.findSeq(kind, peer, messageId) ?? this.insert(kind, peer, messageId, "", 0, now);
+	/**
+	 * Receipts and resume notices: exempt from the cap, stored once per (kind, peer, id). Returns the
+	 * frame to push when it is new; a repeated notice is already pushed or waiting in the backlog.
+	 */
+	storeNotice(kind: "receipt" | "resume", peer: string, messageId: string, now: number): ServerFrame | null {
+		this.applyPendingRemovals(now);
+		const row = this.sql
+			.exec<{ seq: number }>(
+				`INSERT INTO mailbox (kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, '', 0, ?, ?)
+				ON CONFLICT (kind, peer, message_id) DO NOTHING
+				RETURNING seq`,
+				kind,
+				peer,
+				messageId,
+				now,
+				now + MAILBOX_RETENTION_MS,
+			)
+			.toArray()[0];
+		if (!row) return null;
+		this.remember({ seq: row.seq, kind, peer, messageId, size: 0 });
+		return entryFrame({ seq: row.seq, kind, peer, message_id: messageId, body: "", at: now });
 	}
 
 	/** Every entry in delivery order. */
 	entries(): ServerFrame[] {
+		this.applyPendingRemovals(Date.now());
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
 			.map(entryFrame);
 	}
 
-	entry(seq: number): ServerFrame | null {
-		const row = this.sql
-			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox WHERE seq = ?", seq)
-			.toArray()[0];
-		return row ? entryFrame(row) : null;
-	}
-
-	count(): number {
-		return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM mailbox").one().n;
-	}
-
-	/** Removes acknowledged entries. Seqs that are not in this mailbox are reported, not fatal. */
-	take(seqs: readonly number[], now: number): TakenEntries {
-		const result: TakenEntries = { taken: [], unknown: [] };
-		for (const seq of new Set(seqs)) {
-			const row = this.sql
-				.exec<EntryRow>(
-					"DELETE FROM mailbox WHERE seq = ? RETURNING seq, kind, peer, message_id, body, size, at",
-					seq,
-				)
-				.toArray()[0];
-			if (!row) {
-				result.unknown.push(seq);
+	/**
+	 * The entries an ack names, read but not removed (a message's receipt goes out before it leaves).
+	 * Seqs already acknowledged and awaiting deletion are neither found nor unknown.
+	 */
+	find(seqs: readonly number[]): FoundEntries {
+		const result: FoundEntries = { found: [], unknown: [] };
+		const wanted = [...new Set(seqs)].filter((seq) => !this.pendingRemovals.has(seq));
+		const rows = new Map<number, EntryRow>();
+		const unread = wanted.filter((seq) => !this.recent.has(seq));
+		for (const chunk of chunks(unread)) {
+			for (const row of this.sql.exec<EntryRow>(
+				`SELECT seq, kind, peer, message_id, size FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
+				...chunk,
+			))
+				rows.set(row.seq, row);
+		}
+		for (const seq of wanted) {
+			const known = this.recent.get(seq);
+			if (known) {
+				result.found.push(known);
 				continue;
 			}
-			const kind = entryKind(row.kind);
-			if (kind === "message") {
-				this.sql.exec(
-					"INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES (?, ?, ?)",
-					row.peer,
-					row.message_id,
-					now + MAILBOX_RETENTION_MS,
-				);
-				if (this.usage) {
-					this.usage.messages -= 1;
-					this.usage.bytes -= row.size;
-				}
-			}
-			result.taken.push({ kind, peer: row.peer, messageId: row.message_id });
+			const row = rows.get(seq);
+			if (!row) result.unknown.push(seq);
+			else
+				result.found.push({
+					seq,
+					kind: entryKind(row.kind),
+					peer: row.peer,
+					messageId: row.message_id,
+					size: row.size,
+				});
 		}
 		return result;
 	}
 
+	/**
+	 * Takes acknowledged entries out of the mailbox's view and its usage now; the rows are deleted with
+	 * the next write (see the header). A message's id is remembered then, so a resend is not delivered
+	 * again (until then its row is still there and catches the resend).
+	 */
+	removeLater(entries: readonly FoundEntry[]): void {
+		for (const entry of entries) {
+			if (this.pendingRemovals.has(entry.seq)) continue;
+			this.pendingRemovals.set(entry.seq, entry);
+			this.recent.delete(entry.seq);
+			if (entry.kind === "message" && this.usage) {
+				this.usage.messages -= 1;
+				this.usage.bytes -= entry.size;
+			}
+		}
+	}
+
+	hasPendingRemovals(): boolean {
+		return this.pendingRemovals.size > 0;
+	}
+
+	/** Deletes the entries acknowledged since the last write; returns how many. */
+	applyPendingRemovals(now: number): number {
+		if (this.pendingRemovals.size === 0) return 0;
+		const entries = [...this.pendingRemovals.values()];
+		this.pendingRemovals.clear();
+		for (const chunk of chunks(entries)) {
+			this.sql.exec(
+				`DELETE FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
+				...chunk.map((entry) => entry.seq),
+			);
+			const messages = chunk.filter((entry) => entry.kind === "message");
+			if (messages.length === 0) continue;
+			this.sql.exec(
+				`INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES ${messages.map(() => "(?, ?, ?)").join(", ")}`,
+				...messages.flatMap((entry) => [entry.peer, entry.messageId, now + MAILBOX_RETENTION_MS]),
+			);
+		}
+		return entries.length;
+	}
+
 	/** Deletes entries (and remembered delivered ids) past retention; returns how many entries. */
 	expire(now: number): number {
+		this.applyPendingRemovals(now);
+		this.recent.clear();
 		this.sql.exec("DELETE FROM delivered WHERE expires_at <= ?", now);
 		const removed = this.sql.exec("DELETE FROM mailbox WHERE expires_at <= ?", now).rowsWritten;
 		if (removed > 0) this.usage = null;
@@ -141,6 +249,11 @@ export class Mailbox {
 				"SELECT min(t) AS t FROM (SELECT min(expires_at) AS t FROM mailbox UNION ALL SELECT min(expires_at) FROM delivered)",
 			)
 			.one().t;
+	}
+
+	private remember(entry: FoundEntry): void {
+		if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
+		this.recent.set(entry.seq, entry);
 	}
 
 	private wasDelivered(peer: string, messageId: string): boolean {
@@ -161,28 +274,6 @@ export class Mailbox {
 			.toArray()[0];
 		return row ? row.seq : null;
 	}
-
-	private insert(
-		kind: EntryKind,
-		peer: string,
-		messageId: string,
-		body: string,
-		size: number,
-		now: number,
-	): number {
-		return this.sql
-			.exec<{ seq: number }>(
-				"INSERT INTO mailbox (kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-				kind,
-				peer,
-				messageId,
-				body,
-				size,
-				now,
-				now + MAILBOX_RETENTION_MS,
-			)
-			.one().seq;
-	}
 }
 
 function entryKind(kind: string): EntryKind {
@@ -190,7 +281,20 @@ function entryKind(kind: string): EntryKind {
 	throw new Error(`corrupt mailbox row kind ${kind}`);
 }
 
-function entryFrame(row: EntryRow): ServerFrame {
+/** Seqs remembered in memory at most; past that, acks read the table. */
+const RECENT_LIMIT = 4096;
+
+function chunks<T>(items: readonly T[]): T[][] {
+	const result: T[][] = [];
+	for (let i = 0; i < items.length; i += CHUNK) result.push(items.slice(i, i + CHUNK));
+	return result;
+}
+
+function placeholders(items: readonly unknown[]): string {
+	return items.map(() => "?").join(", ");
+}
+
+function entryFrame(row: FrameFields): ServerFrame {
 	switch (entryKind(row.kind)) {
 		case "message":
 			return {

@@ -1,5 +1,6 @@
 // Per-socket state kept in the WebSocket attachment, so it survives hibernation and eviction
-// (the object's fields do not). Parsed on read like any stored input.
+// (the object's fields do not). Parsed on read like any stored input; an authenticated socket's
+// attachment, which every frame looks at and which never changes, is then served from memory.
 import * as v from "valibot";
 
 /** A new socket must authenticate with a hello frame within this time. */
@@ -11,11 +12,20 @@ const Attachment = v.variant("state", [
 ]);
 export type SocketAttachment = v.InferOutput<typeof Attachment>;
 
+/** Dropped with the object's memory on hibernation, when the attachment is read (and parsed) again. */
+const readySockets = new WeakMap<WebSocket, SocketAttachment>();
+
 export function readAttachment(ws: WebSocket): SocketAttachment | null {
+	const cached = readySockets.get(ws);
+	if (cached) return cached;
 	const parsed = v.safeParse(Attachment, ws.deserializeAttachment());
-	return parsed.success ? parsed.output : null;
+	if (!parsed.success) return null;
+	if (parsed.output.state === "ready") readySockets.set(ws, parsed.output);
+	return parsed.output;
 }
 
 export function writeAttachment(ws: WebSocket, attachment: SocketAttachment): void {
 	ws.serializeAttachment(attachment);
+	if (attachment.state === "ready") readySockets.set(ws, attachment);
+	else readySockets.delete(ws);
 }
