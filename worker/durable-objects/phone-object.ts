@@ -23,9 +23,9 @@ import {
 	type ServerFrame,
 } from "../../protocol/wire/index.ts";
 import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
+import { CoalescingQueue } from "../phone/coalescing-queue.ts";
 import { KeyDirectory } from "../phone/key-directory.ts";
 import { type FoundEntry, MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
-import { OrderedChains } from "../phone/ordered-chains.ts";
 import { type Notice, Outbox } from "../phone/outbox.ts";
 import { Registration } from "../phone/registration.ts";
 import { migrate } from "../phone/schema.ts";
@@ -39,6 +39,9 @@ import { phoneOfToken } from "../security/session-token.ts";
 export const SEND_RULE: BucketRule = { burst: 60, refillSeconds: 1 };
 /** Retry delay for notices another object could not take. */
 const OUTBOX_RETRY_MS = 10_000;
+/** Batch bounds for calls to another phone's object (an RPC carries at most 32 MiB). */
+const MAX_MESSAGES_PER_CALL = 64;
+const MAX_NOTICES_PER_CALL = 512;
 /** How long acknowledged entries may wait for another write to be deleted with (see Mailbox). */
 const REMOVAL_DELAY_MS = 1_000;
 /** JSON overhead allowed around an envelope body in one frame. */
@@ -48,6 +51,13 @@ export interface Delivery {
 	delivery: "live" | "queued";
 }
 
+/** A message handed from the sender's object to the recipient's. */
+export interface Incoming {
+	id: string;
+	body: string;
+	sentAt: number;
+}
+
 export class PhoneObject extends DurableObject<Env> {
 	private readonly config: RelayConfig;
 	private readonly mailbox: Mailbox;
@@ -55,9 +65,18 @@ export class PhoneObject extends DurableObject<Env> {
 	private readonly keys: KeyDirectory;
 	/** In memory on purpose: refills faster than an idle object is evicted, and costs no writes. */
 	private readonly sendBuckets = new Map<string, BucketState>();
-	/** One chain per peer phone keeps one sender's messages, and the receipts to one phone, in order. */
-	private readonly sendChains = new OrderedChains();
-	private readonly noticeChains = new OrderedChains();
+	/**
+	 * Messages to each recipient, and notices to each phone, go one call at a time per peer, in order;
+	 * what arrives meanwhile is batched into the next call (and stored there in one commit).
+	 */
+	private readonly outgoing = new CoalescingQueue<Incoming, Outcome<Delivery>>(
+		(to, messages) => this.deliverTo(to, messages),
+		MAX_MESSAGES_PER_CALL,
+	);
+	private readonly notices = new CoalescingQueue<Notice, null>(async (target, notices) => {
+		await this.noticeTo(target, notices);
+		return notices.map(() => null);
+	}, MAX_NOTICES_PER_CALL);
 	/** Seqs whose ack is being applied (its receipts are on their way): a repeated ack waits for nothing. */
 	private readonly acking = new Set<number>();
 	private removalTimer: ReturnType<typeof setTimeout> | null = null;
@@ -142,34 +161,47 @@ export class PhoneObject extends DurableObject<Env> {
 
 	// ── Mailbox (called by other phones' objects) ─────────────────────────────────────────────
 
-	async deliver(
-		phone: string,
-		from: string,
-		id: string,
-		body: string,
-		sentAt: number,
-	): Promise<Outcome<Delivery>> {
+	/**
+	 * Stores a batch of one sender's messages, in order, in one commit, and pushes them to a connected
+	 * socket. Answers one outcome per message. Once one is refused for a full mailbox the rest of the
+	 * batch is too, so a later message never overtakes a refused earlier one.
+	 */
+	async deliver(phone: string, from: string, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
 		this.remember(phone);
 		if (!this.isRegistered(phone)) {
-			return failure("unknown_recipient", `${phone} is not registered on FriendLy; check the number.`);
-		}
-		const size = base64UrlDecodedLength(body);
-		if (size > this.config.envelopeMaxBytes) {
-			return failure("too_large", `Messages are limited to ${this.config.envelopeMaxBytes} bytes.`);
-		}
-		const stored = this.mailbox.storeMessage(from, id, body, size, sentAt);
-		if ("full" in stored) {
-			this.ctx.storage.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
-			this.mayHaveRefusedSenders = true;
-			return failure(
-				"mailbox_full",
-				`${phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
+			const refused = failure(
+				"unknown_recipient",
+				`${phone} is not registered on FriendLy; check the number.`,
 			);
+			return messages.map(() => refused);
 		}
 		const socket = this.readySocket();
-		if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
-		this.ensureAlarm(sentAt + MAILBOX_RETENTION_MS);
-		return success({ delivery: socket && trySend(socket, stored.frame) ? "live" : "queued" });
+		let full = false;
+		const outcomes = messages.map((message): Outcome<Delivery> => {
+			const size = base64UrlDecodedLength(message.body);
+			if (size > this.config.envelopeMaxBytes) {
+				return failure("too_large", `Messages are limited to ${this.config.envelopeMaxBytes} bytes.`);
+			}
+			const stored = full
+				? ({ stored: false, full: true } as const)
+				: this.mailbox.storeMessage(from, message.id, message.body, size, message.sentAt);
+			if ("full" in stored) {
+				full = true;
+				return failure(
+					"mailbox_full",
+					`${phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
+				);
+			}
+			if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
+			return success({ delivery: socket && trySend(socket, stored.frame) ? "live" : "queued" });
+		});
+		if (full) {
+			this.ctx.storage.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
+			this.mayHaveRefusedSenders = true;
+		}
+		this.ensureAlarm(Date.now() + MAILBOX_RETENTION_MS);
+		this.afterWrite();
+		return outcomes;
 	}
 
 	/** Receipts and resume notices from another phone's object, stored until this phone acks them. */
@@ -181,6 +213,7 @@ export class PhoneObject extends DurableObject<Env> {
 			if (socket && frame) trySend(socket, frame);
 		}
 		this.ensureAlarm(Date.now() + MAILBOX_RETENTION_MS);
+		this.afterWrite();
 	}
 
 	// ── WebSocket ─────────────────────────────────────────────────────────────────────────────
@@ -348,6 +381,14 @@ export class PhoneObject extends DurableObject<Env> {
 		this.scheduleRemovals();
 	}
 
+	/** A write just carried any pending removals with it: the timer that would write them alone can go. */
+	private afterWrite(): void {
+		if (this.removalTimer !== null && !this.mailbox.hasPendingRemovals()) {
+			clearTimeout(this.removalTimer);
+			this.removalTimer = null;
+		}
+	}
+
 	/** Pending removals ride on the next write; if none comes soon, they are written on their own. */
 	private scheduleRemovals(): void {
 		if (this.removalTimer !== null || !this.mailbox.hasPendingRemovals()) return;
@@ -372,7 +413,7 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		const outcomes = await Promise.all(
 			[...byTarget].map(async ([target, notices]) => {
-				const sent = await this.notify(me ?? "", target, notices).then(
+				const sent = await this.notify(target, notices).then(
 					() => true,
 					() => false,
 				);
@@ -382,12 +423,23 @@ export class PhoneObject extends DurableObject<Env> {
 		return outcomes.filter((outcome) => outcome !== null);
 	}
 
-	private notify(me: string, target: string, notices: Notice[]): Promise<void> {
-		return this.noticeChains.run(target, () =>
-			target === me
-				? this.acceptNotices(me, me, notices)
-				: this.env.PHONE.getByName(target).acceptNotices(target, me, notices),
-		);
+	/** Resolves once every notice is stored by the target's object; rejects if that failed. */
+	private async notify(target: string, notices: readonly Notice[]): Promise<void> {
+		await Promise.all(notices.map((notice) => this.notices.submit(target, notice)));
+	}
+
+	private deliverTo(to: string, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
+		const me = this.phone() ?? "";
+		return to === me
+			? this.deliver(me, me, messages)
+			: this.env.PHONE.getByName(to).deliver(to, me, messages);
+	}
+
+	private noticeTo(target: string, notices: Notice[]): Promise<void> {
+		const me = this.phone() ?? "";
+		return target === me
+			? this.acceptNotices(me, me, notices)
+			: this.env.PHONE.getByName(target).acceptNotices(target, me, notices);
 	}
 
 	private async onSend(ws: WebSocket, frame: SendFrame): Promise<void> {
@@ -411,11 +463,15 @@ export class PhoneObject extends DurableObject<Env> {
 			});
 			return;
 		}
-		const outcome = await this.sendChains.run(frame.to, () =>
-			frame.to === from
-				? this.deliver(from, from, frame.id, frame.body, Date.now())
-				: this.env.PHONE.getByName(frame.to).deliver(frame.to, from, frame.id, frame.body, Date.now()),
-		);
+		const outcome = await this.outgoing
+			.submit(frame.to, { id: frame.id, body: frame.body, sentAt: Date.now() })
+			.catch(
+				(): Outcome<Delivery> =>
+					failure(
+						"internal",
+						"The relay could not reach the recipient's mailbox; nothing was stored. Resend it.",
+					),
+			);
 		if (outcome.ok)
 			trySend(ws, { type: "sent", id: frame.id, to: frame.to, delivery: outcome.value.delivery });
 		else refuse(outcome.error);
@@ -463,7 +519,7 @@ export class PhoneObject extends DurableObject<Env> {
 		let failed = false;
 		for (const batch of this.outbox.batches()) {
 			try {
-				await this.notify(me, batch.target, batch.notices);
+				await this.notify(batch.target, batch.notices);
 				this.outbox.remove(batch.ids);
 			} catch {
 				failed = true;
