@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConnectionHandlers, RelayConnection, type SendOutcome } from "../../protocol/client/index.ts";
 import { RelayHttpClient } from "../../protocol/client/relay-http.ts";
-import { type MessageFrame, PING_TEXT, type ReceiptFrame } from "../../protocol/wire/index.ts";
+import {
+	type MessageFrame,
+	PING_TEXT,
+	PROTOCOL_VERSION,
+	parseJson,
+	type ReceiptFrame,
+	ServerFrame,
+} from "../../protocol/wire/index.ts";
 import { startMitmRelay } from "../support/mitm-relay.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { makeIdentity, makeOneTimePrekeys, makeSignedPrekey, randomBody } from "../support/test-identity.ts";
@@ -168,4 +175,78 @@ describe("relay clients over real HTTP and WebSockets", () => {
 			await watch.close();
 		}
 	});
+
+	it("one ack frame for a 150-message backlog from three senders removes it all and remembers every id", async () => {
+		const rachel = await register("+1 555 555 0140");
+		const senders = await Promise.all(
+			["+1 555 555 0141", "+1 555 555 0142", "+1 555 555 0143"].map((phone) => register(phone)),
+		);
+		const connections = senders.map((sender) => connect(sender));
+		try {
+			const ids = new Map<string, string[]>();
+			await Promise.all(
+				connections.map(async (c, i) => {
+					await c.until(() => c.drainedCount() === 1, "sender drained");
+					const sent: string[] = [];
+					for (let n = 0; n < 50; n++) {
+						const id = `bulk-${i}-${n}`;
+						expect(await c.connection.send(rachel.phone, id, randomBody(40))).toEqual({
+							ok: true,
+							delivery: "queued",
+						});
+						sent.push(id);
+					}
+					ids.set(senders[i]?.phone ?? "", sent);
+				}),
+			);
+			const first = await rawConnect(rachel);
+			expect(first.pending).toBe(150);
+			const seqs = first.backlog.map((frame) => frame.seq);
+			expect(new Set(seqs).size).toBe(150);
+			first.socket.send(JSON.stringify({ type: "ack", seqs }));
+			// Every sender hears about every message.
+			await Promise.all(connections.map((c) => c.until(() => c.receipts.length === 50, "50 receipts")));
+			for (const [i, c] of connections.entries())
+				expect(c.receipts.map((receipt) => receipt.id).sort()).toEqual(
+					[...(ids.get(senders[i]?.phone ?? "") ?? [])].sort(),
+				);
+			first.socket.close();
+			// Nothing comes back, at once or after the deferred removal was written.
+			expect((await rawConnect(rachel)).pending).toBe(0);
+			await new Promise((resolve) => setTimeout(resolve, 1_500));
+			const later = await rawConnect(rachel);
+			expect(later.pending).toBe(0);
+			// A resend of an acknowledged id is recognised (remembered as delivered), not delivered again.
+			expect(await connections[0]?.connection.send(rachel.phone, "bulk-0-7", randomBody(40))).toMatchObject({
+				ok: true,
+			});
+			later.socket.close();
+			expect((await rawConnect(rachel)).pending).toBe(0);
+		} finally {
+			for (const c of connections) c.connection.stop();
+		}
+	});
 });
+
+/** A bare WebSocket client: hello, then the ready frame and the backlog up to `drained`. */
+async function rawConnect(user: { phone: string; token: string }) {
+	const socket = new WebSocket(http.connectUrl(user.phone));
+	const backlog: MessageFrame[] = [];
+	const pending = await new Promise<number>((resolve, reject) => {
+		let announced = -1;
+		socket.addEventListener("open", () =>
+			socket.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: user.token })),
+		);
+		socket.addEventListener("message", (event) => {
+			const parsed = parseJson(ServerFrame, String(event.data), 1 << 22);
+			if (!parsed.ok) return reject(new Error(parsed.message));
+			const frame = parsed.value;
+			if (frame.type === "ready") announced = frame.pending;
+			if (frame.type === "message") backlog.push(frame);
+			if (frame.type === "drained") resolve(announced);
+		});
+		socket.addEventListener("close", (event) => reject(new Error(`closed ${event.code}`)));
+		setTimeout(() => reject(new Error("no drained frame within 10 s")), 10_000);
+	});
+	return { socket, pending, backlog };
+}

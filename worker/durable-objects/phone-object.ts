@@ -469,7 +469,7 @@ export class PhoneObject extends DurableObject<Env> {
 				(): Outcome<Delivery> =>
 					failure(
 						"internal",
-						"The relay could not reach the recipient's mailbox; nothing was stored. Resend it.",
+						"The recipient's mailbox did not answer; resend the message (it is stored once either way).",
 					),
 			);
 		if (outcome.ok)

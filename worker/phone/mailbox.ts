@@ -52,8 +52,8 @@ export interface FoundEntries {
 	unknown: number[];
 }
 
-/** Bound parameters per statement stay well under SQLite's limit (three per remembered id). */
-const CHUNK = 100;
+/** Durable Objects' SQLite accepts at most 100 bound parameters per statement. */
+const MAX_PARAMETERS = 100;
 
 export class Mailbox {
 	private usage: { messages: number; bytes: number } | null = null;
@@ -165,7 +165,7 @@ export class Mailbox {
 		const wanted = [...new Set(seqs)].filter((seq) => !this.pendingRemovals.has(seq));
 		const rows = new Map<number, EntryRow>();
 		const unread = wanted.filter((seq) => !this.recent.has(seq));
-		for (const chunk of chunks(unread)) {
+		for (const chunk of chunks(unread, MAX_PARAMETERS)) {
 			for (const row of this.sql.exec<EntryRow>(
 				`SELECT seq, kind, peer, message_id, size FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
 				...chunk,
@@ -215,21 +215,22 @@ export class Mailbox {
 
 	/** Deletes the entries acknowledged since the last write; returns how many. */
 	applyPendingRemovals(now: number): number {
-		if (this.pendingRemovals.size === 0) return 0;
 		const entries = [...this.pendingRemovals.values()];
-		this.pendingRemovals.clear();
-		for (const chunk of chunks(entries)) {
+		for (const chunk of chunks(entries, MAX_PARAMETERS)) {
 			this.sql.exec(
 				`DELETE FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
 				...chunk.map((entry) => entry.seq),
 			);
-			const messages = chunk.filter((entry) => entry.kind === "message");
-			if (messages.length === 0) continue;
+		}
+		const messages = entries.filter((entry) => entry.kind === "message");
+		for (const chunk of chunks(messages, Math.floor(MAX_PARAMETERS / 3))) {
 			this.sql.exec(
-				`INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES ${messages.map(() => "(?, ?, ?)").join(", ")}`,
-				...messages.flatMap((entry) => [entry.peer, entry.messageId, now + MAILBOX_RETENTION_MS]),
+				`INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
+				...chunk.flatMap((entry) => [entry.peer, entry.messageId, now + MAILBOX_RETENTION_MS]),
 			);
 		}
+		// Cleared only after every statement ran: a failure leaves them pending, to be tried again.
+		this.pendingRemovals.clear();
 		return entries.length;
 	}
 
@@ -284,9 +285,9 @@ function entryKind(kind: string): EntryKind {
 /** Seqs remembered in memory at most; past that, acks read the table. */
 const RECENT_LIMIT = 4096;
 
-function chunks<T>(items: readonly T[]): T[][] {
+function chunks<T>(items: readonly T[], size: number): T[][] {
 	const result: T[][] = [];
-	for (let i = 0; i < items.length; i += CHUNK) result.push(items.slice(i, i + CHUNK));
+	for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
 	return result;
 }
 
