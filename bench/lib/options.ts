@@ -45,7 +45,6 @@ export interface Profile {
 	/** Section 1 measures every relay this many times, alternating, with fresh pairs each time. */
 	rounds: number;
 	window: number;
-	e2ePairs: number;
 	/** Section 2: backlog sizes. */
 	drainSizes: number[];
 	/** Section 3: offered rates (messages/s into one object) and seconds per step. */
@@ -64,7 +63,6 @@ export function profile(scale: Scale): Profile {
 				messagesPerPair: 40,
 				rounds: 1,
 				window: 4,
-				e2ePairs: 6,
 				drainSizes: [1000],
 				hotRates: [500, 1000, 2000],
 				hotSeconds: 1,
@@ -77,7 +75,6 @@ export function profile(scale: Scale): Profile {
 				messagesPerPair: 30,
 				rounds: 2,
 				window: 8,
-				e2ePairs: 20,
 				drainSizes: [1000, 10_000],
 				hotRates: [250, 500, 1000, 2000, 4000],
 				hotSeconds: 2,
@@ -90,7 +87,6 @@ export function profile(scale: Scale): Profile {
 				messagesPerPair: 55,
 				rounds: 3,
 				window: 8,
-				e2ePairs: 50,
 				drainSizes: [1000, 5000, 10_000],
 				hotRates: [250, 500, 1000, 1500, 2000, 3000, 4000, 6000],
 				hotSeconds: 4,
