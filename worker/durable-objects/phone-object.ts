@@ -425,7 +425,7 @@ export class PhoneObject extends DurableObject<Env> {
 
 	/** Resolves once every notice is stored by the target's object; rejects if that failed. */
 	private async notify(target: string, notices: readonly Notice[]): Promise<void> {
-		await Promise.all(notices.map((notice) => this.notices.submit(target, notice)));
+		await this.notices.submitAll(target, notices);
 	}
 
 	private deliverTo(to: string, messages: Incoming[]): Promise<Outcome<Delivery>[]> {

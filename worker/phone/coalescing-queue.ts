@@ -19,17 +19,27 @@ export class CoalescingQueue<Item, Result> {
 	) {}
 
 	submit(key: string, item: Item): Promise<Result> {
-		return new Promise<Result>((resolve, reject) => {
-			const queue = this.waiting.get(key);
-			if (queue) {
-				queue.push({ item, resolve, reject });
-				return;
-			}
-			const fresh = [{ item, resolve, reject }];
-			this.waiting.set(key, fresh);
-			// After the current turn: everything submitted in it goes in the first call.
-			queueMicrotask(() => void this.drain(key, fresh));
-		});
+		return new Promise<Result>((resolve, reject) => this.enqueue(key, [{ item, resolve, reject }]));
+	}
+
+	/** Several items that go in the same call (up to the batch limit), even when the key is idle. */
+	submitAll(key: string, items: readonly Item[]): Promise<Result[]> {
+		const waiting: Waiting<Item, Result>[] = [];
+		const results = items.map(
+			(item) => new Promise<Result>((resolve, reject) => waiting.push({ item, resolve, reject })),
+		);
+		this.enqueue(key, waiting);
+		return Promise.all(results);
+	}
+
+	private enqueue(key: string, items: Waiting<Item, Result>[]): void {
+		const queue = this.waiting.get(key);
+		if (queue) {
+			queue.push(...items);
+			return;
+		}
+		this.waiting.set(key, items);
+		void this.drain(key, items);
 	}
 
 	private async drain(key: string, queue: Waiting<Item, Result>[]): Promise<void> {
