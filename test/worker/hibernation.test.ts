@@ -49,6 +49,26 @@ describe("eviction with hibernated sockets", () => {
 		await expectStoredRows(alice.phone, "mailbox", 0);
 	});
 
+	it("an object evicted between an ack and its deferred deletion redelivers the entry; nothing is lost", async () => {
+		const alice = await register();
+		const bob = await register();
+		const { socket: a } = await connectDrained(alice.phone, alice.token);
+		const { socket: b } = await connectDrained(bob.phone, bob.token);
+		const id = messageId();
+		a.send({ type: "send", id, to: bob.phone, body: randomBody() });
+		expect((await a.next("sent")).delivery).toBe("live");
+		const message = await b.next("message");
+		b.send({ type: "ack", seqs: [message.seq] });
+		expect((await a.next("receipt")).id).toBe(id);
+		// The deletion waits for the object's next write (or a timer); eviction discards it.
+		await evictDurableObject(stubOf(bob.phone), { webSockets: "close" });
+		const again = await connectDrained(bob.phone, bob.token);
+		expect(again.backlog).toEqual([expect.objectContaining({ type: "message", seq: message.seq, id })]);
+		again.socket.send({ type: "ack", seqs: [message.seq] });
+		await expectStoredRows(bob.phone, "mailbox", 0);
+		await expectStoredRows(bob.phone, "delivered", 1);
+	});
+
 	it("the mailbox of an offline recipient survives eviction and is delivered on connect", async () => {
 		const alice = await register();
 		const bob = await register();
