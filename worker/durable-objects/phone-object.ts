@@ -199,7 +199,7 @@ export class PhoneObject extends DurableObject<Env> {
 			this.ctx.storage.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
 			this.mayHaveRefusedSenders = true;
 		}
-		this.ensureAlarm(Date.now() + MAILBOX_RETENTION_MS);
+		this.ensureAlarm(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 		return outcomes;
 	}
@@ -212,7 +212,7 @@ export class PhoneObject extends DurableObject<Env> {
 			const frame = this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
 			if (socket && frame) trySend(socket, frame);
 		}
-		this.ensureAlarm(Date.now() + MAILBOX_RETENTION_MS);
+		this.ensureAlarm(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 	}
 
@@ -372,7 +372,7 @@ export class PhoneObject extends DurableObject<Env> {
 						this.outbox.add(notice.kind, batch.target, notice.messageId, notice.at);
 				if (unsent.length > 0) this.ensureAlarm(now + OUTBOX_RETRY_MS);
 				// Remembered delivered ids expire too.
-				this.ensureAlarm(now + MAILBOX_RETENTION_MS);
+				this.ensureAlarm(expiryAlarmAt(now + MAILBOX_RETENTION_MS));
 				if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 			} finally {
 				for (const entry of messages) this.acking.delete(entry.seq);
@@ -548,7 +548,7 @@ export class PhoneObject extends DurableObject<Env> {
 	private scheduleNextAlarm(now: number): void {
 		const candidates: number[] = [];
 		const expiry = this.mailbox.nextExpiry();
-		if (expiry !== null) candidates.push(expiry);
+		if (expiry !== null) candidates.push(expiryAlarmAt(expiry));
 		for (const ws of this.ctx.getWebSockets()) {
 			const attachment = readAttachment(ws);
 			if (attachment?.state === "pending") candidates.push(attachment.deadline);
@@ -608,6 +608,13 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		return this.ownPhone;
 	}
+}
+
+/** Expiry runs on the hour after an entry's time: one alarm (and one scan, see schema.ts) per hour at most. */
+const EXPIRY_GRANULARITY_MS = 3_600_000;
+
+function expiryAlarmAt(expiresAt: number): number {
+	return Math.ceil(expiresAt / EXPIRY_GRANULARITY_MS) * EXPIRY_GRANULARITY_MS;
 }
 
 function unauthenticated() {

@@ -1,6 +1,13 @@
 // SQLite schema of one phone's Durable Object. Everything a phone owns lives here: its pending
 // verification code, registration, tokens, published keys, mailbox and outbox.
 
+const DELIVERED_TABLE = `CREATE TABLE IF NOT EXISTS delivered (
+		peer TEXT NOT NULL,
+		message_id TEXT NOT NULL,
+		expires_at INTEGER NOT NULL,
+		PRIMARY KEY (peer, message_id)
+	) WITHOUT ROWID`;
+
 const STATEMENTS = [
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 	`CREATE TABLE IF NOT EXISTS verification (
@@ -37,16 +44,13 @@ const STATEMENTS = [
 		expires_at INTEGER NOT NULL,
 		UNIQUE (kind, peer, message_id)
 	)`,
-	"CREATE INDEX IF NOT EXISTS mailbox_expiry ON mailbox (expires_at)",
+	// No index on expires_at here or in `delivered`: every index is a row written per message (the
+	// dominant cost, docs/PERFORMANCE.md §Cost model), and expiry runs at most hourly (see
+	// expiryAlarmAt), where scanning a capped mailbox and 30 days of ids is cheap.
 	// Messages already acknowledged, remembered for the retention period so a sender's resend (same
 	// id) is not delivered a second time after it left the mailbox.
-	`CREATE TABLE IF NOT EXISTS delivered (
-		peer TEXT NOT NULL,
-		message_id TEXT NOT NULL,
-		expires_at INTEGER NOT NULL,
-		PRIMARY KEY (peer, message_id)
-	)`,
-	"CREATE INDEX IF NOT EXISTS delivered_expiry ON delivered (expires_at)",
+	// WITHOUT ROWID: the key is the table, so remembering an id writes one row, not two.
+	DELIVERED_TABLE,
 	"CREATE TABLE IF NOT EXISTS refused_senders (phone TEXT PRIMARY KEY)",
 	`CREATE TABLE IF NOT EXISTS outbox (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,5 +62,23 @@ const STATEMENTS = [
 ];
 
 export function migrate(sql: SqlStorage): void {
+	rebuildDeliveredWithoutRowid(sql);
 	for (const statement of STATEMENTS) sql.exec(statement);
+	// Indexes of the first schema, dropped to write fewer rows per message.
+	sql.exec("DROP INDEX IF EXISTS mailbox_expiry");
+	sql.exec("DROP INDEX IF EXISTS delivered_expiry");
+}
+
+/** Objects created before 2026-11-28 have a rowid `delivered` table: rebuilt once, keeping its ids. */
+function rebuildDeliveredWithoutRowid(sql: SqlStorage): void {
+	const existing = sql
+		.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'delivered'")
+		.toArray()[0];
+	if (!existing || /WITHOUT ROWID/i.test(existing.sql)) return;
+	sql.exec(DELIVERED_TABLE.replace("IF NOT EXISTS delivered", "delivered_rebuilt"));
+	sql.exec(
+		"INSERT OR IGNORE INTO delivered_rebuilt (peer, message_id, expires_at) SELECT peer, message_id, expires_at FROM delivered",
+	);
+	sql.exec("DROP TABLE delivered");
+	sql.exec("ALTER TABLE delivered_rebuilt RENAME TO delivered");
 }
