@@ -25,7 +25,8 @@ import {
 import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
 import { CoalescingQueue } from "../phone/coalescing-queue.ts";
 import { KeyDirectory } from "../phone/key-directory.ts";
-import { type FoundEntry, MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { NoticeCourier } from "../phone/notice-courier.ts";
 import { type Notice, Outbox } from "../phone/outbox.ts";
 import { Registration } from "../phone/registration.ts";
 import { migrate } from "../phone/schema.ts";
@@ -39,9 +40,8 @@ import { phoneOfToken } from "../security/session-token.ts";
 export const SEND_RULE: BucketRule = { burst: 60, refillSeconds: 1 };
 /** Retry delay for notices another object could not take. */
 const OUTBOX_RETRY_MS = 10_000;
-/** Batch bounds for calls to another phone's object (an RPC carries at most 32 MiB). */
+/** Messages per call to another phone's object (an RPC carries at most 32 MiB). */
 const MAX_MESSAGES_PER_CALL = 64;
-const MAX_NOTICES_PER_CALL = 512;
 /** How long acknowledged entries may wait for another write to be deleted with (see Mailbox). */
 const REMOVAL_DELAY_MS = 1_000;
 /** JSON overhead allowed around an envelope body in one frame. */
@@ -66,17 +66,14 @@ export class PhoneObject extends DurableObject<Env> {
 	/** In memory on purpose: refills faster than an idle object is evicted, and costs no writes. */
 	private readonly sendBuckets = new Map<string, BucketState>();
 	/**
-	 * Messages to each recipient, and notices to each phone, go one call at a time per peer, in order;
-	 * what arrives meanwhile is batched into the next call (and stored there in one commit).
+	 * Messages to each recipient go one call at a time, in order; what arrives meanwhile is batched
+	 * into the next call (and stored there in one commit).
 	 */
 	private readonly outgoing = new CoalescingQueue<Incoming, Outcome<Delivery>>(
 		(to, messages) => this.deliverTo(to, messages),
 		MAX_MESSAGES_PER_CALL,
 	);
-	private readonly notices = new CoalescingQueue<Notice, null>(async (target, notices) => {
-		await this.noticeTo(target, notices);
-		return notices.map(() => null);
-	}, MAX_NOTICES_PER_CALL);
+	private readonly courier: NoticeCourier;
 	/** Seqs whose ack is being applied (its receipts are on their way): a repeated ack waits for nothing. */
 	private readonly acking = new Set<number>();
 	private removalTimer: ReturnType<typeof setTimeout> | null = null;
@@ -87,8 +84,6 @@ export class PhoneObject extends DurableObject<Env> {
 	/** The authenticated socket, remembered between events; re-found after a wake-up. */
 	private ready: WebSocket | null = null;
 	private alarmAt: number | null | undefined;
-	private flushing: Promise<void> | null = null;
-	private flushAgain = false;
 	private ownPhone: string | null | undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -102,6 +97,7 @@ export class PhoneObject extends DurableObject<Env> {
 			maxBytes: this.config.mailboxMaxBytes,
 		});
 		this.outbox = new Outbox(ctx.storage.sql);
+		this.courier = new NoticeCourier(this.outbox, (target, notices) => this.noticeTo(target, notices));
 		this.keys = new KeyDirectory(ctx.storage.sql);
 		// Keep-alives are answered by the runtime without waking the object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
@@ -365,12 +361,11 @@ export class PhoneObject extends DurableObject<Env> {
 			for (const entry of messages) this.acking.add(entry.seq);
 			try {
 				const now = Date.now();
-				const unsent = await this.sendReceipts(messages, now);
+				// An authenticated socket's object always knows its phone.
+				const me = this.phone() ?? "";
+				const retryLater = await this.courier.sendReceipts(me, messages, now);
 				this.mailbox.removeLater(messages);
-				for (const batch of unsent)
-					for (const notice of batch.notices)
-						this.outbox.add(notice.kind, batch.target, notice.messageId, notice.at);
-				if (unsent.length > 0) this.ensureAlarm(now + OUTBOX_RETRY_MS);
+				if (retryLater) this.ensureAlarm(now + OUTBOX_RETRY_MS);
 				// Remembered delivered ids expire too.
 				this.ensureAlarm(expiryAlarmAt(now + MAILBOX_RETENTION_MS));
 				if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
@@ -396,36 +391,6 @@ export class PhoneObject extends DurableObject<Env> {
 			this.removalTimer = null;
 			this.mailbox.applyPendingRemovals(Date.now());
 		}, REMOVAL_DELAY_MS);
-	}
-
-	/** One RPC per sender, in order per sender; returns the batches that did not get through. */
-	private async sendReceipts(
-		entries: readonly FoundEntry[],
-		now: number,
-	): Promise<{ target: string; notices: Notice[] }[]> {
-		const me = this.phone();
-		const byTarget = new Map<string, Notice[]>();
-		for (const entry of entries) {
-			if (entry.kind !== "message" || !me || entry.peer === me) continue;
-			const notices = byTarget.get(entry.peer) ?? [];
-			notices.push({ kind: "receipt", messageId: entry.messageId, at: now });
-			byTarget.set(entry.peer, notices);
-		}
-		const outcomes = await Promise.all(
-			[...byTarget].map(async ([target, notices]) => {
-				const sent = await this.notify(target, notices).then(
-					() => true,
-					() => false,
-				);
-				return sent ? null : { target, notices };
-			}),
-		);
-		return outcomes.filter((outcome) => outcome !== null);
-	}
-
-	/** Resolves once every notice is stored by the target's object; rejects if that failed. */
-	private async notify(target: string, notices: readonly Notice[]): Promise<void> {
-		await this.notices.submitAll(target, notices);
 	}
 
 	private deliverTo(to: string, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
@@ -496,36 +461,10 @@ export class PhoneObject extends DurableObject<Env> {
 		return refused.length > 0;
 	}
 
-	private flushOutbox(): Promise<void> {
-		if (this.flushing) {
-			// The running pass read its batches already: notices added since need another pass.
-			this.flushAgain = true;
-			return this.flushing;
-		}
-		this.flushing = (async () => {
-			do {
-				this.flushAgain = false;
-				await this.sendOutbox();
-			} while (this.flushAgain);
-		})().finally(() => {
-			this.flushing = null;
-		});
-		return this.flushing;
-	}
-
-	private async sendOutbox(): Promise<void> {
-		const me = this.phone();
-		if (!me) return;
-		let failed = false;
-		for (const batch of this.outbox.batches()) {
-			try {
-				await this.notify(batch.target, batch.notices);
-				this.outbox.remove(batch.ids);
-			} catch {
-				failed = true;
-			}
-		}
-		if (failed) this.ensureAlarm(Date.now() + OUTBOX_RETRY_MS);
+	/** Sends what waits in the outbox; arms the retry if some of it failed again. */
+	private async flushOutbox(): Promise<void> {
+		if (!this.phone()) return;
+		if (await this.courier.flushOutbox()) this.ensureAlarm(Date.now() + OUTBOX_RETRY_MS);
 	}
 
 	private ensureAlarm(at: number): void {
