@@ -29,6 +29,7 @@ import {
 	manualClock,
 	publicIdentity,
 } from "../../protocol/session/index.ts";
+import { PROTOCOL_VERSION, parseJson, ServerFrame } from "../../protocol/wire/index.ts";
 import { makeIdentity } from "../../test/support/test-identity.ts";
 
 /** The text every benchmark message carries (a typical chat line). */
@@ -515,11 +516,11 @@ export async function pendingAtRelay(url: string, account: Account): Promise<num
 		return await withTimeout(
 			new Promise<number>((resolve, reject) => {
 				ws.addEventListener("open", () =>
-					ws.send(JSON.stringify({ type: "hello", protocol: 1, token: account.token })),
+					ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: account.token })),
 				);
 				ws.addEventListener("message", (event) => {
-					const frame = JSON.parse(String(event.data)) as { type: string; pending?: number };
-					if (frame.type === "ready") resolve(frame.pending ?? 0);
+					const parsed = parseJson(ServerFrame, String(event.data), 1 << 22);
+					if (parsed.ok && parsed.value.type === "ready") resolve(parsed.value.pending);
 				});
 				ws.addEventListener("close", (event) => reject(new Error(`closed ${event.code}`)));
 			}),
