@@ -1,6 +1,6 @@
 // Sending (`send` → `sent` or `error`) and the capped offline mailbox (test caps: 20 messages,
 // 262144 bytes; envelopes up to 65536 bytes).
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../protocol/wire/index.ts";
 import { newPhone } from "./helpers/phones.ts";
@@ -83,6 +83,29 @@ describe("send", () => {
 		});
 		expect(await send(a, bob.phone, randomBody(ENVELOPE_MAX))).toMatchObject({ type: "sent" });
 		expect(await mailboxRows(bob.phone)).toHaveLength(1);
+	});
+
+	it("a recipient's object that fails answers the sender `internal` with id and to; later sends get through", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		expect(await send(a, bob.phone)).toMatchObject({ type: "sent" });
+		// A real fault in bob's object: its mailbox table is gone, so storing throws.
+		await runInDurableObject(stubOf(bob.phone), (_instance, state) => {
+			state.storage.sql.exec("DROP TABLE mailbox");
+		});
+		const id = messageId();
+		expect(await send(a, bob.phone, randomBody(), id)).toMatchObject({
+			type: "error",
+			code: "internal",
+			id,
+			to: bob.phone,
+		});
+		// A fresh instance recreates its schema; alice's queue to bob was not left stuck by the failure.
+		await evictDurableObject(stubOf(bob.phone));
+		expect(await send(a, bob.phone, randomBody(), id)).toMatchObject({ type: "sent", id });
+		const { backlog } = await connectDrained(bob.phone, bob.token);
+		expect(backlog.map((frame) => frame.type === "message" && frame.id)).toEqual([id]);
 	});
 
 	it("limits sends per sender and recipient: burst of 60, then 1 per second", async () => {
