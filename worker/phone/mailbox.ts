@@ -213,8 +213,8 @@ export class Mailbox {
 		return this.pendingRemovals.size > 0;
 	}
 
-	/** Deletes the entries acknowledged since the last write; returns how many. */
-	applyPendingRemovals(now: number): number {
+	/** Deletes the entries acknowledged since the last write. */
+	applyPendingRemovals(now: number): void {
 		const entries = [...this.pendingRemovals.values()];
 		for (const chunk of chunks(entries, MAX_PARAMETERS)) {
 			this.sql.exec(
@@ -231,7 +231,6 @@ export class Mailbox {
 		}
 		// Cleared only after every statement ran: a failure leaves them pending, to be tried again.
 		this.pendingRemovals.clear();
-		return entries.length;
 	}
 
 	/** Deletes entries (and remembered delivered ids) past retention; returns how many entries. */
