@@ -33,9 +33,12 @@ export type SendOutcome =
 	| { ok: true; delivery: "live" | "queued" }
 	| { ok: false; code: ClientErrorCode; message: string; retryAfter?: number };
 
-/** What a message handler returns: nothing or "ack" to acknowledge, "hold" to acknowledge later. */
+/**
+ * What a message handler returns: nothing or "ack" to acknowledge, "hold" to acknowledge later,
+ * "discard" when the app could not show the message (the relay drops it without a receipt).
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: plain handlers return nothing, and must still type-check.
-export type HandlerResult = void | "hold" | "ack";
+export type HandlerResult = void | "hold" | "ack" | "discard";
 
 export interface ConnectionHandlers {
 	/**
@@ -142,6 +145,8 @@ export class RelayConnection {
 	private queuedIncoming = 0;
 	/** Acks of messages: sent once the handler queue is idle. */
 	private acks: number[] = [];
+	/** Messages the app could not show: dropped at the relay without a receipt. */
+	private discards: number[] = [];
 	/** Acks of receipts and resume notices: ride on the next outgoing frame. */
 	private lazyAcks: number[] = [];
 	private lazyAckTimer: unknown = null;
@@ -218,6 +223,12 @@ export class RelayConnection {
 	/** Acknowledges an entry that a handler held back. */
 	acknowledge(seq: number): void {
 		this.acks.push(seq);
+		if (this.queuedIncoming === 0) this.flushAcks();
+	}
+
+	/** Drops a message the app could not show (undecryptable, or held and then rejected): no receipt. */
+	discard(seq: number): void {
+		this.discards.push(seq);
 		if (this.queuedIncoming === 0) this.flushAcks();
 	}
 
@@ -327,7 +338,8 @@ export class RelayConnection {
 		this.incoming = this.incoming.then(async () => {
 			try {
 				const outcome = await handle();
-				if (seq !== null && outcome !== "hold") {
+				if (seq !== null && outcome === "discard") this.discards.push(seq);
+				else if (seq !== null && outcome !== "hold") {
 					if (urgency === "prompt") this.acks.push(seq);
 					else this.addLazyAck(seq);
 				}
@@ -335,7 +347,12 @@ export class RelayConnection {
 				// Not acknowledged: the relay redelivers it on the next connection.
 			} finally {
 				this.queuedIncoming -= 1;
-				if (this.queuedIncoming === 0 || this.acks.length >= MAX_ACKS_PER_FRAME) this.flushAcks();
+				if (
+					this.queuedIncoming === 0 ||
+					this.acks.length >= MAX_ACKS_PER_FRAME ||
+					this.discards.length >= MAX_ACKS_PER_FRAME
+				)
+					this.flushAcks();
 			}
 		});
 	}
@@ -355,6 +372,9 @@ export class RelayConnection {
 
 	/** Sends the prompt acks, with as many lazy ones as fit; all of them when `everything`. */
 	private flushAcks(everything = false): void {
+		while (this.ready && this.discards.length > 0) {
+			this.transmit({ type: "discard", seqs: this.discards.splice(0, MAX_ACKS_PER_FRAME) });
+		}
 		while (this.ready && (this.acks.length > 0 || (everything && this.lazyAcks.length > 0))) {
 			const seqs = this.acks.splice(0, MAX_ACKS_PER_FRAME);
 			seqs.push(...this.takeLazyAcks(MAX_ACKS_PER_FRAME - seqs.length));
@@ -387,6 +407,7 @@ export class RelayConnection {
 		this.ready = false;
 		// Unacknowledged seqs will be redelivered; dropping them here is safe.
 		this.acks = [];
+		this.discards = [];
 		this.lazyAcks = [];
 		this.clearTimer("lazyAckTimer");
 		this.clearTimer("pingTimer");

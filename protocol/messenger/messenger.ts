@@ -4,8 +4,13 @@
 // - each incoming message is decrypted, stored in history, shown (an event), and only then
 //   acknowledged, so a crash in between means redelivery, never loss;
 // - replays are dropped, forged or undecryptable envelopes are discarded and reported, never shown;
-// - a changed identity key is surfaced as an event and blocks sending (and holds that contact's
-//   incoming messages) until the user accepts the new key, as the trusted messengers do;
+// - "delivered" is true: a message the recipient could not show (no session, unknown prekey, retired
+//   session, a key it rejected) is discarded at the relay without a receipt, and the recipient's client
+//   tells the sender with a signed delivery notice; the sender marks it not delivered and sends it
+//   again, once, over a new session (after its user accepted the recipient's key if that changed);
+// - a message signed by a key other than the pinned one (a new or an earlier key of the contact) is a
+//   key change: it is held, unacknowledged, while the user compares safety numbers and accepts or
+//   rejects; messages of the pinned key's sessions keep arriving meanwhile; sending is blocked;
 // - every send ends in a stored status: sent / queued / delivered (receipt) / failed with a reason;
 // - the prekey supply is topped up and the signed prekey rotated whenever the connection comes up.
 import {
@@ -18,7 +23,9 @@ import {
 } from "../client/index.ts";
 import { encodeBase64Url } from "../encoding/base64url.ts";
 import {
+	bodyKind,
 	type Clock,
+	createDeliveryNotice,
 	createProtocolContext,
 	decryptMessage,
 	encryptMessage,
@@ -26,7 +33,11 @@ import {
 	type IdentityChangeEvent,
 	isProtocolError,
 	markIdentityVerified,
+	type OpenedDeliveryNotice,
+	openDeliveryNotice,
 	type ProtocolContext,
+	type ProtocolError,
+	pinIdentityIfNew,
 	prepareKeyUpload,
 	publicIdentity,
 	type SafetyNumber,
@@ -36,8 +47,9 @@ import {
 	type TrustedIdentity,
 	trustIdentity,
 } from "../session/index.ts";
-import type { IdentityKeys, MessageFrame, PrekeyBundle } from "../wire/index.ts";
+import type { DeliveryNoticeReason, IdentityKeys, MessageFrame, PrekeyBundle } from "../wire/index.ts";
 import { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
+import { notDeliveredText, noticeIdFor, noticeReasonFor } from "./delivery-notices.ts";
 import { MessengerError, toMessengerError } from "./errors.ts";
 import { canonicalPhone, type FetchLike } from "./registration.ts";
 import {
@@ -99,8 +111,13 @@ export class Messenger {
 	private readonly clock: Clock;
 	/** Bundles fetched by startChat, used by the first send so no one-time prekey is wasted. */
 	private readonly prefetched = new Map<string, PrekeyBundle>();
-	/** Incoming messages from contacts whose key change is not accepted yet (unacknowledged at the relay). */
-	private readonly held = new Map<string, MessageFrame[]>();
+	/**
+	 * Incoming frames signed by a key other than the contact's pinned one, per contact, with that key:
+	 * unacknowledged at the relay until the user accepts (replayed) or rejects (discarded) it.
+	 */
+	private readonly held = new Map<string, { frame: MessageFrame; signingKey: string }[]>();
+	/** Keys the user rejected in this run: their frames are discarded at once instead of asked again. */
+	private readonly rejectedKeys = new Map<string, Set<string>>();
 	/** Ids being sent by this run, so the recovery of unconfirmed sends leaves them alone. */
 	private readonly inFlight = new Set<string>();
 	private drainWaiters: (() => void)[] = [];
@@ -179,8 +196,9 @@ export class Messenger {
 			const pinned = await getTrustedIdentity(this.context, peer);
 			if (!pinned) {
 				const bundle = await this.http.fetchBundle(this.account.token, peer);
-				// trustIdentity checks the DH key's signature before pinning (trust on first use).
-				await trustIdentity(this.context, peer, bundle.identity);
+				// Trust on first use, compare-and-set: a pin that appeared while the bundle was on its way
+				// (a first message from them) is kept, and a different key in the bundle is a key change.
+				await pinIdentityIfNew(this.context, peer, bundle.identity);
 				this.prefetched.set(peer, bundle);
 			}
 			await this.touchContact(peer, {});
@@ -278,14 +296,16 @@ export class Messenger {
 			body = await encryptMessage(this.context, {
 				to: peer,
 				id,
-				plaintext: encodeText(entry.text),
+				plaintext: encodeText(entry.text, entry.at),
 				fetchBundle: () => this.takeBundle(peer),
 			});
 		} catch (error) {
 			const failure = this.describeSendFailure(peer, error);
 			if (failure.identityChange) await this.recordIdentityChange(failure.identityChange);
 			const reason = { code: failure.code, message: failure.message };
-			const failed: HistoryEntry = { ...entry, status: "failed", error: reason };
+			// An automatic re-send blocked by a changed key goes out once the user accepted the key.
+			const redelivery = entry.redelivery && failure.identityChange ? { redelivery: "waiting" as const } : {};
+			const failed: HistoryEntry = { ...entry, status: "failed", error: reason, ...redelivery };
 			await this.options.stores.history.storeEntry(failed);
 			this.emit({ type: "status", peer, id, status: "failed", error: reason });
 			return failed;
@@ -340,11 +360,38 @@ export class Messenger {
 		}
 		const { pendingIdentityChange: _accepted, ...rest } = contact;
 		await this.options.stores.contacts.storeContact(rest);
+		this.rejectedKeys.get(peer)?.delete(change.current.signingKey);
 		this.prefetched.delete(peer);
+		await this.replayHeld(peer);
+		await this.resendWaiting(peer);
+	}
+
+	/**
+	 * Refuses the contact's new key: the pin stays, the frames signed by the new key are dropped at the
+	 * relay and their sender is told "not delivered" (a signed notice), and sending is unblocked.
+	 */
+	async rejectIdentityChange(peerInput: string): Promise<void> {
+		const peer = this.peer(peerInput);
+		const contact = await this.options.stores.contacts.loadContact(peer);
+		const change = contact?.pendingIdentityChange;
+		if (!contact || !change) return;
+		const rejected = this.rejectedKeys.get(peer) ?? new Set<string>();
+		rejected.add(change.current.signingKey);
+		this.rejectedKeys.set(peer, rejected);
+		const { pendingIdentityChange: _rejected, ...rest } = contact;
+		await this.options.stores.contacts.storeContact(rest);
+		this.prefetched.delete(peer);
+		await this.replayHeld(peer);
+	}
+
+	/** Runs the held frames of `peer` through the usual path again (after the user decided). */
+	private async replayHeld(peer: string): Promise<void> {
 		const frames = this.held.get(peer) ?? [];
 		this.held.delete(peer);
-		for (const frame of frames) {
-			if ((await this.onMessage(frame)) !== "hold") this.connection.acknowledge(frame.seq);
+		for (const { frame } of frames) {
+			const outcome = await this.onMessage(frame).catch(() => "hold" as const);
+			if (outcome === "ack") this.connection.acknowledge(frame.seq);
+			else if (outcome === "discard") this.connection.discard(frame.seq);
 		}
 	}
 
@@ -392,9 +439,8 @@ export class Messenger {
 
 	// ── Incoming ──────────────────────────────────────────────────────────────────────────────
 
-	private async onMessage(frame: MessageFrame): Promise<"ack" | "hold"> {
-		const contact = await this.options.stores.contacts.loadContact(frame.from);
-		if (contact?.pendingIdentityChange) return this.hold(frame);
+	private async onMessage(frame: MessageFrame): Promise<"ack" | "hold" | "discard"> {
+		if (bodyKind(frame.body) === "notice") return this.onNotice(frame);
 		// Written by the save callback (TypeScript cannot see assignments made inside it).
 		const saved: { entry?: HistoryEntry } = {};
 		try {
@@ -405,15 +451,15 @@ export class Messenger {
 				// Saved before the session state is committed: a crash in between means the envelope is
 				// redelivered and decrypts again, never that it is lost.
 				save: async (plaintext) => {
-					const text = decodeText(plaintext);
-					if (text === null) return;
+					const content = decodeText(plaintext);
+					if (content === null) return;
 					const entry: HistoryEntry = {
 						v: MESSENGER_STATE_VERSION,
 						peer: frame.from,
 						id: frame.id,
 						direction: "in",
-						text,
-						at: frame.sentAt,
+						text: content.text,
+						at: shownTime(content.at, frame.sentAt, this.clock.now()),
 						status: "received",
 					};
 					// Idempotent: a run that stopped after saving but before committing saves it again
@@ -424,7 +470,7 @@ export class Messenger {
 						const current = await this.options.stores.contacts.loadContact(frame.from);
 						await this.touchContact(frame.from, {
 							lastAt: Math.max(current?.lastAt ?? 0, entry.at),
-							lastText: text,
+							lastText: content.text,
 							unread: (current?.unread ?? 0) + 1,
 						});
 					}
@@ -434,17 +480,9 @@ export class Messenger {
 		} catch (error) {
 			// A redelivery of a message already saved (and shown): acknowledge it again, show nothing.
 			if (isProtocolError(error, "duplicate")) return "ack";
-			if (isProtocolError(error, "untrusted_identity") && error.identityChange) {
-				await this.recordIdentityChange(error.identityChange);
-				return this.hold(frame);
-			}
-			if (isProtocolError(error)) {
-				// Permanent for this envelope (forged, tampered, replayed from elsewhere, or undecryptable):
-				// never shown, acknowledged so it cannot block the mailbox, and reported.
-				const failure = toMessengerError(error);
-				this.emit({ type: "problem", code: failure.code, message: failure.message, peer: frame.from });
-				return "ack";
-			}
+			if (isProtocolError(error, "untrusted_identity") && error.identityChange)
+				return this.holdForKeyChange(frame, error.identityChange);
+			if (isProtocolError(error)) return this.refuse(frame, error);
 			throw error;
 		}
 		const entry = saved.entry;
@@ -461,9 +499,137 @@ export class Messenger {
 		return "ack";
 	}
 
-	private hold(frame: MessageFrame): "hold" {
+	/**
+	 * An envelope that cannot be shown. When its signature verified under the sender's key, the sender
+	 * is told with a signed delivery notice (and will send it again over a new session); a forged or
+	 * corrupted one is only reported. Either way it leaves the mailbox without a delivery receipt.
+	 */
+	private async refuse(frame: MessageFrame, error: ProtocolError): Promise<"discard"> {
+		const failure = toMessengerError(error);
+		const reason = noticeReasonFor(error.code);
+		if (error.authenticatedFailure && reason) {
+			await this.sendNotice(frame, reason, error.authenticatedFailure.session);
+			this.emit({
+				type: "problem",
+				code: failure.code,
+				message: `A message from ${frame.from} could not be decrypted on this device; their app was told and sends it again.`,
+				peer: frame.from,
+			});
+			return "discard";
+		}
+		this.emit({ type: "problem", code: failure.code, message: failure.message, peer: frame.from });
+		return "discard";
+	}
+
+	/**
+	 * Sends a delivery notice about `frame`. Its id is derived from the failed message and session, so a
+	 * notice sent again after a crash is stored once by the relay. Throws when the relay did not take
+	 * it for a reason that may pass (offline): the frame then stays in the mailbox and is tried again.
+	 */
+	private async sendNotice(frame: MessageFrame, reason: DeliveryNoticeReason, session?: Uint8Array) {
+		const id = await noticeIdFor(frame.id, session);
+		const body = await createDeliveryNotice(this.context, {
+			to: frame.from,
+			id,
+			about: frame.id,
+			reason,
+			...(session ? { session } : {}),
+		});
+		const outcome = await this.connection.send(frame.from, id, body);
+		if (!outcome.ok && (outcome.code === "connection_lost" || outcome.code === "rate_limited")) {
+			throw new MessengerError(outcome.code, outcome.message);
+		}
+	}
+
+	/** A delivery notice from a contact: one of our messages could not be shown to them. */
+	private async onNotice(frame: MessageFrame): Promise<"ack" | "hold" | "discard"> {
+		let opened: OpenedDeliveryNotice;
+		try {
+			opened = await openDeliveryNotice(this.context, {
+				from: frame.from,
+				id: frame.id,
+				body: frame.body,
+				apply: (notice) => this.applyNotice(notice),
+			});
+		} catch (error) {
+			if (isProtocolError(error, "duplicate")) return "ack";
+			if (isProtocolError(error, "untrusted_identity") && error.identityChange)
+				return this.holdForKeyChange(frame, error.identityChange);
+			if (isProtocolError(error)) {
+				this.emit({
+					type: "problem",
+					code: error.code,
+					message: "A delivery notice that could not be verified was ignored.",
+					peer: frame.from,
+				});
+				return "discard";
+			}
+			throw error;
+		}
+		if (opened.reason !== "identity_rejected") void this.resendWaiting(frame.from);
+		return "ack";
+	}
+
+	/**
+	 * Marks the message a notice is about "not delivered". The first time, it is queued for one
+	 * automatic re-send over a new session (the library retired the session it failed on); a notice
+	 * about the re-sent copy, or a rejection of our key, is final. A notice about an earlier attempt of
+	 * a message already re-sent on another session is stale and changes nothing.
+	 */
+	private async applyNotice(notice: OpenedDeliveryNotice): Promise<void> {
+		const entry = await this.options.stores.history.loadEntry(notice.from, "out", notice.about);
+		if (!entry) return;
+		const final = notice.reason === "identity_rejected" || entry.redelivery !== undefined;
+		if (entry.redelivery === "sent" && !notice.aboutActiveSession && notice.reason !== "identity_rejected")
+			return;
+		const error = {
+			code: "not_delivered",
+			message: notDeliveredText(notice.from, notice.reason, final),
+			reason: notice.reason,
+		};
+		const { redelivery: _earlier, ...rest } = entry;
+		const updated: HistoryEntry = {
+			...rest,
+			status: "failed",
+			error,
+			...(final ? (entry.redelivery ? { redelivery: entry.redelivery } : {}) : { redelivery: "waiting" }),
+		};
+		await this.options.stores.history.storeEntry(updated);
+		this.emit({ type: "status", peer: notice.from, id: notice.about, status: "failed", error });
+	}
+
+	/** Sends again, once, the messages a contact reported it could not show (unless sending is blocked). */
+	private async resendWaiting(peer: string): Promise<void> {
+		const contact = await this.options.stores.contacts.loadContact(peer);
+		if (contact?.pendingIdentityChange) return;
+		for (const entry of await this.options.stores.history.listEntries(peer)) {
+			if (entry.direction !== "out" || entry.redelivery !== "waiting" || this.inFlight.has(entry.id))
+				continue;
+			const marked: HistoryEntry = { ...entry, redelivery: "sent" };
+			await this.options.stores.history.storeEntry(marked);
+			await this.resend(peer, entry.id).catch(() => undefined);
+		}
+	}
+
+	/** Re-sends, after a restart, what was still waiting for its automatic re-send. */
+	private async resendAllWaiting(): Promise<void> {
+		for (const contact of await this.options.stores.contacts.listContacts()) {
+			await this.resendWaiting(contact.phone);
+		}
+	}
+
+	private async holdForKeyChange(
+		frame: MessageFrame,
+		change: IdentityChangeEvent,
+	): Promise<"hold" | "discard"> {
+		if (this.rejectedKeys.get(frame.from)?.has(change.current.signingKey)) {
+			if (bodyKind(frame.body) === "message") await this.sendNotice(frame, "identity_rejected");
+			return "discard";
+		}
+		await this.recordIdentityChange(change);
 		const frames = this.held.get(frame.from) ?? [];
-		if (!frames.some((held) => held.seq === frame.seq)) frames.push(frame);
+		if (!frames.some((held) => held.frame.seq === frame.seq))
+			frames.push({ frame, signingKey: change.current.signingKey });
 		this.held.set(frame.from, frames);
 		return "hold";
 	}
@@ -502,7 +668,10 @@ export class Messenger {
 		if (state !== "online") this.drained = false;
 		if (state === "stopped") for (const wake of this.drainWaiters.splice(0)) wake();
 		this.emit({ type: "connection", state, detail, ...(reason ? { reason } : {}) });
-		if (state === "online") void this.maintainPrekeys();
+		if (state === "online") {
+			void this.maintainPrekeys();
+			void this.resendAllWaiting();
+		}
 	}
 
 	// ── Helpers ───────────────────────────────────────────────────────────────────────────────
@@ -561,6 +730,15 @@ export class Messenger {
 			// A failing UI callback must not break delivery or acknowledgement.
 		}
 	}
+}
+
+/**
+ * The time to show for a received message: the sender's signed time, unless it is missing or claims
+ * to be more than a day ahead of our clock (then the relay's time).
+ */
+function shownTime(signed: number | undefined, relaySentAt: number, now: number): number {
+	if (signed === undefined || signed > now + 24 * 60 * 60 * 1000) return relaySentAt;
+	return signed;
 }
 
 function newMessageId(): string {

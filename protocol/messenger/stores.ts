@@ -3,6 +3,7 @@
 // browser on IndexedDB, tests in memory (memory-stores.ts). Records are plain structured-cloneable
 // data with a version field `v`.
 import type { IdentityChangeEvent, ProtocolStores } from "../session/index.ts";
+import type { DeliveryNoticeReason } from "../wire/index.ts";
 
 export const MESSENGER_STATE_VERSION = 1;
 
@@ -24,11 +25,27 @@ export interface HistoryEntry {
 	readonly id: string;
 	readonly direction: "in" | "out";
 	readonly text: string;
-	/** Sent time (ms since epoch): ours for outgoing, the relay's `sentAt` for incoming. */
+	/**
+	 * Sent time (ms since epoch): ours for outgoing; for incoming, the sender's signed time from inside
+	 * the encrypted content (the relay's unsigned `sentAt` only for senders that do not send one).
+	 */
 	readonly at: number;
 	readonly status: OutgoingStatus | "received";
-	/** Why an outgoing message failed, in words for the user, with the code for programs. */
-	readonly error?: { readonly code: string; readonly message: string };
+	/**
+	 * Why an outgoing message failed, in words for the user, with the code for programs. `not_delivered`
+	 * means the recipient's app said (signed, end to end) that it could not show it; `reason` says why.
+	 */
+	readonly error?: {
+		readonly code: string;
+		readonly message: string;
+		readonly reason?: DeliveryNoticeReason;
+	};
+	/**
+	 * Automatic re-sending after the recipient reported it could not show the message: `waiting` until
+	 * it can be sent over a new session (e.g. after the user accepted a changed key), `sent` once done.
+	 * A message is re-sent automatically at most once.
+	 */
+	readonly redelivery?: "waiting" | "sent";
 }
 
 export interface ContactRecord {

@@ -54,11 +54,18 @@ export class ProtocolError extends Error {
 	override readonly name = "ProtocolError";
 	readonly code: ProtocolErrorCode;
 	readonly identityChange: IdentityChangeEvent | undefined;
+	/**
+	 * Set by decryptMessage when the envelope's signature verified under the sender's pinned key and it
+	 * still could not be shown (no session, unknown prekey, retired session, …): the sender is known, so
+	 * the client should tell it with a delivery notice. `session` is the envelope's session id.
+	 */
+	authenticatedFailure: { readonly session: Uint8Array } | undefined;
 
 	constructor(code: ProtocolErrorCode, message: string, identityChange?: IdentityChangeEvent) {
 		super(`${code}: ${message}`);
 		this.code = code;
 		this.identityChange = identityChange;
+		this.authenticatedFailure = undefined;
 	}
 }
 

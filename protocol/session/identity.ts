@@ -17,7 +17,12 @@ import { type Clock, systemClock } from "./clock.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
 import { type IdentityChangeEvent, ProtocolError } from "./errors.ts";
 import { retireAllSessions } from "./records.ts";
-import { type LocalIdentity, STATE_VERSION, type TrustedIdentity } from "./stores.ts";
+import {
+	type LocalIdentity,
+	MAX_PREVIOUS_IDENTITIES,
+	STATE_VERSION,
+	type TrustedIdentity,
+} from "./stores.ts";
 
 export interface CreateIdentityOptions {
 	/**
@@ -91,7 +96,11 @@ function sameKeys(pinned: TrustedIdentity, keys: IdentityKeyBytes): boolean {
 	return constantTimeEqual(pinned.signingKey, keys.signingKey) && constantTimeEqual(pinned.dhKey, keys.dhKey);
 }
 
-function changeEvent(phone: string, pinned: TrustedIdentity, keys: IdentityKeyBytes): IdentityChangeEvent {
+export function changeEvent(
+	phone: string,
+	pinned: Pick<TrustedIdentity, "signingKey" | "dhKey" | "verified">,
+	keys: IdentityKeyBytes,
+): IdentityChangeEvent {
 	return {
 		type: "identity_changed",
 		phone,
@@ -116,6 +125,21 @@ export async function checkTrust(
 ): Promise<TrustedIdentity | undefined> {
 	const pinned = await context.stores.identities.loadTrustedIdentity(phone);
 	if (!pinned) {
+		// Sessions without a pin (state written by an older version that stored the session first and
+		// stopped before the pin): their peer key is the pin, so another key is a change, not a first use.
+		const record = await context.stores.sessions.loadSessionRecord(phone);
+		const session = record?.sessions[0];
+		if (session && !constantTimeEqual(session.peerSigningKey, keys.signingKey)) {
+			throw new ProtocolError(
+				"untrusted_identity",
+				"this contact's identity key differs from the one of our session with them",
+				changeEvent(
+					phone,
+					{ signingKey: session.peerSigningKey, dhKey: session.peerDhKey, verified: false },
+					keys,
+				),
+			);
+		}
 		return {
 			v: STATE_VERSION,
 			phone,
@@ -159,17 +183,60 @@ export async function trustIdentity(
 	await context.locks.run(phone, async () => {
 		const pinned = await context.stores.identities.loadTrustedIdentity(phone);
 		if (pinned && sameKeys(pinned, bytes)) return;
-		await context.stores.identities.storeTrustedIdentity({
-			v: STATE_VERSION,
-			phone,
-			signingKey: bytes.signingKey,
-			dhKey: bytes.dhKey,
-			dhKeySignature: bytes.dhKeySignature,
-			firstSeenAt: context.clock.now(),
-			verified: false,
-		});
+		// The old identity's sessions are retired before the new key is pinned: a crash in between leaves
+		// the old pin and no sessions (the change is simply asked again), never the new pin beside
+		// sessions that still decrypt for the old key.
 		if (pinned) await retireAllSessions(context, phone);
+		await context.stores.identities.storeTrustedIdentity(newPin(context, phone, bytes, pinned));
 	});
+}
+
+/**
+ * Pins `keys` for a contact we have no pin for yet, atomically with respect to every other operation
+ * on that contact (the per-peer lock): compare-and-set, so a pin that appeared meanwhile (a first
+ * message received while a bundle was being fetched) is never replaced. Keys equal to the pin are
+ * accepted; different keys are an untrusted_identity change.
+ */
+export async function pinIdentityIfNew(
+	context: ProtocolContext,
+	phone: string,
+	keys: IdentityKeys,
+): Promise<void> {
+	assertPhone(phone);
+	const bytes = identityKeyBytes(keys);
+	await checkIdentityKeys(context, bytes);
+	await context.locks.run(phone, async () => {
+		const pin = await checkTrust(context, phone, bytes);
+		if (pin) await context.stores.identities.storeTrustedIdentity(pin);
+	});
+}
+
+/** The record that pins `keys`, remembering the keys it replaces (newest first, bounded). */
+function newPin(
+	context: ProtocolContext,
+	phone: string,
+	keys: IdentityKeyBytes,
+	replaced: TrustedIdentity | undefined,
+): TrustedIdentity {
+	const earlier = replaced
+		? [
+				{ signingKey: replaced.signingKey, dhKey: replaced.dhKey, dhKeySignature: replaced.dhKeySignature },
+				...(replaced.previous ?? []),
+			]
+		: [];
+	const previous = earlier
+		.filter((old) => !constantTimeEqual(old.signingKey, keys.signingKey))
+		.slice(0, MAX_PREVIOUS_IDENTITIES);
+	return {
+		v: STATE_VERSION,
+		phone,
+		signingKey: keys.signingKey,
+		dhKey: keys.dhKey,
+		dhKeySignature: keys.dhKeySignature,
+		firstSeenAt: context.clock.now(),
+		verified: false,
+		...(previous.length > 0 ? { previous } : {}),
+	};
 }
 
 /** Marks the pinned identity as verified (safety numbers compared). Throws untrusted_identity when `keys` are not the pinned ones. */

@@ -20,12 +20,13 @@ import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from "../wire/envelope.ts";
 import type { PrekeyBundle } from "../wire/keys.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
 import { encodeEnvelopeBody, parseEnvelopeBody } from "./envelope.ts";
-import { ProtocolError } from "./errors.ts";
-import { keysExtractable } from "./identity.ts";
+import { isProtocolError, ProtocolError, type ProtocolErrorCode } from "./errors.ts";
+import type { MessageHeader } from "./header.ts";
+import { changeEvent, keysExtractable } from "./identity.ts";
 import { ratchetDecrypt, ratchetEncrypt } from "./ratchet.ts";
 import { addSession, emptyRecord, isRetired, rememberReceived, retireAllSessions } from "./records.ts";
 import { type AcceptedSession, acceptSession, initiateSession, type NewSession } from "./setup.ts";
-import type { SessionRecord, SessionState } from "./stores.ts";
+import type { LocalIdentity, SessionRecord, SessionState, TrustedIdentity } from "./stores.ts";
 
 export const MAX_PLAINTEXT_BYTES = MAX_ENVELOPE_CIPHERTEXT_BYTES - AES_GCM_TAG_BYTES;
 const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -125,8 +126,10 @@ export function encryptMessage(context: ProtocolContext, message: OutgoingMessag
 		sealed.commit();
 		const target = record ?? emptyRecord(message.to);
 		if (created) addSession(target, created.state);
-		await context.stores.sessions.storeSessionRecord(target);
+		// Pin first: a crash between the two writes leaves a pin without a session (the next send sets
+		// one up from a fresh bundle), never a session without a pin.
 		if (created?.pin) await context.stores.identities.storeTrustedIdentity(created.pin);
+		await context.stores.sessions.storeSessionRecord(target);
 		return body;
 	});
 }
@@ -154,8 +157,9 @@ export function decryptMessage(
 				constantTimeEqual(header.prekey.identity.signingKey, identity.signing.publicKey));
 		if (reflected) throw new ProtocolError("wrong_recipient", "this envelope was written by us (reflected)");
 
-		let session = findSession(record, header.session);
+		const session = findSession(record, header.session);
 		let signer: Bytes;
+		let pinned: TrustedIdentity | undefined;
 		if (session) {
 			if (session.suite !== SUITE_V1)
 				throw new ProtocolError("unsupported_version", "the session uses another suite");
@@ -171,59 +175,115 @@ export function decryptMessage(
 		} else {
 			// No session: still authenticate with the pinned key when there is one, so a forged or
 			// misdirected envelope is reported as such rather than as a lost session.
-			const pinned = await context.stores.identities.loadTrustedIdentity(message.from);
+			pinned = await context.stores.identities.loadTrustedIdentity(message.from);
 			if (!pinned) throw new ProtocolError("no_session", "a follow-up message for a session we do not have");
 			signer = pinned.signingKey;
 		}
-		const verified = await verifyEnvelope(await context.verifier(signer), signature, {
+		const signed = {
 			sender: message.from,
 			recipient: context.phone,
 			messageId: message.id,
 			header: headerBytes,
 			ciphertext,
-		});
-		if (!verified) throw new ProtocolError("bad_signature", "the envelope signature does not verify");
+		};
+		if (!(await verifyEnvelope(await context.verifier(signer), signature, signed))) {
+			// Signed by a key this phone had before (the contact's earlier install, whose key was replaced)?
+			// Then it is a key change back to that key, to show and accept or reject, not a forgery.
+			for (const earlier of pinned?.previous ?? []) {
+				if (await verifyEnvelope(await context.verifier(earlier.signingKey), signature, signed)) {
+					throw new ProtocolError(
+						"untrusted_identity",
+						"signed by an earlier identity key of this contact",
+						changeEvent(message.from, pinned ?? { ...earlier, verified: false }, earlier),
+					);
+				}
+			}
+			throw new ProtocolError("bad_signature", "the envelope signature does not verify");
+		}
 		if (record?.received.has(message.id))
 			throw new ProtocolError("duplicate", "this message was already received");
-
-		if (!session && isRetired(record, header.session)) {
-			throw new ProtocolError("old_message", "this message belongs to a session we no longer hold");
-		}
-
-		let accepted: AcceptedSession | undefined;
-		if (!session) {
-			if (!header.prekey)
-				throw new ProtocolError("no_session", "a follow-up message for a session we do not have");
-			accepted = await acceptSession(
+		try {
+			return await decryptVerified(
 				context,
 				identity,
-				message.from,
-				header.session,
-				header.ratchetKey,
-				header.prekey,
+				message,
+				record,
+				session,
+				header,
+				headerBytes,
+				ciphertext,
 			);
-			session = accepted.state;
+		} catch (error) {
+			// The sender is authenticated: a failure from here on is worth telling it (a delivery notice).
+			if (isProtocolError(error) && NOTICE_WORTHY.has(error.code))
+				error.authenticatedFailure = { session: header.session };
+			throw error;
 		}
-		const opened = await ratchetDecrypt(session, header, headerBytes, ciphertext, keysExtractable(identity));
-		if (message.save) await message.save(opened.plaintext);
-
-		opened.commit();
-		const target = record ?? emptyRecord(message.from);
-		if (accepted) addSession(target, accepted.state);
-		rememberReceived(target, message.id);
-		await context.stores.sessions.storeSessionRecord(target);
-		if (accepted?.usedOneTimePrekeyId !== undefined) {
-			await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
-		}
-		if (accepted?.pin) await context.stores.identities.storeTrustedIdentity(accepted.pin);
-		return {
-			from: message.from,
-			id: message.id,
-			plaintext: opened.plaintext,
-			sessionCreated: accepted !== undefined,
-			identityPinned: accepted?.pin !== undefined,
-		};
 	});
+}
+
+/** Failures after the signature verified that the sender can repair by sending again on a new session. */
+const NOTICE_WORTHY: ReadonlySet<ProtocolErrorCode> = new Set([
+	"no_session",
+	"unknown_prekey",
+	"old_message",
+	"too_far_ahead",
+	"decrypt_failed",
+]);
+
+async function decryptVerified(
+	context: ProtocolContext,
+	identity: LocalIdentity,
+	message: IncomingMessage,
+	record: SessionRecord | undefined,
+	found: SessionState | undefined,
+	header: MessageHeader,
+	headerBytes: Bytes,
+	ciphertext: Bytes,
+): Promise<DecryptedMessage> {
+	let session = found;
+
+	if (!session && isRetired(record, header.session)) {
+		throw new ProtocolError("old_message", "this message belongs to a session we no longer hold");
+	}
+
+	let accepted: AcceptedSession | undefined;
+	if (!session) {
+		if (!header.prekey)
+			throw new ProtocolError("no_session", "a follow-up message for a session we do not have");
+		accepted = await acceptSession(
+			context,
+			identity,
+			message.from,
+			header.session,
+			header.ratchetKey,
+			header.prekey,
+		);
+		session = accepted.state;
+	}
+	const opened = await ratchetDecrypt(session, header, headerBytes, ciphertext, keysExtractable(identity));
+	if (message.save) await message.save(opened.plaintext);
+
+	opened.commit();
+	const target = record ?? emptyRecord(message.from);
+	if (accepted) addSession(target, accepted.state);
+	rememberReceived(target, message.id);
+	// Write order (each write is atomic; a crash can stop between any two): the message (save, above),
+	// the pin, the session, the used one-time prekey's deletion. Stopping before the session means
+	// redelivery, which decrypts again (the pin then matches); stopping after it, the redelivery is a
+	// duplicate. A session is never stored without its pin.
+	if (accepted?.pin) await context.stores.identities.storeTrustedIdentity(accepted.pin);
+	await context.stores.sessions.storeSessionRecord(target);
+	if (accepted?.usedOneTimePrekeyId !== undefined) {
+		await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
+	}
+	return {
+		from: message.from,
+		id: message.id,
+		plaintext: opened.plaintext,
+		sessionCreated: accepted !== undefined,
+		identityPinned: accepted?.pin !== undefined,
+	};
 }
 
 /** Whether a session with `peer` exists (if not, the next encryptMessage needs fetchBundle). */

@@ -39,18 +39,27 @@ export const SESSION_ID_LENGTH = 16;
 
 const TYPE_MESSAGE = 1;
 const TYPE_PREKEY = 2;
+/** A signed, unencrypted delivery notice (protocol/wire/delivery-notice.ts). */
+export const TYPE_DELIVERY_NOTICE = 3;
+
+/** What kind of envelope a body's first two bytes announce (no validation beyond that). */
+export function envelopeKind(bytes: Bytes): "message" | "notice" | "unknown" {
+	if (bytes.length < 2 || bytes[0] !== ENVELOPE_VERSION) return "unknown";
+	if (bytes[1] === TYPE_DELIVERY_NOTICE) return "notice";
+	return bytes[1] === TYPE_MESSAGE || bytes[1] === TYPE_PREKEY ? "message" : "unknown";
+}
 
 const isBytes = (input: unknown): input is Bytes =>
 	input instanceof Uint8Array && input.buffer instanceof ArrayBuffer;
 
-function byteString(length: number, what: string) {
+export function byteString(length: number, what: string) {
 	return v.pipe(
 		v.custom<Bytes>(isBytes, `${what} must be bytes`),
 		v.length(length, `${what} must be ${length} bytes`),
 	);
 }
 
-function point(what: string) {
+export function point(what: string) {
 	return v.pipe(
 		byteString(65, what),
 		v.check((bytes) => bytes[0] === 0x04, `${what} must be an uncompressed P-256 point`),
@@ -136,6 +145,7 @@ export function readEnvelope(bytes: Bytes): EnvelopeRead {
 		};
 	}
 	const type = bytes[1];
+	if (type === TYPE_DELIVERY_NOTICE) return malformed("a delivery notice, not a message");
 	if (type !== TYPE_MESSAGE && type !== TYPE_PREKEY) return malformed("unknown envelope type");
 	const headerLength = type === TYPE_PREKEY ? PREKEY_HEADER_BYTES : MESSAGE_HEADER_BYTES;
 	if (bytes.length < headerLength + ENVELOPE_TAG_BYTES + ENVELOPE_SIGNATURE_BYTES) {
@@ -149,10 +159,12 @@ export function readEnvelope(bytes: Bytes): EnvelopeRead {
 		if (flag !== 0 && flag !== 1) return malformed("bad one-time prekey flag");
 		if (flag === 0 && oneTimePrekeyId !== 0) return malformed("a one-time prekey id without its flag");
 		prekey = {
+			// Copies (slice), not views: these fields end up in stored state, and a view would keep the
+			// whole received buffer alive in it (IndexedDB's structured clone stores the whole buffer).
 			identity: {
-				signingKey: bytes.subarray(91, 156),
-				dhKey: bytes.subarray(156, 221),
-				dhKeySignature: bytes.subarray(221, 285),
+				signingKey: bytes.slice(91, 156),
+				dhKey: bytes.slice(156, 221),
+				dhKeySignature: bytes.slice(221, 285),
 			},
 			signedPrekeyId: view.getUint32(285),
 			...(flag === 1 ? { oneTimePrekeyId } : {}),
@@ -160,8 +172,8 @@ export function readEnvelope(bytes: Bytes): EnvelopeRead {
 	}
 	const parsed = v.safeParse(Envelope, {
 		v: bytes[0],
-		session: bytes.subarray(2, 18),
-		ratchetKey: bytes.subarray(18, 83),
+		session: bytes.slice(2, 18),
+		ratchetKey: bytes.slice(18, 83),
 		pn: view.getUint32(83),
 		n: view.getUint32(87),
 		...(prekey === undefined ? {} : { prekey }),

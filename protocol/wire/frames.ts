@@ -27,9 +27,19 @@ export const AckFrame = v.strictObject({
 	type: v.literal("ack"),
 	seqs: AckedSeqs,
 });
+/**
+ * The client could not show these messages to its user (undecryptable, or from a rejected key): the
+ * relay deletes them without a delivery receipt and without remembering their ids, so the sender's
+ * resend under the same id is stored again. The client tells the sender why, end to end, with a
+ * delivery notice (docs/E2E-PROTOCOL.md §Delivery notices).
+ */
+export const DiscardFrame = v.strictObject({
+	type: v.literal("discard"),
+	seqs: AckedSeqs,
+});
 export const PingFrame = v.strictObject({ type: v.literal("ping") });
 
-export const ClientFrame = v.variant("type", [HelloFrame, SendFrame, AckFrame, PingFrame]);
+export const ClientFrame = v.variant("type", [HelloFrame, SendFrame, AckFrame, DiscardFrame, PingFrame]);
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 export type SendFrame = v.InferOutput<typeof SendFrame>;
 

@@ -195,6 +195,7 @@ function expectedOnReadySocket(frame: Fuzzed): RelayErrorCode | null {
 		case "hello":
 			return "bad_frame";
 		case "ack":
+		case "discard":
 			// The fuzzing phone's mailbox is empty: every seq (including other users' seqs) is unknown.
 			return "unknown_message";
 		case "send":

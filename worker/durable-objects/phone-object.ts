@@ -334,6 +334,9 @@ export class PhoneObject extends DurableObject<Env> {
 			case "ack":
 				await this.onAck(ws, frame.seqs);
 				return;
+			case "discard":
+				this.onDiscard(ws, frame.seqs);
+				return;
 			case "send":
 				await Promise.all([frame.acks ? this.onAck(ws, frame.acks) : undefined, this.onSend(ws, frame)]);
 				return;
@@ -374,6 +377,28 @@ export class PhoneObject extends DurableObject<Env> {
 			}
 		}
 		this.scheduleRemovals();
+	}
+
+	/**
+	 * Removes messages the client could not show: no receipt (the sender hears why from the recipient's
+	 * delivery notice, end to end) and no remembered id, so a resend under the same id is stored again.
+	 */
+	private onDiscard(ws: WebSocket, seqs: number[]): void {
+		const { found, unknown } = this.mailbox.find(seqs.filter((seq) => !this.acking.has(seq)));
+		if (unknown.length > 0) {
+			this.reject(ws, {
+				code: "unknown_message",
+				message: `Not in your mailbox (already acknowledged?): seq ${unknown.slice(0, 10).join(", ")}.`,
+			});
+		}
+		if (found.length === 0) return;
+		const now = Date.now();
+		this.mailbox.removeLater(found, { forget: true });
+		// Written now, not with the next write: until the row is gone, a resend under the same id would be
+		// taken for the stored copy. Discards are rare (a failure path), so the commit is affordable.
+		this.mailbox.applyPendingRemovals(now);
+		this.afterWrite();
+		if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 	}
 
 	/** A write just carried any pending removals with it: the timer that would write them alone can go. */

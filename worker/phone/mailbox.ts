@@ -57,7 +57,7 @@ const MAX_PARAMETERS = 100;
 
 export class Mailbox {
 	private usage: { messages: number; bytes: number } | null = null;
-	private readonly pendingRemovals = new Map<number, FoundEntry>();
+	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
 	/**
 	 * Entries stored since the object woke and not yet acknowledged, so the usual ack (of something
 	 * just pushed) needs no read. Coherent because this object is the only writer; bounded, and a
@@ -197,10 +197,11 @@ export class Mailbox {
 	 * the next write (see the header). A message's id is remembered then, so a resend is not delivered
 	 * again (until then its row is still there and catches the resend).
 	 */
-	removeLater(entries: readonly FoundEntry[]): void {
+	removeLater(entries: readonly FoundEntry[], options: { forget?: boolean } = {}): void {
 		for (const entry of entries) {
 			if (this.pendingRemovals.has(entry.seq)) continue;
-			this.pendingRemovals.set(entry.seq, entry);
+			// A discarded message's id is not remembered: its sender may resend it under the same id.
+			this.pendingRemovals.set(entry.seq, options.forget ? { ...entry, forget: true } : entry);
 			this.recent.delete(entry.seq);
 			if (entry.kind === "message" && this.usage) {
 				this.usage.messages -= 1;
@@ -222,7 +223,7 @@ export class Mailbox {
 				...chunk.map((entry) => entry.seq),
 			);
 		}
-		const messages = entries.filter((entry) => entry.kind === "message");
+		const messages = entries.filter((entry) => entry.kind === "message" && !entry.forget);
 		for (const chunk of chunks(messages, Math.floor(MAX_PARAMETERS / 3))) {
 			this.sql.exec(
 				`INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
