@@ -1,6 +1,7 @@
 // valibot schemas for the messenger's own records (protocol/messenger/stores.ts) as the CLI stores them
 // on disk: files are parsed, never cast, so a damaged or hand-edited file is reported by name.
 import * as v from "valibot";
+import { DELIVERY_NOTICE_REASONS } from "../../protocol/wire/delivery-notice.ts";
 import { E164_PATTERN } from "../../protocol/wire/phone.ts";
 
 const Phone = v.pipe(v.string(), v.regex(E164_PATTERN));
@@ -30,6 +31,7 @@ export const ContactJson = v.strictObject({
 	lastAt: Time,
 	lastText: v.string(),
 	pendingIdentityChange: v.optional(IdentityChangeJson),
+	rejectedIdentityChange: v.optional(IdentityChangeJson),
 });
 
 export const HistoryEntryJson = v.strictObject({
@@ -40,7 +42,14 @@ export const HistoryEntryJson = v.strictObject({
 	text: v.string(),
 	at: Time,
 	status: v.picklist(["sending", "sent", "queued", "delivered", "failed", "received"]),
-	error: v.optional(v.strictObject({ code: v.string(), message: v.string() })),
+	error: v.optional(
+		v.strictObject({
+			code: v.string(),
+			message: v.string(),
+			reason: v.optional(v.picklist(DELIVERY_NOTICE_REASONS)),
+		}),
+	),
+	redelivery: v.optional(v.picklist(["waiting", "sent"])),
 });
 
 export const HistoryFileJson = v.strictObject({

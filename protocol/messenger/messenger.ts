@@ -116,8 +116,6 @@ export class Messenger {
 	 * unacknowledged at the relay until the user accepts (replayed) or rejects (discarded) it.
 	 */
 	private readonly held = new Map<string, { frame: MessageFrame; signingKey: string }[]>();
-	/** Keys the user rejected in this run: their frames are discarded at once instead of asked again. */
-	private readonly rejectedKeys = new Map<string, Set<string>>();
 	/** Ids being sent by this run, so the recovery of unconfirmed sends leaves them alone. */
 	private readonly inFlight = new Set<string>();
 	private drainWaiters: (() => void)[] = [];
@@ -351,16 +349,16 @@ export class Messenger {
 	async acceptIdentityChange(peerInput: string): Promise<void> {
 		const peer = this.peer(peerInput);
 		const contact = await this.options.stores.contacts.loadContact(peer);
-		const change = contact?.pendingIdentityChange;
+		// A pending change, or else the key the user rejected earlier (accepting it after all).
+		const change = contact?.pendingIdentityChange ?? contact?.rejectedIdentityChange;
 		if (!contact || !change) return;
 		try {
 			await trustIdentity(this.context, peer, change.current);
 		} catch (error) {
 			throw toMessengerError(error);
 		}
-		const { pendingIdentityChange: _accepted, ...rest } = contact;
+		const { pendingIdentityChange: _accepted, rejectedIdentityChange: _rejected, ...rest } = contact;
 		await this.options.stores.contacts.storeContact(rest);
-		this.rejectedKeys.get(peer)?.delete(change.current.signingKey);
 		this.prefetched.delete(peer);
 		await this.replayHeld(peer);
 		await this.resendWaiting(peer);
@@ -375,11 +373,8 @@ export class Messenger {
 		const contact = await this.options.stores.contacts.loadContact(peer);
 		const change = contact?.pendingIdentityChange;
 		if (!contact || !change) return;
-		const rejected = this.rejectedKeys.get(peer) ?? new Set<string>();
-		rejected.add(change.current.signingKey);
-		this.rejectedKeys.set(peer, rejected);
 		const { pendingIdentityChange: _rejected, ...rest } = contact;
-		await this.options.stores.contacts.storeContact(rest);
+		await this.options.stores.contacts.storeContact({ ...rest, rejectedIdentityChange: change });
 		this.prefetched.delete(peer);
 		await this.replayHeld(peer);
 	}
@@ -448,6 +443,7 @@ export class Messenger {
 				from: frame.from,
 				id: frame.id,
 				body: frame.body,
+				senderIdentity: async () => (await this.http.fetchBundle(this.account.token, frame.from)).identity,
 				// Saved before the session state is committed: a crash in between means the envelope is
 				// redelivered and decrypts again, never that it is lost.
 				save: async (plaintext) => {
@@ -622,7 +618,8 @@ export class Messenger {
 		frame: MessageFrame,
 		change: IdentityChangeEvent,
 	): Promise<"hold" | "discard"> {
-		if (this.rejectedKeys.get(frame.from)?.has(change.current.signingKey)) {
+		const contact = await this.options.stores.contacts.loadContact(frame.from);
+		if (contact?.rejectedIdentityChange?.current.signingKey === change.current.signingKey) {
 			if (bodyKind(frame.body) === "message") await this.sendNotice(frame, "identity_rejected");
 			return "discard";
 		}
@@ -702,7 +699,12 @@ export class Messenger {
 
 	private async touchContact(
 		phone: string,
-		changes: Partial<Pick<ContactRecord, "lastAt" | "lastText" | "unread" | "pendingIdentityChange">>,
+		changes: Partial<
+			Pick<
+				ContactRecord,
+				"lastAt" | "lastText" | "unread" | "pendingIdentityChange" | "rejectedIdentityChange"
+			>
+		>,
 	): Promise<void> {
 		const contact = await this.options.stores.contacts.loadContact(phone);
 		await this.options.stores.contacts.storeContact({

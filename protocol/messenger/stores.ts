@@ -56,6 +56,11 @@ export interface ContactRecord {
 	readonly lastText: string;
 	/** A changed identity key the user has not accepted yet: sending is blocked until they do. */
 	readonly pendingIdentityChange?: IdentityChangeEvent;
+	/**
+	 * The last new key the user rejected: messages signed by it are dropped (their sender is told "not
+	 * delivered") instead of being asked about again. The user can still accept it later.
+	 */
+	readonly rejectedIdentityChange?: IdentityChangeEvent;
 }
 
 export interface AccountStore {

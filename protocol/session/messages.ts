@@ -17,12 +17,12 @@ import { signEnvelope, verifyEnvelope } from "../crypto/envelope-signature.ts";
 import { SUITE_V1 } from "../crypto/suite.ts";
 import { type Bytes, constantTimeEqual } from "../encoding/bytes.ts";
 import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from "../wire/envelope.ts";
-import type { PrekeyBundle } from "../wire/keys.ts";
+import type { IdentityKeys, PrekeyBundle } from "../wire/keys.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
 import { encodeEnvelopeBody, parseEnvelopeBody } from "./envelope.ts";
 import { isProtocolError, ProtocolError, type ProtocolErrorCode } from "./errors.ts";
 import type { MessageHeader } from "./header.ts";
-import { changeEvent, keysExtractable } from "./identity.ts";
+import { changeEvent, checkIdentityKeys, identityKeyBytes, keysExtractable } from "./identity.ts";
 import { ratchetDecrypt, ratchetEncrypt } from "./ratchet.ts";
 import { addSession, emptyRecord, isRetired, rememberReceived, retireAllSessions } from "./records.ts";
 import { type AcceptedSession, acceptSession, initiateSession, type NewSession } from "./setup.ts";
@@ -58,6 +58,11 @@ export interface IncomingMessage {
 	 * nothing.
 	 */
 	readonly save?: (plaintext: Bytes) => Promise<void>;
+	/**
+	 * Called only for a follow-up message from a phone with no pinned key (GET /v1/keys/:from, its
+	 * `identity`): authenticates the failure so the sender can be told (ProtocolError.authenticatedFailure).
+	 */
+	readonly senderIdentity?: () => Promise<IdentityKeys>;
 }
 
 export interface DecryptedMessage {
@@ -176,7 +181,14 @@ export function decryptMessage(
 			// No session: still authenticate with the pinned key when there is one, so a forged or
 			// misdirected envelope is reported as such rather than as a lost session.
 			pinned = await context.stores.identities.loadTrustedIdentity(message.from);
-			if (!pinned) throw new ProtocolError("no_session", "a follow-up message for a session we do not have");
+			if (!pinned) {
+				throw await unknownSenderFailure(context, message, {
+					header: headerBytes,
+					ciphertext,
+					signature,
+					session: header.session,
+				});
+			}
 			signer = pinned.signingKey;
 		}
 		const signed = {
@@ -220,6 +232,37 @@ export function decryptMessage(
 			throw error;
 		}
 	});
+}
+
+/**
+ * A follow-up message from a phone we have no key for (e.g. this install is new and the sender still
+ * writes on a session with our earlier install). It cannot be decrypted; if the caller can look up the
+ * sender's current identity and the envelope's signature verifies under it, the failure is marked
+ * authenticated so the sender can be told. Nothing is pinned: the sender's next session setup carries
+ * its identity, which is then trusted on first use as usual.
+ */
+async function unknownSenderFailure(
+	context: ProtocolContext,
+	message: IncomingMessage,
+	envelope: { header: Bytes; ciphertext: Bytes; signature: Bytes; session: Bytes },
+): Promise<ProtocolError> {
+	const failure = new ProtocolError("no_session", "a follow-up message for a session we do not have");
+	if (!message.senderIdentity) return failure;
+	try {
+		const keys = identityKeyBytes(await message.senderIdentity());
+		const verifier = await checkIdentityKeys(context, keys);
+		const verified = await verifyEnvelope(verifier, envelope.signature, {
+			sender: message.from,
+			recipient: context.phone,
+			messageId: message.id,
+			header: envelope.header,
+			ciphertext: envelope.ciphertext,
+		});
+		if (verified) failure.authenticatedFailure = { session: envelope.session };
+	} catch {
+		// No identity to be had (not registered, relay unreachable, bad keys): the sender stays unknown.
+	}
+	return failure;
 }
 
 /** Failures after the signature verified that the sender can repair by sending again on a new session. */
