@@ -3,8 +3,10 @@ import { encodingSuite } from "./encoding.suite.ts";
 import { fuzzSuite } from "./fuzz.suite.ts";
 import type { Suite } from "./harness.ts";
 import { katSuite } from "./kat.suite.ts";
+import { prekeyHygieneSuite } from "./prekey-hygiene.suite.ts";
 import { sessionSuite } from "./session.suite.ts";
 import { tamperSuite } from "./tamper.suite.ts";
+import { trustSuite } from "./trust.suite.ts";
 import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
 
 export const suites: readonly Suite[] = [
@@ -13,6 +15,8 @@ export const suites: readonly Suite[] = [
 	encodingSuite,
 	katSuite,
 	sessionSuite,
+	trustSuite,
+	prekeyHygieneSuite,
 	tamperSuite,
 	fuzzSuite,
 ];

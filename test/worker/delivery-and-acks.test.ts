@@ -223,6 +223,27 @@ describe("resends", () => {
 		expect((await connectDrained(bob.phone, bob.token)).ready.pending).toBe(0);
 	});
 
+	it("a discarded message leaves without a receipt and without its id remembered: a resend under the same id is delivered again", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const { id, body } = await sendOk(a, bob.phone);
+		const message = await b.next("message");
+		b.send({ type: "discard", seqs: [message.seq] });
+		expect(await b.untilPong()).toEqual([]);
+		await expectStoredRows(bob.phone, "mailbox", 0);
+		await expectStoredRows(bob.phone, "delivered", 0);
+		// No receipt reaches the sender: it hears why from the recipient's signed delivery notice.
+		expect((await a.untilPong()).filter((frame) => frame.type === "receipt")).toEqual([]);
+		// The sender re-sends under the same id (over a new session): stored and delivered again.
+		await sendOk(a, bob.phone, body, id);
+		expect((await b.next("message")).id).toBe(id);
+		// Discarding what is not in the mailbox is an unknown_message error, like an ack.
+		b.send({ type: "discard", seqs: [message.seq] });
+		expect((await b.next("error")).code).toBe("unknown_message");
+	});
+
 	it("acknowledged ids are forgotten after the 30-day retention (alarm-driven)", async () => {
 		const alice = await register();
 		const bob = await register();
