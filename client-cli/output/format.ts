@@ -40,12 +40,14 @@ export function statusLine(
 	peer: string,
 	status: HistoryEntry["status"],
 	style: Style,
-	error?: { message: string },
+	error?: { code?: string; message: string },
 	text?: string,
 ): string {
 	const which = text === undefined ? "" : style.dim(` · "${shorten(printable(text), 40)}"`);
 	if (status === "failed") {
-		return `${style.red("✗ not sent")} to ${peer}${error ? `: ${error.message}` : ""}${which}`;
+		// not_delivered: it reached their app, which said (signed) it could not show it.
+		const what = error?.code === "not_delivered" ? "✗ not delivered" : "✗ not sent";
+		return `${style.red(what)} to ${peer}${error ? `: ${error.message}` : ""}${which}`;
 	}
 	const mark = status === "delivered" ? "✓✓" : status === "sent" || status === "queued" ? "✓" : "…";
 	return `${style.green(mark)} ${STATUS_WORDS[status]} — ${peer}${which}`;
@@ -58,7 +60,12 @@ function shorten(text: string, max: number): string {
 
 export function historyLine(entry: HistoryEntry, style: Style): string {
 	const who = entry.direction === "in" ? style.cyan(entry.peer) : style.green("you");
-	const status = entry.direction === "out" ? style.dim(` (${entry.status})`) : "";
+	const status =
+		entry.direction !== "out"
+			? ""
+			: entry.error?.code === "not_delivered"
+				? style.dim(` (not delivered: ${entry.error.message.replace(/^Not delivered: /, "")})`)
+				: style.dim(` (${entry.status})`);
 	return `${style.dim(dayAndClock(entry.at))} ${who}: ${printable(entry.text)}${status}`;
 }
 

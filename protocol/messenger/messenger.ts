@@ -94,6 +94,15 @@ export interface ChatInfo {
 	verified: boolean;
 }
 
+/** Relay outcomes after which an automatic re-send is still due (nothing was decided about the message). */
+const TRANSIENT_SEND_FAILURES: ReadonlySet<string> = new Set([
+	"connection_lost",
+	"relay_unreachable",
+	"rate_limited",
+	"mailbox_full",
+	"internal",
+]);
+
 /** Status order: a late "sent" must never overwrite "delivered". */
 const STATUS_RANK: Record<OutgoingStatus, number> = {
 	sending: 0,
@@ -118,6 +127,8 @@ export class Messenger {
 	private readonly held = new Map<string, { frame: MessageFrame; signingKey: string }[]>();
 	/** Ids being sent by this run, so the recovery of unconfirmed sends leaves them alone. */
 	private readonly inFlight = new Set<string>();
+	/** Work started by incoming frames that outlives their handler (automatic re-sends). */
+	private readonly background = new Set<Promise<void>>();
 	private drainWaiters: (() => void)[] = [];
 	private drained = false;
 
@@ -179,6 +190,14 @@ export class Messenger {
 
 	stop(): void {
 		this.connection.stop();
+	}
+
+	/**
+	 * Resolves once the background work started so far has finished (automatic re-sends after a
+	 * delivery notice or an accepted key): a command-line run waits for it before it exits.
+	 */
+	async settled(): Promise<void> {
+		while (this.background.size > 0) await Promise.allSettled([...this.background]);
 	}
 
 	/** Resolves once the backlog waiting at connect time has been handled (decrypted, stored, acked). */
@@ -316,6 +335,18 @@ export class Messenger {
 			outcome.retryAfter !== undefined
 				? `${outcome.message} (retry in ${outcome.retryAfter} s)`
 				: outcome.message;
+		if (entry.redelivery && TRANSIENT_SEND_FAILURES.has(outcome.code)) {
+			// The automatic re-send did not reach the relay: it stays due (and goes at the next connect).
+			const waiting: HistoryEntry = {
+				...entry,
+				status: "failed",
+				error: { code: outcome.code, message },
+				redelivery: "waiting",
+			};
+			await this.options.stores.history.storeEntry(waiting);
+			this.emit({ type: "status", peer, id, status: "failed", error: { code: outcome.code, message } });
+			return waiting;
+		}
 		return (await this.updateStatus(peer, id, "failed", { code: outcome.code, message })) ?? entry;
 	}
 
@@ -324,6 +355,11 @@ export class Messenger {
 		for (const contact of await this.options.stores.contacts.listContacts()) {
 			for (const entry of await this.options.stores.history.listEntries(contact.phone)) {
 				if (entry.direction !== "out" || entry.status !== "sending" || this.inFlight.has(entry.id)) continue;
+				if (entry.redelivery) {
+					// An automatic re-send cut short: it goes again once connected (still the one re-send).
+					await this.options.stores.history.storeEntry({ ...entry, status: "failed", redelivery: "waiting" });
+					continue;
+				}
 				await this.updateStatus(entry.peer, entry.id, "failed", {
 					code: "connection_lost",
 					message:
@@ -361,7 +397,7 @@ export class Messenger {
 		await this.options.stores.contacts.storeContact(rest);
 		this.prefetched.delete(peer);
 		await this.replayHeld(peer);
-		await this.resendWaiting(peer);
+		this.resendLater(peer);
 	}
 
 	/**
@@ -562,7 +598,7 @@ export class Messenger {
 			}
 			throw error;
 		}
-		if (opened.reason !== "identity_rejected") void this.resendWaiting(frame.from);
+		if (opened.reason !== "identity_rejected") this.resendLater(frame.from);
 		return "ack";
 	}
 
@@ -594,8 +630,19 @@ export class Messenger {
 		this.emit({ type: "status", peer: notice.from, id: notice.about, status: "failed", error });
 	}
 
-	/** Sends again, once, the messages a contact reported it could not show (unless sending is blocked). */
+	/** Starts resendWaiting in the background, tracked so `settled()` can wait for it. */
+	private resendLater(peer: string): void {
+		const work = this.resendWaiting(peer).catch(() => undefined);
+		this.background.add(work);
+		void work.finally(() => this.background.delete(work));
+	}
+
+	/**
+	 * Sends again, once, the messages a contact reported it could not show — when connected and sending
+	 * to them is not blocked by a key change (otherwise at the next connect, or once the key is accepted).
+	 */
 	private async resendWaiting(peer: string): Promise<void> {
+		if (this.connection.state !== "online") return;
 		const contact = await this.options.stores.contacts.loadContact(peer);
 		if (contact?.pendingIdentityChange) return;
 		for (const entry of await this.options.stores.history.listEntries(peer)) {
@@ -607,11 +654,9 @@ export class Messenger {
 		}
 	}
 
-	/** Re-sends, after a restart, what was still waiting for its automatic re-send. */
+	/** Re-sends, once connected, what was still waiting for its automatic re-send. */
 	private async resendAllWaiting(): Promise<void> {
-		for (const contact of await this.options.stores.contacts.listContacts()) {
-			await this.resendWaiting(contact.phone);
-		}
+		for (const contact of await this.options.stores.contacts.listContacts()) this.resendLater(contact.phone);
 	}
 
 	private async holdForKeyChange(
