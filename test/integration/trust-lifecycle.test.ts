@@ -3,7 +3,7 @@
 // rejected. Every message ends shown to its recipient or marked "not delivered" with the reason —
 // never "delivered" while missing — and the pair can talk again afterwards.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HistoryEntry, MessengerEvent } from "../../protocol/messenger/index.ts";
+import { type HistoryEntry, Messenger, type MessengerEvent } from "../../protocol/messenger/index.ts";
 import { received, registerUser, type TestUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 
@@ -111,6 +111,29 @@ describe("trust lifecycle", () => {
 		await assertTruthful(dan, carol2);
 		carol2.messenger.stop();
 		dan.messenger.stop();
+	});
+
+	it("the time shown for a received message is the sender's signed time, not the relay's", async () => {
+		const gus = await registerUser(relay.url, "+1 555 555 0331");
+		const hana = await registerUser(relay.url, "+1 555 555 0332");
+		hana.messenger.start();
+		// Gus's clock runs an hour behind; the relay's is right. Hana must show Gus's.
+		const skew = 60 * 60 * 1000;
+		const events: MessengerEvent[] = [];
+		const slow = await Messenger.open({
+			stores: gus.stores,
+			clock: { now: () => Date.now() - skew },
+			onEvent: (event) => events.push(event),
+		});
+		slow.start();
+		await slow.startChat(hana.phone);
+		const sent = await slow.send(hana.phone, "what time is it?");
+		await hana.until((e) => received(e).includes("what time is it?"), "the message");
+		const shown = await entry(hana, gus.phone, sent.id);
+		expect(shown?.at).toBe(sent.at);
+		expect(Date.now() - (shown?.at ?? 0)).toBeGreaterThan(skew - 60_000);
+		slow.stop();
+		hana.messenger.stop();
 	});
 
 	it("rejecting a new key drops its messages, tells the sender 'not delivered', and unblocks sending", async () => {
