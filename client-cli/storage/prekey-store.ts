@@ -1,11 +1,15 @@
 // PrekeyStore on disk: prekeys/signed-<id>.json, prekeys/one-time-<id>.json (private keys, deleted as
-// soon as they are used) and prekeys/counters.json (the next key ids, so an id is never reused).
+// soon as they are used, or when pruned after leaving the relay) and prekeys/counters.json (the next key
+// ids, so an id is never reused).
 import * as v from "valibot";
 import {
 	deserializeOneTimePrekey,
 	deserializeSignedPrekey,
 	type KeyIdCounters,
+	type OneTimePrekeyGoneChange,
 	type OneTimePrekeyRecord,
+	type OneTimePrekeyState,
+	oneTimePrekeyState,
 	type PrekeyStore,
 	type SignedPrekeyRecord,
 	serializeOneTimePrekey,
@@ -35,7 +39,20 @@ function oneTimePath(keyId: number): string {
 }
 
 export class DiskPrekeyStore implements PrekeyStore {
+	/**
+	 * Writes and removals of one-time prekeys run one at a time: setOneTimePrekeysGoneSince reads a record
+	 * and writes it back, and must never re-create one that removeOneTimePrekey (a message used it) deleted
+	 * in between. The profile lock keeps other processes out; one store instance serves a profile.
+	 */
+	#oneTimeWrites: Promise<unknown> = Promise.resolve();
+
 	constructor(private readonly files: ProfileFiles) {}
+
+	private oneTimeExclusive<T>(work: () => Promise<T>): Promise<T> {
+		const run = this.#oneTimeWrites.then(work);
+		this.#oneTimeWrites = run.catch(() => undefined);
+		return run;
+	}
 
 	async loadSignedPrekey(keyId: number): Promise<SignedPrekeyRecord | undefined> {
 		const text = await this.files.read(signedPath(keyId));
@@ -66,18 +83,49 @@ export class DiskPrekeyStore implements PrekeyStore {
 		return text === undefined ? undefined : deserializeOneTimePrekey(text);
 	}
 
-	async storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]): Promise<void> {
-		for (const record of records) {
-			await this.files.write(oneTimePath(record.keyId), await serializeOneTimePrekey(record));
-		}
+	storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]): Promise<void> {
+		return this.oneTimeExclusive(async () => {
+			for (const record of records) {
+				await this.files.write(oneTimePath(record.keyId), await serializeOneTimePrekey(record));
+			}
+		});
 	}
 
-	async removeOneTimePrekey(keyId: number): Promise<void> {
-		await this.files.remove(oneTimePath(keyId));
+	removeOneTimePrekey(keyId: number): Promise<void> {
+		return this.oneTimeExclusive(() => this.files.remove(oneTimePath(keyId)));
+	}
+
+	removeOneTimePrekeys(keyIds: readonly number[]): Promise<void> {
+		return this.oneTimeExclusive(async () => {
+			for (const keyId of keyIds) await this.files.remove(oneTimePath(keyId));
+		});
 	}
 
 	async countOneTimePrekeys(): Promise<number> {
 		return (await this.files.list(DIRECTORY)).filter((name) => ONE_TIME_PATTERN.test(name)).length;
+	}
+
+	async listOneTimePrekeyStates(): Promise<readonly OneTimePrekeyState[]> {
+		const states: OneTimePrekeyState[] = [];
+		for (const name of await this.files.list(DIRECTORY)) {
+			const match = ONE_TIME_PATTERN.exec(name);
+			if (!match) continue;
+			const text = await this.files.read(oneTimePath(Number(match[1])));
+			if (text !== undefined) states.push(oneTimePrekeyState(text));
+		}
+		return states;
+	}
+
+	setOneTimePrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void> {
+		return this.oneTimeExclusive(async () => {
+			for (const { keyId, goneSince } of changes) {
+				const record = await this.loadOneTimePrekey(keyId);
+				if (!record) continue; // used meanwhile: never re-create it
+				const { goneSince: _previous, ...rest } = record;
+				const updated: OneTimePrekeyRecord = goneSince === undefined ? rest : { ...rest, goneSince };
+				await this.files.write(oneTimePath(keyId), await serializeOneTimePrekey(updated));
+			}
+		});
 	}
 
 	async loadKeyIdCounters(): Promise<KeyIdCounters | undefined> {

@@ -5,7 +5,9 @@ import type {
 	IdentityStore,
 	KeyIdCounters,
 	LocalIdentity,
+	OneTimePrekeyGoneChange,
 	OneTimePrekeyRecord,
+	OneTimePrekeyState,
 	PrekeyStore,
 	ProtocolStores,
 	SessionRecord,
@@ -58,8 +60,26 @@ export class MemoryPrekeyStore implements PrekeyStore {
 	async removeOneTimePrekey(keyId: number) {
 		this.oneTime.delete(keyId);
 	}
+	async removeOneTimePrekeys(keyIds: readonly number[]) {
+		for (const keyId of keyIds) this.oneTime.delete(keyId);
+	}
 	async countOneTimePrekeys() {
 		return this.oneTime.size;
+	}
+	async listOneTimePrekeyStates(): Promise<OneTimePrekeyState[]> {
+		return [...this.oneTime.values()].map((record) =>
+			record.goneSince === undefined
+				? { keyId: record.keyId }
+				: { keyId: record.keyId, goneSince: record.goneSince },
+		);
+	}
+	async setOneTimePrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]) {
+		for (const { keyId, goneSince } of changes) {
+			const record = this.oneTime.get(keyId);
+			if (!record) continue; // used meanwhile: never re-create it
+			const { goneSince: _previous, ...rest } = record;
+			this.oneTime.set(keyId, goneSince === undefined ? rest : { ...rest, goneSince });
+		}
 	}
 	async loadKeyIdCounters() {
 		return this.counters;

@@ -3,7 +3,10 @@
 //   keeps replaced private keys for SIGNED_PREKEY_RETENTION_MS so late first messages still decrypt;
 // - one-time prekeys are generated in batches; refillOneTimePrekeys() tops the relay up when its count
 //   drops below ONE_TIME_PREKEY_REFILL_THRESHOLD (the relay holds at most 200, takes at most 100 per PUT);
-// - a one-time prekey's private key is deleted when the message that used it decrypted (messages.ts).
+// - a one-time prekey's private key is deleted when the message that used it decrypted (messages.ts),
+//   or, when it is no longer on the relay (handed out in a bundle whose message never came, or never
+//   uploaded), ONE_TIME_PREKEY_GONE_RETENTION_MS after the client first saw it missing, and earlier
+//   when more than MAX_LOCAL_ONE_TIME_PREKEYS are held (pruneOneTimePrekeys).
 // Key ids come from counters in the prekey store, so an id is never reused.
 //
 // Typical client loop after connecting (GET /v1/keys gives `status`):
@@ -22,7 +25,9 @@ import { keysExtractable } from "./identity.ts";
 import {
 	type KeyIdCounters,
 	type LocalIdentity,
+	type OneTimePrekeyGoneChange,
 	type OneTimePrekeyRecord,
+	type OneTimePrekeyState,
 	type SignedPrekeyRecord,
 	STATE_VERSION,
 } from "./stores.ts";
@@ -30,6 +35,21 @@ import {
 export const SIGNED_PREKEY_ROTATION_MS = 2 * 24 * 60 * 60 * 1000;
 export const SIGNED_PREKEY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export const ONE_TIME_PREKEY_REFILL_THRESHOLD = 25;
+/**
+ * How long a one-time prekey's private key is kept after the relay's status first stopped listing it.
+ * The relay drops a key when it hands it out in a bundle, and the first message built on it may then
+ * wait in our mailbox for the mailbox's whole retention, 30 days (worker/phone/mailbox.ts
+ * MAILBOX_RETENTION_MS; the library cannot import the worker, test/worker/key-directory.test.ts checks
+ * the two agree). Later no stored message can need the key, and keeping it would only weaken forward
+ * secrecy. Measured from when we first saw it missing, which is never before the handout.
+ */
+export const ONE_TIME_PREKEY_GONE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * The most one-time prekeys kept locally: the relay's 200 plus as many handed out and not yet used.
+ * Above it the handed-out ones that have been gone longest are deleted first (never one the relay still
+ * holds), so other accounts draining our supply cannot make us hoard private keys.
+ */
+export const MAX_LOCAL_ONE_TIME_PREKEYS = 2 * MAX_ONE_TIME_PREKEYS_HELD;
 const MAX_KEY_ID = 0xffffffff;
 
 export function signedPrekeyWire(record: SignedPrekeyRecord): SignedPrekey {
@@ -177,13 +197,93 @@ export function refillOneTimePrekeys(
 	});
 }
 
+/** What pruneOneTimePrekeys did. */
+export interface OneTimePrekeyPruning {
+	/** Keys newly marked as gone from the relay (kept for now). */
+	readonly markedGone: number;
+	/** Keys the relay lists again, whose mark was cleared. */
+	readonly restored: number;
+	/** Gone keys deleted: past retention, or over the local cap. */
+	readonly deleted: number;
+	/** One-time prekeys held afterwards. */
+	readonly held: number;
+}
+
+function byLongestGone(a: OneTimePrekeyState, b: OneTimePrekeyState): number {
+	return (a.goneSince ?? 0) - (b.goneSince ?? 0) || a.keyId - b.keyId;
+}
+
+/**
+ * Deletes the private halves of one-time prekeys the relay no longer holds, once no message can still
+ * need them. `relayIds` are the ids the relay reports holding (GET /v1/keys); `keep` are ids just
+ * generated for an upload that may not have reached the relay yet. Every other local key is marked with
+ * the time it was first seen missing (`goneSince`, from context.clock), deleted when it has been gone
+ * ONE_TIME_PREKEY_GONE_RETENTION_MS, and, while more than MAX_LOCAL_ONE_TIME_PREKEYS are held, the ones
+ * gone longest are deleted first. A key the relay lists again loses its mark (a status read before a
+ * concurrent upload). Keys in `relayIds` or `keep` are never deleted.
+ */
+export function pruneOneTimePrekeys(
+	context: ProtocolContext,
+	relayIds: Iterable<number>,
+	options: { readonly keep?: Iterable<number> } = {},
+): Promise<OneTimePrekeyPruning> {
+	return context.locks.run(PREKEY_LOCK, async () => {
+		const now = context.clock.now();
+		const store = context.stores.prekeys;
+		const listed = new Set(relayIds);
+		for (const keyId of options.keep ?? []) listed.add(keyId);
+		const changes: OneTimePrekeyGoneChange[] = [];
+		const gone: OneTimePrekeyState[] = [];
+		const doomed = new Set<number>();
+		let onRelay = 0;
+		let restored = 0;
+		const states = await store.listOneTimePrekeyStates();
+		for (const state of states) {
+			if (listed.has(state.keyId)) {
+				onRelay += 1;
+				if (state.goneSince !== undefined) {
+					changes.push({ keyId: state.keyId, goneSince: undefined });
+					restored += 1;
+				}
+			} else if (state.goneSince === undefined) {
+				changes.push({ keyId: state.keyId, goneSince: now });
+				gone.push({ keyId: state.keyId, goneSince: now });
+			} else if (now - state.goneSince >= ONE_TIME_PREKEY_GONE_RETENTION_MS) {
+				doomed.add(state.keyId);
+			} else {
+				gone.push(state);
+			}
+		}
+		const room = Math.max(0, MAX_LOCAL_ONE_TIME_PREKEYS - onRelay);
+		if (gone.length > room) {
+			gone.sort(byLongestGone);
+			for (const state of gone.slice(0, gone.length - room)) doomed.add(state.keyId);
+		}
+		// Deleting first: if we stop half-way, nothing is kept that should not be.
+		if (doomed.size > 0) await store.removeOneTimePrekeys([...doomed]);
+		const writes = changes.filter((change) => !doomed.has(change.keyId));
+		if (writes.length > 0) await store.setOneTimePrekeysGoneSince(writes);
+		return {
+			markedGone: writes.filter((change) => change.goneSince !== undefined).length,
+			restored,
+			deleted: doomed.size,
+			held: states.length - doomed.size,
+		};
+	});
+}
+
 /** What GET /v1/keys reports (protocol/wire/http.ts PrekeyStatus). */
 export interface RelayPrekeyStatus {
 	readonly oneTimePrekeys: number;
+	/** The ids of the one-time prekeys the relay holds: local ones missing from it are pruned. */
+	readonly oneTimePrekeyIds: readonly number[];
 	readonly signedPrekeyId: number | null;
 }
 
-/** The PUT /v1/keys body this phone should upload now, or null when the relay is up to date. */
+/**
+ * The PUT /v1/keys body this phone should upload now, or null when the relay is up to date. Also prunes
+ * the one-time prekeys the relay no longer holds (pruneOneTimePrekeys), keeping the ones it generates.
+ */
 export async function prepareKeyUpload(
 	context: ProtocolContext,
 	status: RelayPrekeyStatus,
@@ -194,6 +294,9 @@ export async function prepareKeyUpload(
 		if (current && current.keyId !== status.signedPrekeyId) signedPrekey = current;
 	}
 	const oneTimePrekeys = await refillOneTimePrekeys(context, status.oneTimePrekeys);
+	await pruneOneTimePrekeys(context, status.oneTimePrekeyIds, {
+		keep: oneTimePrekeys.map((prekey) => prekey.keyId),
+	});
 	if (!signedPrekey && oneTimePrekeys.length === 0) return null;
 	return signedPrekey ? { signedPrekey, oneTimePrekeys } : { oneTimePrekeys };
 }

@@ -17,7 +17,9 @@ import { base64UrlBytes, KeyId, P256PublicKey, P256Signature } from "../wire/pri
 import { ProtocolError } from "./errors.ts";
 import {
 	type LocalIdentity,
+	MAX_PREVIOUS_IDENTITIES,
 	type OneTimePrekeyRecord,
+	type OneTimePrekeyState,
 	type SessionRecord,
 	type SessionState,
 	type SignedPrekeyRecord,
@@ -139,6 +141,14 @@ const TrustedIdentityJson = v.strictObject({
 	dhKeySignature: P256Signature,
 	firstSeenAt: Time,
 	verified: v.boolean(),
+	previous: v.optional(
+		v.pipe(
+			v.array(
+				v.strictObject({ signingKey: P256PublicKey, dhKey: P256PublicKey, dhKeySignature: P256Signature }),
+			),
+			v.maxLength(MAX_PREVIOUS_IDENTITIES),
+		),
+	),
 });
 
 export function serializeTrustedIdentity(record: TrustedIdentity): string {
@@ -151,6 +161,15 @@ export function serializeTrustedIdentity(record: TrustedIdentity): string {
 		dhKeySignature: encodeBase64Url(record.dhKeySignature),
 		firstSeenAt: record.firstSeenAt,
 		verified: record.verified,
+		...(record.previous && record.previous.length > 0
+			? {
+					previous: record.previous.map((keys) => ({
+						signingKey: encodeBase64Url(keys.signingKey),
+						dhKey: encodeBase64Url(keys.dhKey),
+						dhKeySignature: encodeBase64Url(keys.dhKeySignature),
+					})),
+				}
+			: {}),
 	});
 }
 
@@ -164,6 +183,15 @@ export function deserializeTrustedIdentity(text: string): TrustedIdentity {
 		dhKeySignature: bytes(json.dhKeySignature),
 		firstSeenAt: json.firstSeenAt,
 		verified: json.verified,
+		...(json.previous
+			? {
+					previous: json.previous.map((keys) => ({
+						signingKey: bytes(keys.signingKey),
+						dhKey: bytes(keys.dhKey),
+						dhKeySignature: bytes(keys.dhKeySignature),
+					})),
+				}
+			: {}),
 	};
 }
 
@@ -216,6 +244,8 @@ const OneTimePrekeyJson = v.strictObject({
 	keyId: KeyId,
 	keyPair: KeyPairJson,
 	createdAt: Time,
+	/** Absent in records written before pruning existed, and while the relay holds the key. */
+	goneSince: v.optional(Time),
 });
 
 export async function serializeOneTimePrekey(record: OneTimePrekeyRecord): Promise<string> {
@@ -226,7 +256,16 @@ export async function serializeOneTimePrekey(record: OneTimePrekeyRecord): Promi
 		keyId: record.keyId,
 		keyPair: await keyPairToJson(record.keyPair),
 		createdAt: record.createdAt,
+		...(record.goneSince === undefined ? {} : { goneSince: record.goneSince }),
 	});
+}
+
+/** A stored one-time prekey's id and `goneSince`, checked like deserializeOneTimePrekey but without importing the key. */
+export function oneTimePrekeyState(text: string): OneTimePrekeyState {
+	const json = parseDocument("friendly.one-time-prekey", OneTimePrekeyJson, text);
+	return json.goneSince === undefined
+		? { keyId: json.keyId }
+		: { keyId: json.keyId, goneSince: json.goneSince };
 }
 
 export async function deserializeOneTimePrekey(
@@ -240,6 +279,7 @@ export async function deserializeOneTimePrekey(
 		keyId: json.keyId,
 		keyPair: await keyPairFromJson("ECDH", json.keyPair, options.extractable ?? true),
 		createdAt: json.createdAt,
+		...(json.goneSince === undefined ? {} : { goneSince: json.goneSince }),
 	};
 }
 

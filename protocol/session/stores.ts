@@ -34,6 +34,20 @@ export interface TrustedIdentity {
 	readonly firstSeenAt: number;
 	/** Set by markIdentityVerified after the users compared safety numbers. */
 	readonly verified: boolean;
+	/**
+	 * Keys pinned for this phone before (newest first, at most MAX_PREVIOUS_IDENTITIES): a message signed
+	 * by one of them is a key change back to it (e.g. the contact's earlier install), never a forgery.
+	 */
+	readonly previous?: readonly PreviousIdentity[];
+}
+
+/** Earlier identities remembered per contact (enough for a few reinstalls). */
+export const MAX_PREVIOUS_IDENTITIES = 4;
+
+export interface PreviousIdentity {
+	readonly signingKey: Bytes;
+	readonly dhKey: Bytes;
+	readonly dhKeySignature: Bytes;
 }
 
 export interface SignedPrekeyRecord {
@@ -53,6 +67,25 @@ export interface OneTimePrekeyRecord {
 	readonly keyId: number;
 	readonly keyPair: P256KeyPair;
 	readonly createdAt: number;
+	/**
+	 * When the relay's prekey status first no longer listed this key (handed out in a bundle, or never
+	 * uploaded); deleted ONE_TIME_PREKEY_GONE_RETENTION_MS later, or earlier under the local cap
+	 * (prekeys.ts pruneOneTimePrekeys). Absent while the relay holds it, and in records stored before it
+	 * existed.
+	 */
+	readonly goneSince?: number;
+}
+
+/** What pruning needs to know of a held one-time prekey, without loading its private key. */
+export interface OneTimePrekeyState {
+	readonly keyId: number;
+	readonly goneSince?: number;
+}
+
+/** A change of one held one-time prekey's `goneSince` (undefined: the relay holds it again). */
+export interface OneTimePrekeyGoneChange {
+	readonly keyId: number;
+	readonly goneSince: number | undefined;
 }
 
 export interface KeyIdCounters {
@@ -123,7 +156,18 @@ export interface PrekeyStore {
 	loadOneTimePrekey(keyId: number): Promise<OneTimePrekeyRecord | undefined>;
 	storeOneTimePrekeys(records: readonly OneTimePrekeyRecord[]): Promise<void>;
 	removeOneTimePrekey(keyId: number): Promise<void>;
+	/** Deletes several one-time prekeys (ids not held are ignored). */
+	removeOneTimePrekeys(keyIds: readonly number[]): Promise<void>;
 	countOneTimePrekeys(): Promise<number>;
+	/** Every held one-time prekey's id and `goneSince`, in any order. */
+	listOneTimePrekeyStates(): Promise<readonly OneTimePrekeyState[]>;
+	/**
+	 * Sets (or, with undefined, clears) `goneSince` on the held one-time prekeys named in `changes`.
+	 * Must never re-create a record: an id that is no longer held (a message used it meanwhile, and
+	 * decryptMessage deleted it) is skipped, so a used private key cannot come back. Check and write
+	 * atomically with respect to removeOneTimePrekey.
+	 */
+	setOneTimePrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void>;
 	loadKeyIdCounters(): Promise<KeyIdCounters | undefined>;
 	storeKeyIdCounters(counters: KeyIdCounters): Promise<void>;
 }

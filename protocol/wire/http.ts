@@ -2,8 +2,14 @@
 // (unknown fields rejected); responses are parsed leniently by clients so the relay can add fields.
 import * as v from "valibot";
 import { RELAY_ERROR_CODES } from "./errors.ts";
-import { IdentityKeys, MAX_ONE_TIME_PREKEYS_PER_UPLOAD, OneTimePrekey, SignedPrekey } from "./keys.ts";
-import { Phone, VerificationCode } from "./primitives.ts";
+import {
+	IdentityKeys,
+	MAX_ONE_TIME_PREKEYS_HELD,
+	MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
+	OneTimePrekey,
+	SignedPrekey,
+} from "./keys.ts";
+import { KeyId, Phone, VerificationCode } from "./primitives.ts";
 
 export const CODE_DELIVERY_METHODS = ["echo", "console", "webhook"] as const;
 export type CodeDeliveryMethod = (typeof CODE_DELIVERY_METHODS)[number];
@@ -57,6 +63,11 @@ export type PrekeyUpload = v.InferOutput<typeof PrekeyUpload>;
 // PUT /v1/keys and GET /v1/keys
 export const PrekeyStatus = v.object({
 	oneTimePrekeys: v.number(),
+	/**
+	 * The ids of the one-time prekeys the relay still holds (ascending): the client deletes its private
+	 * halves of the others once they are old enough (docs/E2E-PROTOCOL.md §Prekeys).
+	 */
+	oneTimePrekeyIds: v.pipe(v.array(KeyId), v.maxLength(MAX_ONE_TIME_PREKEYS_HELD)),
 	signedPrekeyId: v.nullable(v.number()),
 });
 export type PrekeyStatus = v.InferOutput<typeof PrekeyStatus>;

@@ -11,6 +11,7 @@ import {
 	createMemoryMessengerStores,
 	requestVerificationCode,
 } from "../../protocol/messenger/index.ts";
+import { MAX_LOCAL_ONE_TIME_PREKEYS } from "../../protocol/session/index.ts";
 import {
 	type Device,
 	problemCodes,
@@ -19,6 +20,7 @@ import {
 	spreadAddressFetch,
 } from "../support/adversary-users.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { makeIdentity, type TestIdentity } from "../support/test-identity.ts";
 
 const MAILBOX_MAX_MESSAGES = 10;
 let relay: RunningRelay;
@@ -194,6 +196,63 @@ describe("abuse", () => {
 		alice.messenger.stop();
 		bob.messenger.stop();
 	});
+
+	it("repeated drains keep the client's one-time prekey private keys bounded, and a first message on a handed-out key still arrives", async () => {
+		const bob = await registerDevice(relay.url, "+1 555 557 0140");
+		const bobToken = await tokenOf(bob);
+		const http = new RelayHttpClient(relay.url);
+		// Fetchers only need an account (no keys of their own); each takes its burst of 10 bundles.
+		const fetcherIdentity: TestIdentity = await makeIdentity();
+		let fetchers = 0;
+		const newFetcherToken = async () => {
+			const phone = `+1 555 557 ${String(3000 + fetchers++)}`;
+			const spread = spreadAddressFetch();
+			const requested = await requestVerificationCode(relay.url, phone, spread);
+			if (!requested.code) throw new Error("echo delivery expected");
+			return (
+				await new RelayHttpClient(relay.url, spread).confirmCode(
+					phone,
+					requested.code,
+					fetcherIdentity.publicKeys,
+				)
+			).token;
+		};
+		const drainBob = async () => {
+			while ((await http.prekeyStatus(bobToken)).oneTimePrekeys > 0) {
+				const token = await newFetcherToken();
+				for (let i = 0; i < 10; i++) await http.fetchBundle(token, bob.phone);
+			}
+		};
+		const alice = await registerDevice(relay.url, "+1 555 557 0141");
+		const cycles = 4;
+		let generated = (await http.prekeyStatus(bobToken)).oneTimePrekeys;
+		for (let cycle = 1; cycle <= cycles; cycle++) {
+			if (cycle === cycles) {
+				// Alice's first message takes one of Bob's one-time prekeys and waits in his mailbox.
+				alice.messenger.start();
+				expect((await alice.messenger.send(bob.phone, "on a handed-out prekey")).status).toBe("queued");
+			}
+			await drainBob();
+			// What Bob's client does on every connect (and hourly): read the status, prune, refill.
+			await bob.messenger.maintainPrekeys();
+			expect(problemCodes(bob.events)).toEqual([]);
+			const status = await http.prekeyStatus(bobToken);
+			expect(status.oneTimePrekeys).toBeGreaterThan(0);
+			generated += status.oneTimePrekeys;
+			const local = new Set((await bob.stores.prekeys.listOneTimePrekeyStates()).map((s) => s.keyId));
+			expect(local.size).toBeLessThanOrEqual(MAX_LOCAL_ONE_TIME_PREKEYS);
+			for (const keyId of status.oneTimePrekeyIds) expect(local.has(keyId)).toBe(true);
+		}
+		// Without pruning Bob would hold every key he ever made.
+		expect(generated).toBeGreaterThan(MAX_LOCAL_ONE_TIME_PREKEYS);
+		expect(await bob.stores.prekeys.countOneTimePrekeys()).toBe(MAX_LOCAL_ONE_TIME_PREKEYS);
+		// The key Alice used was handed out most recently, so it is among those kept: Bob reads her message.
+		bob.messenger.start();
+		await bob.until((events) => shown(events).includes("on a handed-out prekey"), "the first message");
+		alice.messenger.stop();
+		bob.messenger.stop();
+		// About 40 registrations and 400 bundle fetches: allow for a loaded machine.
+	}, 180_000);
 
 	it("mailbox flooding: the cap holds, flooder and honest senders are told, stored mail survives and senders are resumed", async () => {
 		const bob = await registerDevice(relay.url, "+1 555 557 0130");

@@ -1,8 +1,8 @@
 // The CLI's on-disk stores and its pure parts: atomic owner-only files, passphrase sealing (wrong
-// passphrase refused, files unreadable without it, sealed files bound to their names), the profile
-// lock, the interactive command parser — and a passphrase-protected profile end to end through real
-// `friendly` processes on the real relay.
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+// passphrase refused, files unreadable without it, sealed files bound to their names), the interactive
+// command parser — and a passphrase-protected profile end to end through real `friendly` processes on
+// the real relay. The profile lock has its own file (profile-lock.test.ts).
+import { copyFile, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,9 +11,16 @@ import { parseLine } from "../../client-cli/interactive/parse-command.ts";
 import { writeFileAtomic } from "../../client-cli/storage/atomic-file.ts";
 import { createDiskStores } from "../../client-cli/storage/index.ts";
 import { ProfileFiles } from "../../client-cli/storage/profile-files.ts";
-import { lockProfile } from "../../client-cli/storage/profile-lock.ts";
 import { createPassphraseSealer, plainSealer, unlockSealer } from "../../client-cli/storage/sealer.ts";
-import { createLocalIdentity, publicIdentity } from "../../protocol/session/index.ts";
+import {
+	createLocalIdentity,
+	createProtocolContext,
+	generateOneTimePrekeys,
+	manualClock,
+	ONE_TIME_PREKEY_GONE_RETENTION_MS,
+	pruneOneTimePrekeys,
+	publicIdentity,
+} from "../../protocol/session/index.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import {
 	type CliEnvironment,
@@ -63,6 +70,41 @@ describe("profile files", () => {
 	});
 });
 
+describe("one-time prekeys on disk", () => {
+	it("keeps goneSince across a reload, loads records written before it, and never re-creates a used key", async () => {
+		const directory = join(scratch, "one-time-prekeys");
+		const stores = createDiskStores(new ProfileFiles(directory, plainSealer));
+		const identity = await createLocalIdentity({ extractable: true });
+		await stores.identities.storeLocalIdentity(identity);
+		const { records } = await generateOneTimePrekeys(identity, 1, 4, 1_000);
+		await stores.prekeys.storeOneTimePrekeys(records);
+		// Written as before pruning existed: no goneSince while the relay holds the key.
+		expect(await readFile(join(directory, "prekeys", "one-time-2.json"), "utf8")).not.toContain("goneSince");
+		const clock = manualClock(10_000);
+		const phone = "+15555550170";
+		// The relay lists 3 and 4 (1 and 2 were handed out); meanwhile a message uses key 1.
+		await Promise.all([
+			pruneOneTimePrekeys(createProtocolContext({ phone, stores, clock }), [3, 4]),
+			stores.prekeys.removeOneTimePrekey(1),
+		]);
+		expect(await stores.prekeys.loadOneTimePrekey(1)).toBeUndefined();
+		const reopened = createDiskStores(new ProfileFiles(directory, plainSealer));
+		expect((await reopened.prekeys.loadOneTimePrekey(2))?.goneSince).toBe(10_000);
+		const states = await reopened.prekeys.listOneTimePrekeyStates();
+		expect([...states].sort((a, b) => a.keyId - b.keyId)).toEqual([
+			{ keyId: 2, goneSince: 10_000 },
+			{ keyId: 3 },
+			{ keyId: 4 },
+		]);
+		clock.advance(ONE_TIME_PREKEY_GONE_RETENTION_MS);
+		await pruneOneTimePrekeys(createProtocolContext({ phone, stores: reopened, clock }), [3, 4]);
+		expect((await readdir(join(directory, "prekeys"))).sort()).toEqual([
+			"one-time-3.json",
+			"one-time-4.json",
+		]);
+	});
+});
+
 describe("passphrase sealing", () => {
 	it("encrypts every file, refuses a wrong passphrase, and binds each sealed file to its name", async () => {
 		const directory = join(scratch, "sealed");
@@ -107,24 +149,6 @@ describe("passphrase sealing", () => {
 	});
 });
 
-describe("profile lock", () => {
-	it("lets one process hold a profile and takes over a stale lock", async () => {
-		const directory = join(scratch, "locked");
-		await mkdir(directory, { mode: 0o700 });
-		const lock = await lockProfile(directory, "p");
-		expect((await readFile(join(directory, "lock"), "utf8")).trim()).toBe(String(process.pid));
-		await lock.release();
-		expect(await readdir(directory)).toEqual([]);
-
-		// A live owner (this test's parent process) blocks; a dead one does not.
-		await writeFile(join(directory, "lock"), String(process.ppid));
-		await expect(lockProfile(directory, "p")).rejects.toMatchObject({ code: "profile_in_use" });
-		await writeFile(join(directory, "lock"), "2147483646");
-		const taken = await lockProfile(directory, "p");
-		await taken.release();
-	});
-});
-
 describe("interactive command parser", () => {
 	it.each([
 		["", false, { kind: "empty" }],
@@ -147,6 +171,8 @@ describe("interactive command parser", () => {
 		["hello there", true, { kind: "text", text: "hello there" }],
 		[" help me", true, { kind: "text", text: "help me" }],
 		["/hello", true, { kind: "unknown", word: "/hello" }],
+		["register", false, { kind: "command", name: "register" }],
+		["register +15555550100", false, { kind: "usage" }],
 	])("%j (conversation open: %s)", (line, open, expected) => {
 		expect(parseLine(line, open)).toMatchObject(expected);
 	});

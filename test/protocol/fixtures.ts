@@ -60,6 +60,7 @@ export async function makeParty(
 	const context = createProtocolContext({ phone, stores, clock });
 	const upload = await prepareKeyUpload(context, {
 		oneTimePrekeys: options.oneTimePrekeys === false ? 1000 : 0,
+		oneTimePrekeyIds: [],
 		signedPrekeyId: null,
 	});
 	directory.entries.set(phone, {

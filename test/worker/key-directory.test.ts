@@ -1,7 +1,12 @@
 // Key directory: PUT /v1/keys, GET /v1/keys, GET /v1/keys/:phone.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import {
+	ONE_TIME_PREKEY_GONE_RETENTION_MS,
+	SIGNED_PREKEY_RETENTION_MS,
+} from "../../protocol/session/prekeys.ts";
 import { PrekeyBundle, PrekeyStatus } from "../../protocol/wire/index.ts";
+import { MAILBOX_RETENTION_MS } from "../../worker/phone/mailbox.ts";
 import { call, expectError, expectOk } from "./helpers/http.ts";
 import { newOneTimePrekeys, newSignedPrekey, offCurvePoint, tamper } from "./helpers/keys.ts";
 import { newPhone, pathPhone } from "./helpers/phones.ts";
@@ -25,7 +30,11 @@ describe("PUT /v1/keys", () => {
 			}),
 			PrekeyStatus,
 		);
-		expect(status).toEqual({ oneTimePrekeys: 10, signedPrekeyId: 7 });
+		expect(status).toEqual({
+			oneTimePrekeys: 10,
+			oneTimePrekeyIds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+			signedPrekeyId: 7,
+		});
 		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual(status);
 	});
 
@@ -48,6 +57,7 @@ describe("PUT /v1/keys", () => {
 		);
 		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual({
 			oneTimePrekeys: 2,
+			oneTimePrekeyIds: [1, 2],
 			signedPrekeyId: 1,
 		});
 	});
@@ -67,6 +77,7 @@ describe("PUT /v1/keys", () => {
 		);
 		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual({
 			oneTimePrekeys: 0,
+			oneTimePrekeyIds: [],
 			signedPrekeyId: 1,
 		});
 	});
@@ -106,6 +117,7 @@ describe("PUT /v1/keys", () => {
 			PrekeyStatus,
 		);
 		expect(full.oneTimePrekeys).toBe(200);
+		expect(full.oneTimePrekeyIds).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
 		await expectError(
 			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(1, 201) }),
 			"prekey_limit",
@@ -145,6 +157,46 @@ describe("PUT /v1/keys", () => {
 			"bad_request",
 			400,
 		);
+	});
+});
+
+describe("GET /v1/keys", () => {
+	it("lists exactly the one-time prekey ids still held, after uploads and bundle handouts", async () => {
+		const me = await registerWithKeys(5);
+		await expectOk(await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(3, 40) }), PrekeyStatus);
+		const requester = await register();
+		const handedOut: (number | undefined)[] = [];
+		for (let i = 0; i < 3; i++) {
+			handedOut.push(
+				(await expectOk(await fetchBundle(requester, me.phone), PrekeyBundle)).oneTimePrekey?.keyId,
+			);
+		}
+		expect(handedOut).toEqual([1, 2, 3]);
+		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual({
+			oneTimePrekeys: 5,
+			oneTimePrekeyIds: [4, 5, 40, 41, 42],
+			signedPrekeyId: 1,
+		});
+		// The PUT answer lists them too: a held id re-uploaded once, a new one added.
+		const after = await expectOk(
+			await upload(me.token, { oneTimePrekeys: await newOneTimePrekeys(2, 5) }),
+			PrekeyStatus,
+		);
+		expect(after.oneTimePrekeyIds).toEqual([4, 5, 6, 40, 41, 42]);
+		// Drained: an empty list, not a missing one.
+		const other = await register();
+		for (let i = 0; i < 6; i++) await expectOk(await fetchBundle(other, me.phone), PrekeyBundle);
+		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual({
+			oneTimePrekeys: 0,
+			oneTimePrekeyIds: [],
+			signedPrekeyId: 1,
+		});
+	});
+
+	it("clients keep handed-out one-time prekeys and replaced signed prekeys as long as the mailbox keeps messages", () => {
+		// protocol/session/prekeys.ts cannot import the worker's constant; a first message may wait this long.
+		expect(ONE_TIME_PREKEY_GONE_RETENTION_MS).toBeGreaterThanOrEqual(MAILBOX_RETENTION_MS);
+		expect(SIGNED_PREKEY_RETENTION_MS).toBeGreaterThanOrEqual(MAILBOX_RETENTION_MS);
 	});
 });
 

@@ -62,9 +62,18 @@ export class KeyDirectory {
 		return success(this.status());
 	}
 
+	/** Counts, and the ids of the one-time prekeys still held (at most 200), so the owner can delete the rest. */
 	status(): PrekeyStatus {
 		const signed = this.signedPrekey();
-		return { oneTimePrekeys: this.oneTimePrekeyCount(), signedPrekeyId: signed ? signed.keyId : null };
+		const ids = this.sql
+			.exec<{ key_id: number }>("SELECT key_id FROM one_time_prekeys ORDER BY key_id")
+			.toArray()
+			.map((row) => row.key_id);
+		return {
+			oneTimePrekeys: ids.length,
+			oneTimePrekeyIds: ids,
+			signedPrekeyId: signed ? signed.keyId : null,
+		};
 	}
 
 	/** Rate-limited per requester; consumes one one-time prekey if any is left. */

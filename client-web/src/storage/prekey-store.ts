@@ -2,7 +2,9 @@
 // counters that hand out their key ids.
 import type {
 	KeyIdCounters,
+	OneTimePrekeyGoneChange,
 	OneTimePrekeyRecord,
+	OneTimePrekeyState,
 	PrekeyStore,
 	SignedPrekeyRecord,
 } from "../../../protocol/session/index.ts";
@@ -37,6 +39,38 @@ export class IdbPrekeyStore implements PrekeyStore {
 	}
 	removeOneTimePrekey(keyId: number): Promise<void> {
 		return deleteRecord(this.db, STORES.oneTimePrekeys, keyId);
+	}
+	async removeOneTimePrekeys(keyIds: readonly number[]): Promise<void> {
+		await transact(this.db, STORES.oneTimePrekeys, "readwrite", (tx) => {
+			const store = tx.objectStore(STORES.oneTimePrekeys);
+			for (const keyId of keyIds) store.delete(keyId);
+			return undefined;
+		});
+	}
+	async listOneTimePrekeyStates(): Promise<readonly OneTimePrekeyState[]> {
+		const records = await getAllRecords<OneTimePrekeyRecord>(this.db, STORES.oneTimePrekeys);
+		return records.map((record) =>
+			record.goneSince === undefined
+				? { keyId: record.keyId }
+				: { keyId: record.keyId, goneSince: record.goneSince },
+		);
+	}
+	async setOneTimePrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void> {
+		// Each read and its write happen in one transaction, so a record another transaction deleted (a
+		// message used the key) is never put back.
+		await transact(this.db, STORES.oneTimePrekeys, "readwrite", (tx) => {
+			const store = tx.objectStore(STORES.oneTimePrekeys);
+			for (const { keyId, goneSince } of changes) {
+				const read = store.get(keyId);
+				read.onsuccess = () => {
+					const record = read.result as OneTimePrekeyRecord | undefined;
+					if (!record) return;
+					const { goneSince: _previous, ...rest } = record;
+					store.put(goneSince === undefined ? rest : { ...rest, goneSince });
+				};
+			}
+			return undefined;
+		});
 	}
 	async countOneTimePrekeys(): Promise<number> {
 		const count = await transact<number>(this.db, STORES.oneTimePrekeys, "readonly", (tx) =>
