@@ -90,7 +90,7 @@ export function toCliError(error: unknown, context: ErrorContext): CliError {
 				EXIT_CODES.notRegistered,
 				"unauthenticated",
 				`The relay at ${context.relayUrl} no longer accepts this profile's session (signed out, or the number registered again elsewhere).`,
-				"Run `friendly register <phone>` again.",
+				"Register this install again with `friendly register <phone>`: it keeps this profile's identity keys and contacts.",
 			);
 		case "mailbox_full":
 			return new CliError(

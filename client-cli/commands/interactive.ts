@@ -1,6 +1,7 @@
 // `friendly` with no command: the interactive client. Registers the profile first if needed (asks for
-// the phone number and the code), then runs the chat prompt (interactive/chat-session.ts). Works on a
-// terminal and with piped stdin (each line is an answer or a command).
+// the phone number and the code), then runs the chat prompt (interactive/chat-session.ts), which also
+// registers the install again when the relay no longer accepts its session. Works on a terminal and
+// with piped stdin (each line is an answer or a command).
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { CliError } from "../errors.ts";
@@ -54,20 +55,21 @@ async function interactive(context: CliContext): Promise<void> {
 	try {
 		let account = await profile.stores.account.loadAccount();
 		context.relayFor(account);
+		const firstRun = !account;
 		if (!account) {
-			account = await registerInteractively(
-				context,
-				profile,
+			account = await registerInteractively(context, profile, {
 				reader,
-				(line) => session.print(line),
-				(error) => session.printError(error),
-			);
+				print: (line) => session.print(line),
+				printError: (error) => session.printError(error),
+			});
 			if (!account) {
 				session.print("Registration cancelled.");
 				return;
 			}
 		}
-		await session.run();
+		// A stored session may have been ended meanwhile (registered elsewhere, revoked): the session
+		// asks the relay first and registers again straight away if so.
+		await session.run({ checkSession: !firstRun });
 	} finally {
 		process.removeListener("SIGINT", interrupt);
 		process.removeListener("SIGTERM", interrupt);

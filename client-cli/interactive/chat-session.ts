@@ -3,12 +3,17 @@
 // connection changes) are printed above the line being typed as they arrive — and sends run in order
 // in the background, each reporting its outcome (sent, queued, delivered, or why not). `quit` (or
 // Ctrl-D / Ctrl-C) waits for unconfirmed sends, then disconnects cleanly.
+// When the relay ends the session (the number was registered on another device, or the token was
+// revoked) the prompt says so and `register` registers this install again, keeping its identity keys
+// and contacts; the new session replaces the old one in place. When the relay already refuses the
+// stored token at start-up, the client goes straight to that registration.
 import { Messenger, type MessengerEvent, type OutgoingStatus } from "../../protocol/messenger/index.ts";
 import { contactLines } from "../commands/contacts.ts";
 import { verifyContact, verifyLines } from "../commands/verify.ts";
 import { listContactViews, unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
-import { toCliError } from "../errors.ts";
+import { type CliError, toCliError } from "../errors.ts";
+import { sessionRefused } from "../messenger-session.ts";
 import {
 	historyLine,
 	identityChangeWarning,
@@ -21,9 +26,17 @@ import type { OpenProfile } from "../storage/index.ts";
 import { HELP_LINES } from "./help.ts";
 import type { LineReader } from "./line-reader.ts";
 import { parseLine } from "./parse-command.ts";
+import { registerAgainInteractively } from "./registration-prompt.ts";
+
+const REGISTER_HINT =
+	"Type `register` to register this install again with the same number: it keeps its identity keys and contacts.";
 
 export class ChatSession {
 	private messenger: Messenger | undefined;
+	/** Events of a messenger replaced by a re-registration are not shown. */
+	private generation = 0;
+	/** The relay ended this install's session; only `register` (and local commands) work. */
+	private signedOut = false;
 	private current: string | undefined;
 	private sendQueue: Promise<void> = Promise.resolve();
 	private unconfirmed = 0;
@@ -51,41 +64,130 @@ export class ChatSession {
 		});
 		const { style } = this.context.output;
 		this.print(`${style.red(style.bold("error:"))} ${failure.message}`);
-		if (failure.hint)
-			this.print(`${style.dim("hint:")} ${failure.hint.replaceAll("friendly verify", "verify")}`);
+		const hint = this.promptHint(failure);
+		if (hint) this.print(`${style.dim("hint:")} ${hint}`);
 	}
 
-	/** Runs the prompt until quit or end of input. */
-	async run(): Promise<void> {
-		const messenger = await Messenger.open({
-			stores: this.profile.stores,
-			onEvent: (event) => this.onEvent(event),
-		});
-		this.messenger = messenger;
-		this.print(
-			`Signed in as ${this.context.output.style.bold(messenger.phone)} — connecting to ${this.context.relayUrl}…`,
-		);
-		this.print("Type `chat <phone>` to start a conversation, `help` for all commands.");
+	/** A command's hint as it applies at the prompt (prompt commands, not `friendly …` command lines). */
+	private promptHint(failure: CliError): string | undefined {
+		if (failure.code === "unauthenticated") return REGISTER_HINT;
+		return failure.hint?.replaceAll("friendly verify", "verify");
+	}
+
+	/**
+	 * Runs the prompt until quit or end of input. `checkSession`: ask the relay first whether it still
+	 * accepts the stored session, and register again straight away if not (skipped right after a
+	 * first registration).
+	 */
+	async run(options: { checkSession: boolean }): Promise<void> {
+		const { style } = this.context.output;
+		const account = await this.profile.stores.account.loadAccount();
+		if (options.checkSession && account && (await sessionRefused(account))) {
+			this.print(
+				style.red(
+					`The relay at ${this.context.relayUrl} no longer accepts this install's session: the number was registered on another device, or the session was signed out.`,
+				),
+			);
+			const outcome = await registerAgainInteractively(
+				this.context,
+				this.profile,
+				this.promptIo(),
+				account.phone,
+			);
+			if (outcome.kind === "cancelled") {
+				this.print("Registration cancelled.");
+				return;
+			}
+			if (outcome.kind === "failed") this.signedOut = true;
+		}
+		const messenger = await this.openMessenger();
+		if (this.signedOut) {
+			this.print(style.yellow(`Signed out as ${style.bold(messenger.phone)}. ${REGISTER_HINT}`));
+		} else {
+			this.print(`Signed in as ${style.bold(messenger.phone)} — connecting to ${this.context.relayUrl}…`);
+			this.print("Type `chat <phone>` to start a conversation, `help` for all commands.");
+		}
 		const unread = await unreadMessages(this.profile.stores);
 		if (unread.length > 0) this.print("Unread messages:");
 		for (const entry of unread) {
-			this.print(incomingMessage(entry, this.context.output.style));
+			this.print(incomingMessage(entry, style));
 			await messenger.markRead(entry.peer);
 		}
-		messenger.start();
-		this.stopUpkeep = startPrekeyUpkeep(messenger);
+		if (!this.signedOut) this.connect(messenger);
 		try {
 			for (;;) {
 				const line = await this.reader.ask(this.current ? `${this.current}> ` : "> ");
 				if (line === null) break;
-				if (!(await this.handle(messenger, line))) break;
+				if (!(await this.handle(line))) break;
 			}
 		} finally {
-			await this.quit(messenger);
+			await this.quit();
 		}
 	}
 
-	private async quit(messenger: Messenger): Promise<void> {
+	private promptIo() {
+		return {
+			reader: this.reader,
+			print: (line: string) => this.print(line),
+			printError: (error: unknown) => this.printError(error),
+		};
+	}
+
+	/** A messenger for the stored account; its events are shown while it is the current one. */
+	private async openMessenger(): Promise<Messenger> {
+		this.generation += 1;
+		const generation = this.generation;
+		const messenger = await Messenger.open({
+			stores: this.profile.stores,
+			onEvent: (event) => {
+				if (generation === this.generation) this.onEvent(event);
+			},
+		});
+		this.messenger = messenger;
+		return messenger;
+	}
+
+	private connect(messenger: Messenger): void {
+		this.wasOnline = false;
+		this.offlineReported = false;
+		messenger.start();
+		this.stopUpkeep = startPrekeyUpkeep(messenger);
+	}
+
+	/**
+	 * `register` at the prompt: the same code questions as the first run, for this profile's number,
+	 * keeping its identity keys; then a new session replaces the ended one. False: end of input.
+	 */
+	private async registerAgain(messenger: Messenger): Promise<boolean> {
+		const { style } = this.context.output;
+		if (!this.signedOut) {
+			this.print(
+				`This install is signed in as ${messenger.phone}; \`register\` is for when the relay has ended its session.`,
+			);
+			return true;
+		}
+		// Whatever the ended session still does is not shown any more.
+		this.generation += 1;
+		this.stopUpkeep();
+		messenger.stop();
+		const outcome = await registerAgainInteractively(
+			this.context,
+			this.profile,
+			this.promptIo(),
+			messenger.phone,
+		);
+		if (outcome.kind !== "registered") {
+			this.print(style.yellow("Still signed out: type `register` to try again, or `quit`."));
+			return outcome.kind !== "cancelled";
+		}
+		this.signedOut = false;
+		const renewed = await this.openMessenger();
+		this.print(`Signed in as ${style.bold(renewed.phone)} again — connecting to ${this.context.relayUrl}…`);
+		this.connect(renewed);
+		return true;
+	}
+
+	private async quit(): Promise<void> {
 		if (this.unconfirmed > 0) {
 			this.print(
 				`Waiting for the relay to confirm ${this.unconfirmed} message${this.unconfirmed === 1 ? "" : "s"}…`,
@@ -95,15 +197,25 @@ export class ChatSession {
 		await this.statusPrints;
 		this.stopping = true;
 		this.stopUpkeep();
-		messenger.stop();
+		this.messenger?.stop();
 		this.print("Disconnected. Bye.");
 	}
 
 	/** Handles one line; false means quit. */
-	private async handle(messenger: Messenger, line: string): Promise<boolean> {
+	private async handle(line: string): Promise<boolean> {
+		const messenger = this.messenger;
+		if (!messenger) return false;
 		const parsed = parseLine(line, this.current !== undefined);
 		const { style } = this.context.output;
 		this.context.peer = undefined;
+		// Signed out, nothing can be sent and no new conversation set up until `register`.
+		const sends = parsed.kind === "text" || (parsed.kind === "command" && parsed.name === "send");
+		if (this.signedOut && (sends || (parsed.kind === "command" && parsed.name === "chat"))) {
+			this.print(
+				style.yellow(`This install is signed out${sends ? ", so nothing was sent" : ""}. ${REGISTER_HINT}`),
+			);
+			return true;
+		}
 		try {
 			switch (parsed.kind) {
 				case "empty":
@@ -138,6 +250,8 @@ export class ChatSession {
 					return true;
 				case "quit":
 					return false;
+				case "register":
+					return await this.registerAgain(messenger);
 				case "contacts":
 					for (const contact of contactLines(await listContactViews(this.profile.stores), style))
 						this.print(contact);
@@ -203,8 +317,8 @@ export class ChatSession {
 				const failure = toCliError(error, { relayUrl: this.context.relayUrl, peer });
 				const { style } = this.context.output;
 				this.print(`${style.red("✗ not sent")} to ${peer}: ${failure.message}`);
-				if (failure.hint)
-					this.print(`${style.dim("hint:")} ${failure.hint.replaceAll("friendly verify", "verify")}`);
+				const hint = this.promptHint(failure);
+				if (hint) this.print(`${style.dim("hint:")} ${hint}`);
 			} finally {
 				this.unconfirmed -= 1;
 			}
@@ -239,6 +353,8 @@ export class ChatSession {
 					this.print(line.replaceAll("friendly verify", "verify"));
 				return;
 			case "problem":
+				// The relay refusing the token is followed by the end of the session, which explains it.
+				if (event.code === "unauthenticated") return;
 				this.print(`${style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${event.message}`);
 				return;
 			case "resume":
@@ -259,7 +375,17 @@ export class ChatSession {
 						),
 					);
 				} else if (event.state === "stopped" && !this.stopping) {
-					this.print(style.red(`The relay ended this session: ${event.detail}`));
+					if (event.reason === "signed_out") {
+						this.signedOut = true;
+						this.print(
+							style.red(
+								"The relay ended this session: the number was registered on another device, or this session was signed out.",
+							),
+						);
+						this.print(style.yellow(REGISTER_HINT));
+					} else {
+						this.print(style.red(`The relay ended this session: ${event.detail}`));
+					}
 				}
 				return;
 			case "drained":

@@ -1,9 +1,19 @@
-// Parses one line typed at the interactive prompt (the seed's commands plus help, contacts, verify and
-// history). Pure, so every malformed input has a tested answer. A line that is not a command is a
-// message for the current conversation; a line starting with a space is always a message (to send
-// text that begins with a command word).
+// Parses one line typed at the interactive prompt (the seed's commands plus help, contacts, verify,
+// history, and register: register this install again after the relay ended its session). Pure, so
+// every malformed input has a tested answer. A line that is not a command is a message for the
+// current conversation; a line starting with a space is always a message (to send text that begins
+// with a command word).
 
-export const COMMANDS = ["help", "chat", "send", "quit", "contacts", "verify", "history"] as const;
+export const COMMANDS = [
+	"help",
+	"chat",
+	"send",
+	"quit",
+	"contacts",
+	"verify",
+	"history",
+	"register",
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export type ParsedLine =
@@ -23,6 +33,7 @@ const ALIASES: Readonly<Record<string, CommandName>> = {
 	contacts: "contacts",
 	verify: "verify",
 	history: "history",
+	register: "register",
 };
 
 export const USAGE: Readonly<Record<CommandName, string>> = {
@@ -33,6 +44,7 @@ export const USAGE: Readonly<Record<CommandName, string>> = {
 	contacts: "contacts",
 	verify: "verify <phone> [accept] [mark-verified]",
 	history: "history <phone>",
+	register: "register",
 };
 
 const PHONE_PART = /^[+0-9().-]+$/;
@@ -84,6 +96,11 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 		case "help":
 		case "quit":
 		case "contacts":
+			return { kind: "command", name, rest: "", flags: new Set() };
+		case "register":
+			// This profile's own number: a profile holds one number (another one needs another --profile).
+			if (args.length > 0)
+				return usage("register takes no arguments: it registers this profile's own number again.");
 			return { kind: "command", name, rest: "", flags: new Set() };
 		case "chat":
 		case "history": {

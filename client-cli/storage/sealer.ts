@@ -11,6 +11,7 @@ import { decodeBase64Url, encodeBase64Url } from "../../protocol/encoding/base64
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { readTextFile, writeFileAtomic } from "./atomic-file.ts";
+import { damagedFileHint } from "./profile-files.ts";
 
 export const PASSPHRASE_FILE = "passphrase.json";
 const PBKDF2_ITERATIONS = 600_000;
@@ -45,7 +46,7 @@ function damaged(name: string, why: string): CliError {
 		EXIT_CODES.profileUnavailable,
 		"damaged_state",
 		`The profile file ${name} cannot be read (${why}).`,
-		"Restore it from a backup, or register the profile again.",
+		damagedFileHint(name),
 	);
 }
 
