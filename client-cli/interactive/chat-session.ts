@@ -194,6 +194,8 @@ export class ChatSession {
 			);
 		}
 		await this.sendQueue;
+		// Automatic re-sends (after a contact's delivery notice) finish before the connection closes.
+		await this.messenger?.settled();
 		await this.statusPrints;
 		this.stopping = true;
 		this.stopUpkeep();
@@ -286,6 +288,7 @@ export class ChatSession {
 					if (!peer) return true;
 					const result = await verifyContact(messenger, this.profile.stores, peer, {
 						accept: parsed.flags.has("accept"),
+						reject: parsed.flags.has("reject"),
 						markVerified: parsed.flags.has("mark-verified"),
 					});
 					for (const out of verifyLines(result, style))

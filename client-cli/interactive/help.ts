@@ -8,6 +8,7 @@ export const HELP_LINES = [
 	"  history <phone>          your messages with a contact",
 	"  verify <phone>           show the safety number to compare with them",
 	"  verify <phone> accept    accept a contact's changed key (after comparing); also: mark-verified",
+	"  verify <phone> reject    reject it: keep the old key; messages signed by the new one are dropped",
 	"  register                 register this install again after the relay ended its session (keeps your keys)",
 	"  help                     this list",
 	"  quit                     disconnect and leave (Ctrl-D too)",

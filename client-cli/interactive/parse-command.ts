@@ -42,7 +42,7 @@ export const USAGE: Readonly<Record<CommandName, string>> = {
 	send: "send <phone> <message>",
 	quit: "quit",
 	contacts: "contacts",
-	verify: "verify <phone> [accept] [mark-verified]",
+	verify: "verify <phone> [accept | reject] [mark-verified]",
 	history: "history <phone>",
 	register: "register",
 };
@@ -144,10 +144,12 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 			for (const token of args.slice(phone.used)) {
 				const flag = token.text.replace(/^--?/, "").toLowerCase();
 				if (flag === "accept") flags.add("accept");
+				else if (flag === "reject") flags.add("reject");
 				else if (flag === "mark-verified" || flag === "mark" || flag === "verified")
 					flags.add("mark-verified");
 				else return usage(`Unknown option "${token.text.slice(0, 30)}" for verify.`);
 			}
+			if (flags.has("accept") && flags.has("reject")) return usage("Choose one: accept or reject.");
 			return { kind: "command", name, phone: phone.phone, rest: "", flags };
 		}
 	}

@@ -102,8 +102,9 @@ export function identityChangeWarning(change: IdentityChangeEvent, style: Style)
 	return [
 		keyChangedHeadline(change.phone, style),
 		`${bar} Their identity key is not the one you trusted${change.previouslyVerified ? " (you had verified it)" : ""}: a new phone or a reinstall — or someone in the middle.`,
-		`${bar} Sending to them is blocked and their new messages are held. Compare safety numbers in person or by call,`,
-		`${bar} then accept the new key: friendly verify ${change.phone} --accept`,
+		`${bar} Sending to them is blocked and messages signed by the new key are held. Compare safety numbers in person`,
+		`${bar} or by call, then accept the new key: friendly verify ${change.phone} --accept`,
+		`${bar} If you did not expect a change, reject it: friendly verify ${change.phone} --reject`,
 	];
 }
 
