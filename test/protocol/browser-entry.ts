@@ -15,7 +15,6 @@ export interface BrowserResult {
 declare global {
 	var __protocolResults: BrowserResult[] | undefined;
 	var __protocolDone: boolean | undefined;
-	var __protocolSkipVectors: boolean | undefined;
 }
 
 const env: TestEnv = {
@@ -31,7 +30,6 @@ async function main(): Promise<void> {
 	const results: BrowserResult[] = [];
 	globalThis.__protocolResults = results;
 	for (const suite of suites) {
-		if (suite.needsVectors && globalThis.__protocolSkipVectors) continue;
 		for (const [name, run] of Object.entries(suite.cases)) {
 			const started = performance.now();
 			try {

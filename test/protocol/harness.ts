@@ -6,9 +6,8 @@ import { isProtocolError, type ProtocolErrorCode } from "../../protocol/session/
 
 /** What a case may need from its runtime. */
 export interface TestEnv {
-	/** A Wycheproof vector file's parsed JSON, or null when the vectors are not available. */
+	/** A Wycheproof vector file's parsed JSON (rejects when the file is not available). */
 	loadWycheproof(file: string): Promise<unknown>;
-	/** Why vectors are missing (for the message), when loadWycheproof returns null. */
 	readonly runtime: "node" | "chromium" | "workerd";
 }
 
@@ -17,8 +16,6 @@ export type CaseFn = (env: TestEnv) => Promise<void>;
 export interface Suite {
 	readonly name: string;
 	readonly cases: Readonly<Record<string, CaseFn>>;
-	/** Cases that need the Wycheproof vectors (the only ones that may be skipped, outside CI). */
-	readonly needsVectors?: boolean;
 }
 
 export class AssertionFailed extends Error {

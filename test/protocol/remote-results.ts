@@ -2,7 +2,6 @@
 // workerd), so both runners report the same names and fail the same way.
 import { describe, it } from "vitest";
 import { suites } from "./suites.ts";
-import type { VectorStatus } from "./vectors.node.ts";
 
 export interface RemoteRun {
 	setupError: unknown;
@@ -10,16 +9,11 @@ export interface RemoteRun {
 }
 
 /** `run` is read when each case runs, after the runner's beforeAll has filled it in. */
-export function describeRemoteResults(runtime: string, status: VectorStatus, run: () => RemoteRun): void {
+export function describeRemoteResults(runtime: string, run: () => RemoteRun): void {
 	describe(runtime, () => {
 		for (const suite of suites) {
 			describe(suite.name, () => {
 				for (const name of Object.keys(suite.cases)) {
-					if (suite.needsVectors && status.kind === "skip") {
-						// The one allowed skip: vectors missing outside CI (vectors.node.ts fails the run under CI).
-						it.skip(`${name} (Wycheproof vectors missing: ${status.reason})`, () => {});
-						continue;
-					}
 					it(name, () => {
 						const { setupError, results } = run();
 						if (setupError) throw setupError;

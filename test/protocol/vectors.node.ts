@@ -1,7 +1,6 @@
-// Locating the Wycheproof vectors from Node: ../shared/vectors/wycheproof beside the repository, or
-// FRIENDLY_WYCHEPROOF_DIR. They are never copied into the repository.
-// Missing vectors: in CI (CI=true) the conformance cases run and FAIL with a clear message; elsewhere
-// they are skipped with a loud console message (the only skip the suite allows).
+// Locating the Wycheproof vectors from Node: test/vectors/wycheproof in the repository (the files the
+// suites use, copied with their LICENSE and source commit: see the README there), or
+// FRIENDLY_WYCHEPROOF_DIR. Every clone runs them; a missing file fails its cases, never skips them.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,37 +17,15 @@ export const WYCHEPROOF_FILES = [
 ] as const;
 
 export function wycheproofDir(): string {
-	return process.env.FRIENDLY_WYCHEPROOF_DIR ?? resolve(repoRoot, "../shared/vectors/wycheproof");
+	return process.env.FRIENDLY_WYCHEPROOF_DIR ?? resolve(repoRoot, "test/vectors/wycheproof");
 }
 
-export type VectorStatus = { kind: "present"; dir: string } | { kind: "fail" | "skip"; reason: string };
-
-let announced = false;
-
-export function vectorStatus(): VectorStatus {
-	const dir = wycheproofDir();
-	const missing = WYCHEPROOF_FILES.filter((file) => !existsSync(resolve(dir, file)));
-	if (missing.length === 0) return { kind: "present", dir };
-	const reason = `${missing.join(", ")} not found in ${dir} (set FRIENDLY_WYCHEPROOF_DIR)`;
-	if (process.env.CI === "true") return { kind: "fail", reason };
-	if (!announced) {
-		announced = true;
-		console.warn(
-			`\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n` +
-				`!!! WYCHEPROOF CONFORMANCE TESTS DID NOT RUN: ${reason}\n` +
-				`!!! The primitive wrappers are NOT checked against the Wycheproof vectors in this run.\n` +
-				`!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n`,
-		);
-	}
-	return { kind: "skip", reason };
-}
-
-/** Reads a vector file; throws (fails the case) when it is missing, e.g. in CI. */
+/** Reads a vector file; throws (fails the case) when it is missing. */
 export function readWycheproofFile(file: string): unknown {
 	const path = resolve(wycheproofDir(), file);
 	if (!existsSync(path)) {
 		throw new Error(
-			`Wycheproof vector file ${path} is missing: CI needs ../shared/vectors/wycheproof beside the clone`,
+			`Wycheproof vector file ${path} is missing: it ships in test/vectors/wycheproof (or set FRIENDLY_WYCHEPROOF_DIR)`,
 		);
 	}
 	return JSON.parse(readFileSync(path, "utf8"));

@@ -9,10 +9,9 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import * as v from "valibot";
 import { afterAll, beforeAll } from "vitest";
 import { describeRemoteResults } from "./remote-results.ts";
-import { vectorStatus, WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
+import { WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const status = vectorStatus();
 const results = new Map<string, { ok: boolean; error?: string | undefined }>();
 let miniflare: Miniflare | undefined;
 let setupError: unknown;
@@ -35,18 +34,16 @@ beforeAll(async () => {
 		const script = output.outputFiles[0]?.text;
 		if (!script) throw new Error("esbuild produced no output");
 		const vectors: Record<string, string> = {};
-		if (status.kind !== "skip") {
-			for (const file of WYCHEPROOF_FILES) {
-				const path = resolve(wycheproofDir(), file);
-				if (existsSync(path)) vectors[file] = readFileSync(path, "utf8");
-			}
+		for (const file of WYCHEPROOF_FILES) {
+			const path = resolve(wycheproofDir(), file);
+			if (existsSync(path)) vectors[file] = readFileSync(path, "utf8");
 		}
 		miniflare = new Miniflare(
 			convertV4MiniflareOptions({
 				modules: true,
 				script,
 				compatibilityDate: "2025-09-01",
-				bindings: { VECTORS: vectors, SKIP_VECTORS: status.kind === "skip" },
+				bindings: { VECTORS: vectors },
 			}),
 		);
 		const response = await miniflare.dispatchFetch("http://localhost/");
@@ -62,4 +59,4 @@ afterAll(async () => {
 	await miniflare?.dispose();
 });
 
-describeRemoteResults("workerd", status, () => ({ setupError, results }));
+describeRemoteResults("workerd", () => ({ setupError, results }));

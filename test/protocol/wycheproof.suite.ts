@@ -140,7 +140,6 @@ async function rejects(operation: () => Promise<unknown>): Promise<boolean> {
 
 export const wycheproofSuite: Suite = {
 	name: "wycheproof",
-	needsVectors: true,
 	cases: {
 		"AES-256-GCM and AES-128-GCM, 96-bit IV groups; other IV and key sizes refused": async (env) => {
 			const data = await load(env, "aes_gcm_test.json", AesGcmFile);
