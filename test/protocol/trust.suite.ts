@@ -48,8 +48,11 @@ async function localKeys(party: Party) {
 function bufferBytes(value: unknown, seen = new Set<unknown>()): number {
 	if (value === null || typeof value !== "object" || seen.has(value)) return 0;
 	seen.add(value);
-	if (ArrayBuffer.isView(value))
-		return seen.has(value.buffer) ? 0 : (seen.add(value.buffer), value.buffer.byteLength);
+	if (ArrayBuffer.isView(value)) {
+		if (seen.has(value.buffer)) return 0;
+		seen.add(value.buffer);
+		return value.buffer.byteLength;
+	}
 	if (value instanceof CryptoKey) return 0;
 	const children =
 		value instanceof Map ? [...value.values()] : value instanceof Set ? [] : Object.values(value);
@@ -294,7 +297,9 @@ export const trustSuite: Suite = {
 			for (let i = 0; i < MAX_PREVIOUS_IDENTITIES + 3; i++)
 				keys.push(await localKeys(await makeParty(PHONES.bob, directory)));
 			for (const identity of keys) await trustIdentity(alice.context, PHONES.bob, identity);
-			await trustIdentity(alice.context, PHONES.bob, keys[2] ?? keys[0]!);
+			const earlier = keys[2];
+			assert(earlier !== undefined, "keys made");
+			await trustIdentity(alice.context, PHONES.bob, earlier);
 			const pin = await getTrustedIdentity(alice.context, PHONES.bob);
 			assert(pin !== undefined, "pinned");
 			assertEqual(pin.previous?.length, MAX_PREVIOUS_IDENTITIES, "bounded");
