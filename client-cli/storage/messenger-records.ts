@@ -30,6 +30,7 @@ export const ContactJson = v.strictObject({
 	unread: v.pipe(v.number(), v.integer(), v.minValue(0)),
 	lastAt: Time,
 	lastText: v.string(),
+	lastCountedId: v.optional(v.pipe(v.string(), v.maxLength(64))),
 	pendingIdentityChange: v.optional(IdentityChangeJson),
 	rejectedIdentityChange: v.optional(IdentityChangeJson),
 });

@@ -24,10 +24,12 @@ import {
 import { encodeBase64Url } from "../encoding/base64url.ts";
 import {
 	bodyKind,
+	bodySessionId,
 	type Clock,
 	createDeliveryNotice,
 	createProtocolContext,
 	decryptMessage,
+	deliveryNoticeFields,
 	encryptMessage,
 	getTrustedIdentity,
 	type IdentityChangeEvent,
@@ -413,6 +415,7 @@ export class Messenger {
 		await this.options.stores.contacts.storeContact({ ...rest, rejectedIdentityChange: change });
 		this.prefetched.delete(peer);
 		await this.replayHeld(peer);
+		this.resendLater(peer);
 	}
 
 	/** Runs the held frames of `peer` through the usual path again (after the user decided). */
@@ -473,7 +476,7 @@ export class Messenger {
 	private async onMessage(frame: MessageFrame): Promise<"ack" | "hold" | "discard"> {
 		if (bodyKind(frame.body) === "notice") return this.onNotice(frame);
 		// Written by the save callback (TypeScript cannot see assignments made inside it).
-		const saved: { entry?: HistoryEntry } = {};
+		const saved: { entry?: HistoryEntry; alreadyShown?: boolean } = {};
 		try {
 			await decryptMessage(this.context, {
 				from: frame.from,
@@ -494,19 +497,25 @@ export class Messenger {
 						at: shownTime(content.at, frame.sentAt, this.clock.now()),
 						status: "received",
 					};
-					// Idempotent: a run that stopped after saving but before committing saves it again
-					// on redelivery without counting it unread twice.
-					const known = await this.options.stores.history.loadEntry(frame.from, "in", frame.id);
+					// Idempotent, and complete at every crash point: a run that stopped after saving but
+					// before the session committed decrypts the same message again on redelivery. The entry
+					// is written again (same id), and the contact is counted only if that did not happen
+					// yet (`lastCountedId`): stopping between the two writes still ends with the contact
+					// listed and counted once, and the message is announced (shown) only by the run that
+					// counts it — a restarted client shows counted unread messages from its stores.
 					await this.options.stores.history.storeEntry(entry);
-					if (!known) {
-						const current = await this.options.stores.contacts.loadContact(frame.from);
+					const current = await this.options.stores.contacts.loadContact(frame.from);
+					if (current?.lastCountedId !== frame.id) {
 						await this.touchContact(frame.from, {
 							lastAt: Math.max(current?.lastAt ?? 0, entry.at),
 							lastText: content.text,
 							unread: (current?.unread ?? 0) + 1,
+							lastCountedId: frame.id,
 						});
+						saved.entry = entry;
+					} else {
+						saved.alreadyShown = true;
 					}
-					saved.entry = entry;
 				},
 			});
 		} catch (error) {
@@ -518,6 +527,7 @@ export class Messenger {
 			throw error;
 		}
 		const entry = saved.entry;
+		if (saved.alreadyShown) return "ack";
 		if (!entry) {
 			this.emit({
 				type: "problem",
@@ -611,6 +621,8 @@ export class Messenger {
 	private async applyNotice(notice: OpenedDeliveryNotice): Promise<void> {
 		const entry = await this.options.stores.history.loadEntry(notice.from, "out", notice.about);
 		if (!entry) return;
+		// A rejected key that was not ours (an envelope someone else made under our phone and this id).
+		if (notice.reason === "identity_rejected" && !notice.aboutOurSession) return;
 		const final = notice.reason === "identity_rejected" || entry.redelivery !== undefined;
 		if (entry.redelivery === "sent" && !notice.aboutActiveSession && notice.reason !== "identity_rejected")
 			return;
@@ -665,7 +677,9 @@ export class Messenger {
 	): Promise<"hold" | "discard"> {
 		const contact = await this.options.stores.contacts.loadContact(frame.from);
 		if (contact?.rejectedIdentityChange?.current.signingKey === change.current.signingKey) {
-			if (bodyKind(frame.body) === "message") await this.sendNotice(frame, "identity_rejected");
+			if (bodyKind(frame.body) === "message")
+				await this.sendNotice(frame, "identity_rejected", bodySessionId(frame.body));
+			else await this.noticeFromRejectedKey(frame);
 			return "discard";
 		}
 		await this.recordIdentityChange(change);
@@ -676,8 +690,29 @@ export class Messenger {
 		return "hold";
 	}
 
+	/**
+	 * A notice signed by the key the user rejected (their signatures verified): the phone now answering
+	 * for the contact could not read one of our messages. It is not trusted enough to re-send anything,
+	 * but the message must not stay "sent" for ever: it is marked not delivered, finally, saying why.
+	 */
+	private async noticeFromRejectedKey(frame: MessageFrame): Promise<void> {
+		const notice = deliveryNoticeFields(frame.body);
+		if (!notice) return;
+		const entry = await this.options.stores.history.loadEntry(frame.from, "out", notice.about);
+		if (!entry || entry.status === "delivered" || entry.status === "failed") return;
+		const error = {
+			code: "not_delivered",
+			message: `Not delivered: ${frame.from} now uses the key you rejected, which could not read it. If they confirm the new key is theirs, accept it and send again.`,
+			reason: notice.reason,
+		};
+		await this.options.stores.history.storeEntry({ ...entry, status: "failed", error });
+		this.emit({ type: "status", peer: frame.from, id: notice.about, status: "failed", error });
+	}
+
 	private async recordIdentityChange(change: IdentityChangeEvent): Promise<void> {
 		const contact = await this.options.stores.contacts.loadContact(change.phone);
+		// The key the user rejected, met again (e.g. in the bundle a send fetched): not asked again.
+		if (contact?.rejectedIdentityChange?.current.signingKey === change.current.signingKey) return;
 		const alreadyKnown =
 			contact?.pendingIdentityChange?.current.signingKey === change.current.signingKey &&
 			contact.pendingIdentityChange.current.dhKey === change.current.dhKey;
@@ -747,7 +782,12 @@ export class Messenger {
 		changes: Partial<
 			Pick<
 				ContactRecord,
-				"lastAt" | "lastText" | "unread" | "pendingIdentityChange" | "rejectedIdentityChange"
+				| "lastAt"
+				| "lastText"
+				| "unread"
+				| "lastCountedId"
+				| "pendingIdentityChange"
+				| "rejectedIdentityChange"
 			>
 		>,
 	): Promise<void> {

@@ -54,6 +54,11 @@ export interface ContactRecord {
 	readonly unread: number;
 	readonly lastAt: number;
 	readonly lastText: string;
+	/**
+	 * The id of the last incoming message counted in `unread` (and announced): a message decrypted again
+	 * after a crash is not counted twice.
+	 */
+	readonly lastCountedId?: string;
 	/** A changed identity key the user has not accepted yet: sending is blocked until they do. */
 	readonly pendingIdentityChange?: IdentityChangeEvent;
 	/**

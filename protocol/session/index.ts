@@ -55,8 +55,10 @@ export {
 } from "./messages.ts";
 export {
 	bodyKind,
+	bodySessionId,
 	createDeliveryNotice,
 	type DeliveryNoticeRequest,
+	deliveryNoticeFields,
 	type IncomingNotice,
 	type OpenedDeliveryNotice,
 	openDeliveryNotice,

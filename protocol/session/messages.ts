@@ -212,8 +212,14 @@ export function decryptMessage(
 			}
 			throw new ProtocolError("bad_signature", "the envelope signature does not verify");
 		}
-		if (record?.received.has(message.id))
+		if (record?.received.has(message.id)) {
+			// A session-setup message seen before: its one-time prekey was used. Deleting it again is a
+			// no-op, unless the earlier run stopped between storing the session and deleting the key
+			// (the last write of a first message): then this redelivery completes it.
+			if (header.prekey?.oneTimePrekeyId !== undefined)
+				await context.stores.prekeys.removeOneTimePrekey(header.prekey.oneTimePrekeyId);
 			throw new ProtocolError("duplicate", "this message was already received");
+		}
 		try {
 			return await decryptVerified(
 				context,

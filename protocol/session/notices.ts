@@ -25,7 +25,7 @@ import { assertPhone, type ProtocolContext } from "./context.ts";
 import { encodeEnvelopeBody } from "./envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { changeEvent, checkIdentityKeys } from "./identity.ts";
-import { emptyRecord, rememberReceived, retire } from "./records.ts";
+import { emptyRecord, isRetired, rememberReceived, retire } from "./records.ts";
 
 export interface DeliveryNoticeRequest {
 	/** The phone whose message could not be shown. */
@@ -46,6 +46,12 @@ export interface OpenedDeliveryNotice {
 	readonly reason: DeliveryNoticeReason;
 	/** True when the failed message used our current (first) session with the notifier. */
 	readonly aboutActiveSession: boolean;
+	/**
+	 * True when the failed message used a session we hold or held with the notifier. A rejection
+	 * (`identity_rejected`) about any other session was not about a message of ours: someone else (the
+	 * relay) put our phone and that id on an envelope, and the notice must change nothing.
+	 */
+	readonly aboutOurSession: boolean;
 }
 
 export interface IncomingNotice {
@@ -59,6 +65,25 @@ export interface IncomingNotice {
 export function bodyKind(body: string): "message" | "notice" | "unknown" {
 	const head = decodeBase64Url(body.slice(0, 4));
 	return head ? envelopeKind(head) : "unknown";
+}
+
+/** The session id a message body names (bytes 2-17 of the envelope), unchecked: for notices only. */
+export function bodySessionId(body: string): Uint8Array | undefined {
+	const head = decodeBase64Url(body.slice(0, 24));
+	if (!head || envelopeKind(head) !== "message" || head.length < 2 + SESSION_ID_LENGTH) return undefined;
+	return head.slice(2, 2 + SESSION_ID_LENGTH);
+}
+
+/**
+ * A notice's reason and the message it is about, without any check. Only for a notice whose signatures
+ * openDeliveryNotice already verified before refusing its key (untrusted_identity).
+ */
+export function deliveryNoticeFields(
+	body: string,
+): Pick<OpenedDeliveryNotice, "about" | "reason"> | undefined {
+	const raw = decodeBase64Url(body);
+	const read = raw ? readDeliveryNotice(raw) : undefined;
+	return read?.ok ? { about: read.notice.about, reason: read.notice.reason } : undefined;
 }
 
 export async function createDeliveryNotice(
@@ -130,6 +155,9 @@ export function openDeliveryNotice(
 			about: notice.about,
 			reason: notice.reason,
 			aboutActiveSession: active !== undefined && constantTimeEqual(active.id, notice.session),
+			aboutOurSession:
+				record.sessions.some((session) => constantTimeEqual(session.id, notice.session)) ||
+				isRetired(record, notice.session),
 		};
 		if (incoming.apply) await incoming.apply(opened);
 		// The session the failed message used is broken on their side: the next message starts a new

@@ -172,6 +172,21 @@ describe("trust lifecycle", () => {
 		const contact = (await erin.messenger.contacts()).find((c) => c.phone === finn1.phone);
 		expect(contact?.pendingIdentityChange).toBeUndefined();
 		expect(contact?.rejectedIdentityChange?.current.signingKey).toBeDefined();
+		// What Erin sends now goes on the session with the key she kept; the phone now answering for Finn
+		// cannot read it and says so, signed by the rejected key: not delivered, finally, never "sent" for ever.
+		const toOld = await erin.messenger.send(finn1.phone, "is that really you?");
+		await erin.until(
+			(events) =>
+				events.some(
+					(e) =>
+						e.type === "status" &&
+						e.id === toOld.id &&
+						e.status === "failed" &&
+						e.error?.code === "not_delivered",
+				),
+			"not delivered for a message the rejected key's phone could not read",
+		);
+		expect((await entry(erin, finn1.phone, toOld.id))?.redelivery).toBeUndefined();
 		// A later message signed by the rejected key is dropped without asking again.
 		const second = await finn2.messenger.send(erin.phone, "still me");
 		await finn2.until((events) => statusOf(events, second.id) === "failed", "second one not delivered");

@@ -149,6 +149,22 @@ export const trustSuite: Suite = {
 			});
 			assertEqual(applied.join(), `${failed.id}:no_session`, "applied once with its reason");
 			assert(opened.aboutActiveSession, "about the active session");
+			assert(opened.aboutOurSession, "about one of our sessions");
+			// A rejection naming a session that was never ours (an envelope the relay made under our
+			// phone and a real id) is recognisable as such.
+			const foreign = await createDeliveryNotice(bob.context, {
+				to: PHONES.alice,
+				id: "n-foreign",
+				about: failed.id,
+				reason: "identity_rejected",
+				session: new Uint8Array(16).fill(7),
+			});
+			const notOurs = await openDeliveryNotice(alice.context, {
+				from: PHONES.bob,
+				id: "n-foreign",
+				body: foreign,
+			});
+			assertEqual(notOurs.aboutOurSession, false, "a foreign session");
 			assertEqual(await hasSession(alice.context, PHONES.bob), false, "the broken session is retired");
 			await assertRejects(
 				() => openDeliveryNotice(alice.context, { from: PHONES.bob, id: noticeId, body }),
