@@ -23,11 +23,30 @@ export function App({ controller }: { controller: AppController }) {
 	useEffect(() => {
 		document.title = unread > 0 ? `(${unread}) FriendLy` : "FriendLy";
 	}, [unread]);
+	const activePeer = route.name === "chat" || route.name === "contact" ? route.peer : null;
+	const contact = activePeer ? state.contacts.find((c) => c.phone === activePeer) : undefined;
+	// The open chat or contact details show a key change themselves: its toast is no longer needed.
+	const keyChangeToasts = state.notices.filter((n) => n.keyChange).length;
+	useEffect(() => {
+		if (activePeer) controller.dismissKeyChangeNotices(activePeer);
+	}, [activePeer, keyChangeToasts]);
 
-	if (state.otherTab) {
+	if (state.tab === "waiting") {
 		return (
 			<StatusScreen title="FriendLy is open in another tab">
 				<p>Only one tab can be connected at a time. Use the other tab, or move FriendLy here.</p>
+				<button type="button" class="button button--wide" onClick={() => void controller.boot(true)}>
+					Use FriendLy in this tab
+				</button>
+			</StatusScreen>
+		);
+	}
+	if (state.tab === "stopped") {
+		return (
+			<StatusScreen title="FriendLy moved to another tab">
+				<p role="alert">
+					Another tab took FriendLy over, so this tab stopped: it no longer sends, receives or uses your keys.
+				</p>
 				<button type="button" class="button button--wide" onClick={() => void controller.boot(true)}>
 					Use FriendLy in this tab
 				</button>
@@ -50,9 +69,6 @@ export function App({ controller }: { controller: AppController }) {
 	}
 	if (state.phase === "register")
 		return <RegisterScreen controller={controller} lastPhone={state.lastPhone} />;
-
-	const activePeer = route.name === "chat" || route.name === "contact" ? route.peer : null;
-	const contact = activePeer ? state.contacts.find((c) => c.phone === activePeer) : undefined;
 
 	return (
 		<div class={`shell shell--${route.name === "list" ? "list" : "detail"}`}>

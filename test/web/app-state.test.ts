@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { upsertContact, upsertEntry } from "../../client-web/src/state/app-state.ts";
 import { describeCode, describeError } from "../../client-web/src/state/error-text.ts";
-import { deliveryLabel, isStaleSending } from "../../client-web/src/state/format.ts";
+import { deliveryLabel, isStaleSending, isWaitingForResend } from "../../client-web/src/state/format.ts";
 import { hrefFor, parseRoute } from "../../client-web/src/state/route.ts";
+import { TabLock, TabLockLostError, WebLocksMissingError } from "../../client-web/src/state/single-tab.ts";
 import { MessengerError } from "../../protocol/messenger/errors.ts";
 import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/stores.ts";
 
@@ -84,5 +85,60 @@ describe("delivery labels", () => {
 		expect(isStaleSending(entry("old", now - 10 * 60_000), now)).toBe(true);
 		expect(deliveryLabel(entry("old", now - 10 * 60_000), now)).toBe("Not confirmed");
 		expect(deliveryLabel(entry("done", now - 10 * 60_000, "delivered"), now)).toBe("Delivered");
+	});
+
+	it("tells a message the recipient could not show from one that was not sent, and the re-send", () => {
+		const now = 1_000_000;
+		const notDelivered = (redelivery?: "waiting" | "sent"): HistoryEntry => ({
+			...entry("nd", now, "failed"),
+			error: {
+				code: "not_delivered",
+				reason: "no_session",
+				message: "Not delivered: their app had no conversation for it. Sending it again over a new session.",
+			},
+			...(redelivery ? { redelivery } : {}),
+		});
+		expect(deliveryLabel(notDelivered("waiting"), now)).toBe("Not delivered — sending again");
+		expect(isWaitingForResend(notDelivered("waiting"))).toBe(true);
+		expect(deliveryLabel(notDelivered("waiting"), now, true)).toBe(
+			"Not delivered — sends again once you decide on the new safety number",
+		);
+		// A final notice (after the one automatic re-send, or a rejected key): no more automatic tries.
+		expect(deliveryLabel(notDelivered("sent"), now)).toBe("Not delivered");
+		expect(isWaitingForResend(notDelivered("sent"))).toBe(false);
+		expect(deliveryLabel(notDelivered(), now)).toBe("Not delivered");
+		// The re-sent copy goes through the usual states, marked as sent again.
+		const again = (status: HistoryEntry["status"]): HistoryEntry => ({
+			...entry("re", now, status),
+			redelivery: "sent",
+		});
+		expect(deliveryLabel(again("sending"), now)).toBe("Sending again…");
+		expect(deliveryLabel(again("sent"), now)).toBe("Sent again");
+		expect(deliveryLabel(again("queued"), now)).toBe("Sent again, queued (they are offline)");
+		expect(deliveryLabel(again("delivered"), now)).toBe("Delivered");
+		// Other failures keep their wording.
+		expect(
+			deliveryLabel({ ...entry("mf", now, "failed"), error: { code: "mailbox_full", message: "" } }, now),
+		).toBe("Not sent");
+	});
+});
+
+describe("tab lock", () => {
+	it("explains a missing Web Locks API and a lost lock in words", () => {
+		expect(describeError(new WebLocksMissingError())).toBe(
+			"This browser lacks Web Locks, which FriendLy needs so two tabs never write the same keys; use a current browser.",
+		);
+		expect(describeError(new TabLockLostError())).toMatch(/moved to another tab.*nothing was sent/);
+	});
+
+	it("runs its listeners once when the lock is lost, and refuses every check after", async () => {
+		let stopped = 0;
+		const lock = new TabLock({} as LockManager, undefined);
+		lock.onLost(() => stopped++);
+		await expect(lock.assertHeld()).resolves.toBeUndefined();
+		lock.markLost();
+		lock.markLost();
+		expect(stopped).toBe(1);
+		await expect(lock.assertHeld()).rejects.toBeInstanceOf(TabLockLostError);
 	});
 });

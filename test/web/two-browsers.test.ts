@@ -145,7 +145,7 @@ describe("two browsers", () => {
 		await screenshotBoth(second, "other-tab");
 		await second.getByRole("button", { name: "Use FriendLy in this tab" }).click();
 		await second.locator('[data-state="online"]').waitFor();
-		await alice.page.getByRole("heading", { name: "FriendLy is open in another tab" }).waitFor();
+		await alice.page.getByRole("heading", { name: "FriendLy moved to another tab" }).waitFor();
 		await second.close();
 		await alice.reload();
 		await alice.expectOnline();

@@ -1,29 +1,21 @@
-// The prominent notice shown when a contact's identity key changed. Sending (and showing their new
-// messages) is paused until the user accepts the new key, as in the trusted messengers.
-import { useState } from "preact/hooks";
+// The prominent notice shown when a contact's identity key changed. Sending, and showing their messages
+// signed by the new key, is paused until the user accepts the new key or rejects it (keeping the old
+// one), as in the trusted messengers.
 import type { IdentityChangeEvent } from "../../../protocol/session/index.ts";
 import { hrefFor } from "../state/route.ts";
+import { type KeyDecision, KeyDecisionButtons } from "./KeyDecisionButtons.tsx";
 
 export function KeyChangeNotice({
 	change,
 	onAccept,
+	onReject,
+	onDecided,
 }: {
 	change: IdentityChangeEvent;
 	onAccept: () => Promise<void>;
+	onReject: () => Promise<void>;
+	onDecided?: (decision: KeyDecision) => void;
 }) {
-	const [busy, setBusy] = useState(false);
-	const [error, setError] = useState<string | null>(null);
-	const accept = async () => {
-		setBusy(true);
-		setError(null);
-		try {
-			await onAccept();
-		} catch {
-			setError("The new key could not be accepted. Reload the page and try again.");
-		} finally {
-			setBusy(false);
-		}
-	};
 	return (
 		<section class="key-change" role="alert" aria-labelledby="key-change-title">
 			<h3 id="key-change-title">Safety number changed</h3>
@@ -33,18 +25,24 @@ export function KeyChangeNotice({
 				{change.previouslyVerified ? " You had verified their previous key." : ""}
 			</p>
 			<p>
-				Sending is paused and their new messages wait. Compare the new safety number with them (in person or
-				on a call), then accept the new key to continue.
+				Sending is paused and their messages signed by the new key wait. Compare the new safety number with
+				them (in person or on a call), then accept the new key to continue.
 			</p>
-			<div class="actions">
-				<a class="button button--ghost" href={hrefFor({ name: "contact", peer: change.phone })}>
-					Compare safety number
-				</a>
-				<button type="button" class="button button--warning" disabled={busy} onClick={accept}>
-					Accept new key
-				</button>
-			</div>
-			{error ? <p class="form-error">{error}</p> : null}
+			<p id="key-change-reject-hint">
+				Reject if you did not expect a change: messages signed by the new key are not shown and the sender is
+				told.
+			</p>
+			<KeyDecisionButtons
+				onAccept={onAccept}
+				onReject={onReject}
+				rejectHintId="key-change-reject-hint"
+				{...(onDecided ? { onDecided } : {})}
+				leading={
+					<a class="button button--ghost" href={hrefFor({ name: "contact", peer: change.phone })}>
+						Compare safety number
+					</a>
+				}
+			/>
 		</section>
 	);
 }

@@ -1,9 +1,12 @@
 // Contact details: the safety number as digits and as a QR code, whether the user verified it, and
-// the "mark as verified" action. With a pending key change it shows the new number to compare.
-import { useEffect, useState } from "preact/hooks";
+// the "mark as verified" action. With a pending key change it shows the new number to compare, with
+// "Accept new key" and "Reject new key"; after a rejection it says so and offers to accept the rejected
+// key after all (once the contact confirmed the change was theirs).
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ContactRecord } from "../../../protocol/messenger/stores.ts";
 import type { SafetyNumber } from "../../../protocol/session/index.ts";
 import { BackLink } from "../components/BackLink.tsx";
+import { type KeyDecision, KeyDecisionButtons } from "../components/KeyDecisionButtons.tsx";
 import { QrCode } from "../components/QrCode.tsx";
 import { SafetyNumberDigits } from "../components/SafetyNumberDigits.tsx";
 import type { AppController } from "../state/controller.ts";
@@ -13,7 +16,20 @@ import { hrefFor } from "../state/route.ts";
 type Loaded =
 	| { state: "loading" }
 	| { state: "failed"; message: string }
-	| { state: "ready"; number: SafetyNumber; verified: boolean; pending: SafetyNumber | null };
+	| {
+			state: "ready";
+			number: SafetyNumber;
+			verified: boolean;
+			pending: SafetyNumber | null;
+			rejected: SafetyNumber | null;
+	  };
+
+const DECIDED: Record<KeyDecision | "accepted-after-all", string> = {
+	accepted: "You accepted the new key. The safety number below is the new one.",
+	rejected:
+		"You rejected the new key. FriendLy keeps the previous one; messages signed by the new key are not shown.",
+	"accepted-after-all": "You accepted the key you had rejected. The safety number below is the new one.",
+};
 
 export function ContactDetailsScreen({
 	controller,
@@ -27,25 +43,41 @@ export function ContactDetailsScreen({
 	const [loaded, setLoaded] = useState<Loaded>({ state: "loading" });
 	const [busy, setBusy] = useState(false);
 	const [actionError, setActionError] = useState<string | null>(null);
+	const [decided, setDecided] = useState<keyof typeof DECIDED | null>(null);
+	const decidedNote = useRef<HTMLParagraphElement>(null);
 	const pendingKey = contact?.pendingIdentityChange?.current.signingKey ?? null;
+	const rejectedKey = contact?.rejectedIdentityChange?.current.signingKey ?? null;
 
 	const load = async () => {
 		try {
-			const [current, pending] = await Promise.all([
+			const [current, pending, rejected] = await Promise.all([
 				controller.safetyNumber(peer),
 				controller.pendingSafetyNumber(peer),
+				controller.rejectedSafetyNumber(peer),
 			]);
-			setLoaded({ state: "ready", number: current.safetyNumber, verified: current.verified, pending });
+			setLoaded({
+				state: "ready",
+				number: current.safetyNumber,
+				verified: current.verified,
+				pending,
+				rejected: pending ? null : rejected,
+			});
 		} catch (error) {
 			setLoaded({ state: "failed", message: describeError(error) });
 		}
 	};
 
-	// Reload when the peer or its pending key changes.
+	// Reload when the peer, its pending key or its rejected key changes.
 	useEffect(() => {
 		setLoaded({ state: "loading" });
 		void load();
-	}, [peer, pendingKey]);
+	}, [peer, pendingKey, rejectedKey]);
+
+	// The section with the focused button went away after a decision: the sentence saying what happened
+	// takes the focus (and is read out).
+	useEffect(() => {
+		if (decided && loaded.state === "ready") decidedNote.current?.focus();
+	}, [decided, loaded.state]);
 
 	const setVerified = async (verified: boolean) => {
 		setBusy(true);
@@ -55,6 +87,19 @@ export function ContactDetailsScreen({
 			await load();
 		} catch (error) {
 			setActionError(describeError(error));
+		} finally {
+			setBusy(false);
+		}
+	};
+
+	const acceptAfterAll = async () => {
+		setBusy(true);
+		setActionError(null);
+		try {
+			await controller.acceptIdentityChange(peer);
+			setDecided("accepted-after-all");
+		} catch (error) {
+			setActionError(`The key could not be accepted. ${describeError(error)}`);
 		} finally {
 			setBusy(false);
 		}
@@ -74,20 +119,61 @@ export function ContactDetailsScreen({
 						{loaded.message}
 					</p>
 				) : null}
+				{decided && loaded.state === "ready" ? (
+					<p class="decided" role="status" tabIndex={-1} ref={decidedNote}>
+						{DECIDED[decided]}
+					</p>
+				) : null}
 				{loaded.state === "ready" ? (
 					<>
 						{loaded.pending ? (
 							<div class="safety safety--pending">
 								<h3>New safety number (not accepted yet)</h3>
 								<p>
-									{peer}'s key changed. Compare this new number with the one on their screen before you accept
-									it in the conversation.
+									{peer}'s key changed. Compare this new number with the one on their screen, then accept it
+									to continue the chat.
 								</p>
 								<SafetyNumberDigits number={loaded.pending} label="New safety number" />
+								<p id="pending-reject-hint">
+									Reject if you did not expect a change: messages signed by the new key are not shown and the
+									sender is told.
+								</p>
+								<KeyDecisionButtons
+									onAccept={() => controller.acceptIdentityChange(peer)}
+									onReject={() => controller.rejectIdentityChange(peer)}
+									onDecided={setDecided}
+									rejectHintId="pending-reject-hint"
+								/>
+							</div>
+						) : null}
+						{loaded.rejected ? (
+							<div class="safety safety--rejected">
+								<h3>You rejected a new key</h3>
+								<p>
+									{peer} presented a new security key and you rejected it. FriendLy keeps using the key you
+									had: messages signed by the new key are not shown, and the sender is told they were not
+									delivered.
+								</p>
+								<p>
+									If {peer} confirms the change was theirs (a reinstall or a new device), compare this number
+									with the one on their screen, then accept the key after all.
+								</p>
+								<SafetyNumberDigits number={loaded.rejected} label="Rejected safety number" />
+								<div class="actions">
+									<button type="button" class="button" disabled={busy} onClick={() => void acceptAfterAll()}>
+										Accept it after all
+									</button>
+								</div>
 							</div>
 						) : null}
 						<div class="safety">
-							<h3>{loaded.pending ? "Previous safety number" : "Safety number"}</h3>
+							<h3>
+								{loaded.pending
+									? "Previous safety number"
+									: loaded.rejected
+										? "Current safety number"
+										: "Safety number"}
+							</h3>
 							<p>
 								Compare these numbers with the ones {peer} sees in FriendLy, in person or on a call, or let
 								them scan the code. If they match, nobody is in the middle of your chat.

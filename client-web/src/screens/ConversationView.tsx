@@ -1,5 +1,6 @@
 // One conversation: the messages (incoming ones appear live), each of ours with its delivery state,
-// the composer, and the key-change notice that pauses sending until the user accepts the new key.
+// the composer, the key-change notice that pauses sending until the user accepts or rejects the new
+// key, and a short note while a key the user rejected is kept out.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { BackLink } from "../components/BackLink.tsx";
@@ -23,7 +24,10 @@ export function ConversationView({
 }) {
 	const list = useRef<HTMLDivElement>(null);
 	const change = contact?.pendingIdentityChange;
+	const rejected = change ? undefined : contact?.rejectedIdentityChange;
 	const [verified, setVerified] = useState(false);
+	/** After a key decision the notice (and its focused button) goes away: the cursor moves to the message box. */
+	const focusComposer = useRef(false);
 
 	useEffect(() => {
 		let current = true;
@@ -48,6 +52,16 @@ export function ConversationView({
 		const element = list.current;
 		if (element && count > 0) element.scrollTop = element.scrollHeight;
 	}, [count, blocked]);
+
+	const moveFocusToComposer = () => {
+		const input = document.getElementById("composer-input");
+		if (!focusComposer.current || !(input instanceof HTMLTextAreaElement) || input.disabled) return;
+		focusComposer.current = false;
+		input.focus();
+	};
+	// The box is enabled once the stored decision reaches the screen, which may be before or after the
+	// decision's promise resolves.
+	useEffect(moveFocusToComposer, [blocked]);
 
 	const send = async (text: string): Promise<string | null> => {
 		try {
@@ -85,7 +99,22 @@ export function ConversationView({
 				</a>
 			</div>
 			{change ? (
-				<KeyChangeNotice change={change} onAccept={() => controller.acceptIdentityChange(peer)} />
+				<KeyChangeNotice
+					change={change}
+					onAccept={() => controller.acceptIdentityChange(peer)}
+					onReject={() => controller.rejectIdentityChange(peer)}
+					onDecided={() => {
+						focusComposer.current = true;
+						moveFocusToComposer();
+					}}
+				/>
+			) : null}
+			{rejected ? (
+				<p class="key-rejected">
+					You rejected a new safety number for {peer}: their messages signed by that key are not shown, and
+					what you send can only be read with their previous key.{" "}
+					<a href={hrefFor({ name: "contact", peer })}>Review it in contact details</a>
+				</p>
 			) : null}
 			<div ref={list} class="messages" role="log" aria-live="polite" aria-label={`Messages with ${peer}`}>
 				{entries && entries.length === 0 ? (
@@ -99,13 +128,14 @@ export function ConversationView({
 						<MessageItem
 							key={`${entry.direction}:${entry.id}`}
 							entry={entry}
+							keyChangePending={blocked}
 							onRetry={(failed) => void resend(failed)}
 						/>
 					))}
 				</ol>
 			</div>
 			<Composer
-				disabledReason={change ? "Sending is paused until you accept the new safety number." : null}
+				disabledReason={change ? "Sending is paused until you accept or reject the new safety number." : null}
 				onSend={send}
 			/>
 		</section>

@@ -9,6 +9,8 @@ export interface Notice {
 	readonly id: number;
 	readonly message: string;
 	readonly peer?: string;
+	/** A notice that a contact's key changed: it goes away once the user looks at that contact. */
+	readonly keyChange?: true;
 }
 
 export interface AppState {
@@ -27,8 +29,11 @@ export interface AppState {
 	readonly contacts: readonly ContactRecord[];
 	readonly conversations: ReadonlyMap<string, readonly HistoryEntry[]>;
 	readonly notices: readonly Notice[];
-	/** Another tab runs FriendLy for this browser profile; this one is idle until the user takes over. */
-	readonly otherTab: boolean;
+	/**
+	 * This tab and the Web Lock: running (it holds the lock), waiting (another tab runs FriendLy; this
+	 * one is idle until the user moves it here) or stopped (another tab took FriendLy over meanwhile).
+	 */
+	readonly tab: "running" | "waiting" | "stopped";
 }
 
 export const initialState: AppState = {
@@ -40,7 +45,7 @@ export const initialState: AppState = {
 	contacts: [],
 	conversations: new Map(),
 	notices: [],
-	otherTab: false,
+	tab: "running",
 };
 
 export function sortContacts(contacts: readonly ContactRecord[]): ContactRecord[] {

@@ -1,25 +1,42 @@
-// The app's one controller: opens the IndexedDB stores, runs the messenger core (shared with the CLI)
-// and turns its events and the stores' change feed into AppState. Screens call its methods and render
-// the state; they never touch storage or the network themselves.
+// The app's one controller: takes the Web Lock, opens the IndexedDB stores, runs the messenger core
+// (shared with the CLI) and turns its events and the stores' change feed into AppState. Screens call
+// its methods and render the state; they never touch storage or the network themselves.
+//
+// The messenger only ever sees the stores behind the tab lock's check (storage/guarded.ts): every key
+// read before crypto and every write first asks the browser whether this tab still holds the lock, and
+// the database's write fence rolls back a write that races a take-over. When the lock is lost the
+// messenger stops, the database is closed and the tab says it stopped.
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import { completeRegistration, requestVerificationCode } from "../../../protocol/messenger/registration.ts";
-import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
-import type { SafetyNumber } from "../../../protocol/session/index.ts";
+import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
 import {
 	type BrowserStores,
+	claimBrowserStores,
+	guardStores,
 	openBrowserStores,
 	requestPersistentStorage,
 	type StoreChange,
+	WriteFenceError,
 } from "../storage/index.ts";
-import { type AppState, initialState, sortContacts, upsertContact, upsertEntry } from "./app-state.ts";
+import {
+	type AppState,
+	initialState,
+	type Notice,
+	sortContacts,
+	upsertContact,
+	upsertEntry,
+} from "./app-state.ts";
 import { describeCode, describeError } from "./error-text.ts";
-import { acquireTabLock } from "./single-tab.ts";
+import { acquireTabLock, type TabLock } from "./single-tab.ts";
 import { Store } from "./store.ts";
 
 export class AppController {
 	readonly state = new Store<AppState>(initialState);
+	/** The tab's lock and the stores behind it, while this tab runs FriendLy. */
+	private lock: TabLock | null = null;
 	private stores: BrowserStores | null = null;
 	private messenger: Messenger | null = null;
 	private activePeer: string | null = null;
@@ -30,25 +47,59 @@ export class AppController {
 
 	constructor(private readonly relayUrl: string) {}
 
+	/** Starts FriendLy in this tab: with `steal`, takes it over from the tab that runs it. */
 	async boot(steal = false): Promise<void> {
-		const lock = await acquireTabLock(() => this.onTabLost(), steal);
-		if (!lock.acquired) {
-			this.set({ otherTab: true, phase: "ready" });
-			return;
-		}
-		this.set({ otherTab: false, phase: "loading" });
+		let lock: TabLock | null;
 		try {
-			this.stores ??= await openBrowserStores();
+			lock = await acquireTabLock(steal);
 		} catch (error) {
 			this.set({ phase: "failed", failure: describeError(error) });
 			return;
 		}
+		if (!lock) {
+			this.set({ tab: "waiting", phase: "ready" });
+			return;
+		}
+		const held = lock;
+		this.lock = held;
+		held.onLost(() => this.onTabLost(held));
+		this.set({ tab: "running", phase: "loading", failure: null });
+		let stores: BrowserStores;
+		try {
+			const opened = await openBrowserStores();
+			try {
+				await held.assertHeld();
+				await claimBrowserStores(opened);
+			} catch (error) {
+				opened.db.close();
+				throw error;
+			}
+			stores = guardStores(
+				opened,
+				() => held.assertHeld(),
+				(error) => {
+					if (error instanceof WriteFenceError) held.markLost();
+				},
+			);
+		} catch (error) {
+			if (!held.lost) this.set({ phase: "failed", failure: describeError(error) });
+			return;
+		}
+		if (held.lost) {
+			stores.db.close();
+			return;
+		}
+		this.stores = stores;
+		stores.changes.subscribe((change) => {
+			if (this.stores === stores) this.onStoreChange(change);
+		});
 		if (!this.wired) {
 			this.wired = true;
-			this.stores.changes.subscribe((change) => this.onStoreChange(change));
 			document.addEventListener("visibilitychange", () => {
 				if (document.visibilityState === "visible" && this.activePeer) void this.markRead(this.activePeer);
 			});
+			// The browser knows when the network is back: no need to wait out the reconnect backoff.
+			globalThis.addEventListener("online", () => this.messenger?.reconnectNow());
 		}
 		await this.openMessenger();
 	}
@@ -61,7 +112,7 @@ export class AppController {
 	}
 
 	async register(phone: string, code: string): Promise<void> {
-		const stores = await this.requireStores();
+		const stores = this.requireStores();
 		await completeRegistration({ relayUrl: this.relayUrl, phone, code, stores, extractable: false });
 		void requestPersistentStorage();
 		await this.openMessenger();
@@ -69,7 +120,7 @@ export class AppController {
 
 	/** After the relay revoked this browser's session: forget the account (keys stay) and register again. */
 	async registerAgain(): Promise<void> {
-		const stores = await this.requireStores();
+		const stores = this.requireStores();
 		const me = this.state.get().me;
 		this.messenger?.stop();
 		this.messenger = null;
@@ -126,7 +177,7 @@ export class AppController {
 
 	/** Whether the user marked the contact's current key as verified (read from the pinned identity). */
 	async isVerified(peer: string): Promise<boolean> {
-		const stores = await this.requireStores();
+		const stores = this.requireStores();
 		return (await stores.identities.loadTrustedIdentity(peer))?.verified ?? false;
 	}
 
@@ -135,8 +186,34 @@ export class AppController {
 		return this.requireMessenger().pendingSafetyNumber(peer);
 	}
 
+	/**
+	 * The safety number with the key the user rejected earlier (to compare before accepting it after
+	 * all), or null when they rejected none.
+	 */
+	async rejectedSafetyNumber(peer: string): Promise<SafetyNumber | null> {
+		const stores = this.requireStores();
+		const me = this.requireMessenger().phone;
+		const change = (await stores.contacts.loadContact(peer))?.rejectedIdentityChange;
+		if (!change) return null;
+		const local = await stores.identities.loadLocalIdentity();
+		if (!local) throw new MessengerError("not_registered", "This browser has no FriendLy identity.");
+		return safetyNumber(
+			{ phone: me, identity: publicIdentity(local) },
+			{ phone: peer, identity: change.current },
+		);
+	}
+
+	/** Pins the contact's new key: the pending change, or else the one the user rejected earlier. */
 	async acceptIdentityChange(peer: string): Promise<void> {
 		await this.requireMessenger().acceptIdentityChange(peer);
+	}
+
+	/**
+	 * Keeps the contact's pinned key: messages signed by the new key are not shown (their sender is told
+	 * they were not delivered) and sending is unblocked.
+	 */
+	async rejectIdentityChange(peer: string): Promise<void> {
+		await this.requireMessenger().rejectIdentityChange(peer);
 	}
 
 	async markVerified(peer: string, verified: boolean): Promise<void> {
@@ -147,14 +224,27 @@ export class AppController {
 		this.update((s) => ({ ...s, notices: s.notices.filter((n) => n.id !== id) }));
 	}
 
+	/** The user is looking at `peer` (their chat or details, which show the key change): no toast for it. */
+	dismissKeyChangeNotices(peer: string): void {
+		if (!this.state.get().notices.some((n) => n.keyChange && n.peer === peer)) return;
+		this.update((s) => ({ ...s, notices: s.notices.filter((n) => !(n.keyChange && n.peer === peer)) }));
+	}
+
 	// ── Internals ────────────────────────────────────────────────────────────────────────────
 
 	private async openMessenger(): Promise<void> {
-		const stores = await this.requireStores();
+		const stores = this.requireStores();
 		let messenger: Messenger;
 		try {
-			messenger = await Messenger.open({ stores, onEvent: (event) => this.onEvent(event) });
+			// Events of a messenger whose tab lost its lock (still finishing work that now fails) are not shown.
+			messenger = await Messenger.open({
+				stores,
+				onEvent: (event) => {
+					if (this.stores === stores) this.onEvent(event);
+				},
+			});
 		} catch (error) {
+			if (this.stores !== stores) return;
 			if (error instanceof MessengerError && error.code === "not_registered") {
 				this.set({ phase: "register" });
 				return;
@@ -162,12 +252,18 @@ export class AppController {
 			this.set({ phase: "failed", failure: describeError(error) });
 			return;
 		}
+		let contacts: ContactRecord[];
+		try {
+			contacts = await messenger.contacts();
+		} catch (error) {
+			if (this.stores === stores) this.set({ phase: "failed", failure: describeError(error) });
+			return;
+		}
+		// The tab lost its lock meanwhile: this messenger must not start.
+		if (this.stores !== stores) return;
 		this.messenger = messenger;
-		const contacts = await messenger.contacts();
 		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts) });
 		messenger.start();
-		// The browser knows when the network is back: no need to wait out the reconnect backoff.
-		globalThis.addEventListener("online", () => this.messenger?.reconnectNow());
 		if (this.activePeer) await this.openConversation(this.activePeer);
 	}
 
@@ -197,6 +293,7 @@ export class AppController {
 					this.addNotice(
 						`The safety number with ${event.change.phone} changed. Open the chat to compare it before you continue.`,
 						event.change.phone,
+						true,
 					);
 				}
 				return;
@@ -233,19 +330,31 @@ export class AppController {
 		}
 	}
 
-	private onTabLost(): void {
+	/** Another tab took FriendLy over: stop everything here and say so. */
+	private onTabLost(lock: TabLock): void {
+		if (this.lock !== lock) return;
+		this.lock = null;
 		this.messenger?.stop();
 		this.messenger = null;
-		this.set({ otherTab: true });
+		this.stores?.db.close();
+		this.stores = null;
+		this.loading.clear();
+		this.set({ tab: "stopped", conversations: new Map(), notices: [] });
 	}
 
-	addNotice(message: string, peer?: string): void {
-		const notice = { id: this.nextNoticeId++, message, ...(peer ? { peer } : {}) };
+	addNotice(message: string, peer?: string, keyChange = false): void {
+		const notice: Notice = {
+			id: this.nextNoticeId++,
+			message,
+			...(peer ? { peer } : {}),
+			...(keyChange ? { keyChange: true } : {}),
+		};
 		this.update((s) => ({ ...s, notices: [...s.notices, notice].slice(-4) }));
 	}
 
-	private async requireStores(): Promise<BrowserStores> {
-		this.stores ??= await openBrowserStores();
+	/** The guarded stores; throws when this tab does not run FriendLy (never opens storage without the lock). */
+	private requireStores(): BrowserStores {
+		if (!this.stores) throw new MessengerError("not_registered", "FriendLy is not running in this tab.");
 		return this.stores;
 	}
 

@@ -2,7 +2,8 @@
 // and the messenger's messages already say that for most codes; the ones people meet most often get
 // wording written for this app.
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
-import { StorageUnavailableError } from "../storage/index.ts";
+import { StorageUnavailableError, WriteFenceError } from "../storage/index.ts";
+import { TabLockLostError, WebLocksMissingError } from "./single-tab.ts";
 
 function seconds(value: number | undefined): string {
 	if (value === undefined) return "a little while";
@@ -63,6 +64,10 @@ export function describeError(error: unknown): string {
 	if (error instanceof StorageUnavailableError) {
 		return `${error.message} FriendLy keeps your keys in the browser's storage: use a normal (not private) window of a current browser.`;
 	}
+	if (error instanceof TabLockLostError || error instanceof WriteFenceError) {
+		return "FriendLy moved to another tab, so this tab stopped: nothing was sent or changed from here.";
+	}
+	if (error instanceof WebLocksMissingError) return error.message;
 	if (error instanceof DOMException && error.name === "QuotaExceededError") {
 		return "The browser has no room left to store messages. Free some disk space, then reload.";
 	}

@@ -26,19 +26,37 @@ export function isStaleSending(entry: HistoryEntry, now = Date.now()): boolean {
 	return entry.direction === "out" && entry.status === "sending" && now - entry.at > STALE_SENDING_MS;
 }
 
-export function deliveryLabel(entry: HistoryEntry, now = Date.now()): string {
+/**
+ * A message the recipient reported it could not show (`not_delivered`) is sent again automatically,
+ * once: "waiting" until it can go out over a new session, and "sent again" after that.
+ */
+export function isWaitingForResend(entry: HistoryEntry): boolean {
+	return entry.direction === "out" && entry.status === "failed" && entry.redelivery === "waiting";
+}
+
+export function deliveryLabel(
+	entry: HistoryEntry,
+	now = Date.now(),
+	/** The contact's key change is pending: the automatic re-send waits for the user's decision. */
+	keyChangePending = false,
+): string {
 	if (isStaleSending(entry, now)) return "Not confirmed";
+	const again = entry.redelivery === "sent";
 	switch (entry.status) {
 		case "sending":
-			return "Sending…";
+			return again ? "Sending again…" : "Sending…";
 		case "sent":
-			return "Sent";
+			return again ? "Sent again" : "Sent";
 		case "queued":
-			return "Queued (they are offline)";
+			return again ? "Sent again, queued (they are offline)" : "Queued (they are offline)";
 		case "delivered":
 			return "Delivered";
 		case "failed":
-			return "Not sent";
+			if (isWaitingForResend(entry))
+				return keyChangePending
+					? "Not delivered — sends again once you decide on the new safety number"
+					: "Not delivered — sending again";
+			return entry.error?.code === "not_delivered" ? "Not delivered" : "Not sent";
 		case "received":
 			return "";
 	}

@@ -29,6 +29,38 @@ export function openDatabase(
 	});
 }
 
+/**
+ * The write fence: a token in the database naming the one tab allowed to write (see claimWrites). Every
+ * write transaction of a fenced database first reads it, in the same transaction, and rolls back when
+ * another tab has claimed the database since. Write transactions over a common store never overlap, so
+ * a write either commits before the other tab's claim or does not commit at all.
+ */
+interface WriteFence {
+	readonly store: string;
+	readonly key: IDBValidKey;
+	readonly token: string;
+}
+
+const fences = new WeakMap<IDBDatabase, WriteFence>();
+
+/** A write refused because another tab claimed the database (it took FriendLy over). */
+export class WriteFenceError extends Error {
+	override readonly name = "WriteFenceError";
+	constructor() {
+		super("Another tab took over FriendLy's storage; this tab no longer writes to it.");
+	}
+}
+
+/**
+ * Makes this connection the database's only writer: stores `fence.token` (unconditionally: this is the
+ * take-over), then fences every later write transaction of `db` on it.
+ */
+export async function claimWrites(db: IDBDatabase, fence: WriteFence): Promise<void> {
+	fences.delete(db);
+	await putRecord(db, fence.store, fence.token, fence.key);
+	fences.set(db, fence);
+}
+
 /** Runs `work` in one transaction over `stores`; resolves with its result once the transaction commits. */
 export function transact<T>(
 	db: IDBDatabase,
@@ -37,12 +69,30 @@ export function transact<T>(
 	work: (tx: IDBTransaction) => IDBRequest<T> | undefined,
 ): Promise<T | undefined> {
 	return new Promise((resolve, reject) => {
-		const tx = db.transaction(stores, mode, { durability: "strict" });
+		const fence = mode === "readwrite" ? fences.get(db) : undefined;
+		const scope = typeof stores === "string" ? [stores] : stores;
+		const tx = db.transaction(fence && !scope.includes(fence.store) ? [...scope, fence.store] : scope, mode, {
+			durability: "strict",
+		});
 		let request: IDBRequest<T> | undefined;
+		let fenced = false;
 		tx.oncomplete = () => resolve(request?.result);
-		tx.onerror = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
-		tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
+		// Aborting fails the pending requests first (their error events reach onerror before onabort).
+		tx.onerror = () =>
+			reject(fenced ? new WriteFenceError() : (tx.error ?? new Error("IndexedDB transaction failed")));
+		tx.onabort = () =>
+			reject(fenced ? new WriteFenceError() : (tx.error ?? new Error("IndexedDB transaction aborted")));
 		try {
+			if (fence) {
+				// Issued first, so it is answered before any write of `work` is applied; aborting then
+				// rolls all of them back.
+				const claim = tx.objectStore(fence.store).get(fence.key);
+				claim.onsuccess = () => {
+					if (claim.result === fence.token) return;
+					fenced = true;
+					tx.abort();
+				};
+			}
 			request = work(tx);
 		} catch (error) {
 			tx.abort();

@@ -5,13 +5,15 @@ import { IdbAccountStore } from "./account-store.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { IdbContactStore } from "./contact-store.ts";
 import { IdbHistoryStore } from "./history-store.ts";
+import { claimWrites } from "./idb.ts";
 import { IdbIdentityStore } from "./identity-store.ts";
 import { IdbPrekeyStore } from "./prekey-store.ts";
-import { openFriendlyDatabase } from "./schema.ts";
+import { LOCAL_KEYS, openFriendlyDatabase, STORES } from "./schema.ts";
 import { IdbSessionStore } from "./session-store.ts";
 
 export { ChangeFeed, type StoreChange } from "./change-feed.ts";
-export { StorageUnavailableError } from "./idb.ts";
+export { guardStores } from "./guarded.ts";
+export { StorageUnavailableError, WriteFenceError } from "./idb.ts";
 
 export interface BrowserStores extends MessengerStores {
 	readonly db: IDBDatabase;
@@ -32,6 +34,14 @@ export async function openBrowserStores(name?: string): Promise<BrowserStores> {
 		contacts: new IdbContactStore(db, changes),
 		history: new IdbHistoryStore(db, changes),
 	};
+}
+
+/**
+ * Makes this tab the database's only writer (the tab that just took the Web Lock): from now on a write
+ * transaction of `stores` commits only while no other tab has claimed the database since.
+ */
+export function claimBrowserStores(stores: BrowserStores): Promise<void> {
+	return claimWrites(stores.db, { store: STORES.local, key: LOCAL_KEYS.writer, token: crypto.randomUUID() });
 }
 
 /** Asks the browser not to evict our keys under storage pressure (best effort; some browsers ask the user). */

@@ -7,7 +7,7 @@ export const DB_NAME = "friendly";
 export const DB_VERSION = 1;
 
 export const STORES = {
-	/** Singletons under fixed keys: our identity, key-id counters, the account. */
+	/** Singletons under fixed keys: our identity, key-id counters, the account, the write fence. */
 	local: "local",
 	/** Pinned peer identities (trust on first use), by phone. */
 	trusted: "trusted",
@@ -21,7 +21,13 @@ export const STORES = {
 	history: "history",
 } as const;
 
-export const LOCAL_KEYS = { identity: "identity", counters: "keyIdCounters", account: "account" } as const;
+export const LOCAL_KEYS = {
+	identity: "identity",
+	counters: "keyIdCounters",
+	account: "account",
+	/** The write fence: the token of the tab that runs FriendLy (idb.ts claimWrites). */
+	writer: "writer",
+} as const;
 export const HISTORY_BY_PEER = "byPeerAt";
 
 export function openFriendlyDatabase(name = DB_NAME): Promise<IDBDatabase> {
