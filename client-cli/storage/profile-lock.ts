@@ -30,14 +30,14 @@
 // in use, with what to do (the safe direction). A lock naming this very process but holding a nonce
 // this process never created is stale (the pid was reused from a crashed run, e.g. in a container).
 import { createHash, randomBytes } from "node:crypto";
-import { link, readFile, rename, unlink } from "node:fs/promises";
+import { link, readFile, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as v from "valibot";
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
-import { isErrno, syncDirectory, writeTemporaryFile } from "./atomic-file.ts";
+import { isErrno, syncDirectory, writeFileAtomic, writeTemporaryFile } from "./atomic-file.ts";
 
 export const LOCK_FILE = "lock";
 /** lock (0) → its breaker (1) → the breaker's breaker (2) → … */
@@ -142,15 +142,8 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
 }
 
 /** Replaces `path` with `text` atomically (only called while holding the breaker for its old content). */
-async function replace(path: string, text: string): Promise<void> {
-	const temporary = await writeTemporaryFile(path, text);
-	try {
-		await rename(temporary, path);
-	} catch (error) {
-		await unlink(temporary).catch(() => undefined);
-		throw error;
-	}
-	await syncDirectory(dirname(path));
+function replace(path: string, text: string): Promise<void> {
+	return writeFileAtomic(path, text);
 }
 
 /** Removes `path` if it still holds `text` (ours); someone else's lock is left alone. */

@@ -177,9 +177,7 @@ export async function trustIdentity(
 	phone: string,
 	keys: IdentityKeys,
 ): Promise<void> {
-	assertPhone(phone);
-	const bytes = identityKeyBytes(keys);
-	await checkIdentityKeys(context, bytes);
+	const bytes = await checkedKeys(context, phone, keys);
 	await context.locks.run(phone, async () => {
 		const pinned = await context.stores.identities.loadTrustedIdentity(phone);
 		if (pinned && sameKeys(pinned, bytes)) return;
@@ -202,13 +200,23 @@ export async function pinIdentityIfNew(
 	phone: string,
 	keys: IdentityKeys,
 ): Promise<void> {
-	assertPhone(phone);
-	const bytes = identityKeyBytes(keys);
-	await checkIdentityKeys(context, bytes);
+	const bytes = await checkedKeys(context, phone, keys);
 	await context.locks.run(phone, async () => {
 		const pin = await checkTrust(context, phone, bytes);
 		if (pin) await context.stores.identities.storeTrustedIdentity(pin);
 	});
+}
+
+/** A contact's keys to pin, as bytes, after checking the phone and the DH key's signature. */
+async function checkedKeys(
+	context: ProtocolContext,
+	phone: string,
+	keys: IdentityKeys,
+): Promise<IdentityKeyBytes> {
+	assertPhone(phone);
+	const bytes = identityKeyBytes(keys);
+	await checkIdentityKeys(context, bytes);
+	return bytes;
 }
 
 /** The record that pins `keys`, remembering the keys it replaces (newest first, bounded). */
