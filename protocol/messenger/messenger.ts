@@ -34,6 +34,7 @@ import {
 	getTrustedIdentity,
 	type IdentityChangeEvent,
 	isProtocolError,
+	KeyedLock,
 	markIdentityVerified,
 	type OpenedDeliveryNotice,
 	openDeliveryNotice,
@@ -129,6 +130,8 @@ export class Messenger {
 	private readonly held = new Map<string, { frame: MessageFrame; signingKey: string }[]>();
 	/** Ids being sent by this run, so the recovery of unconfirmed sends leaves them alone. */
 	private readonly inFlight = new Set<string>();
+	/** Serialises the read-modify-write of each contact record (updateContact). */
+	private readonly contactLocks = new KeyedLock();
 	/** Work started by incoming frames that outlives their handler (automatic re-sends). */
 	private readonly background = new Set<Promise<void>>();
 	private drainWaiters: (() => void)[] = [];
@@ -395,8 +398,11 @@ export class Messenger {
 		} catch (error) {
 			throw toMessengerError(error);
 		}
-		const { pendingIdentityChange: _accepted, rejectedIdentityChange: _rejected, ...rest } = contact;
-		await this.options.stores.contacts.storeContact(rest);
+		await this.updateContact(peer, (current) => {
+			if (!current) return undefined;
+			const { pendingIdentityChange: _accepted, rejectedIdentityChange: _rejected, ...rest } = current;
+			return rest;
+		});
 		this.prefetched.delete(peer);
 		await this.replayHeld(peer);
 		this.resendLater(peer);
@@ -411,8 +417,11 @@ export class Messenger {
 		const contact = await this.options.stores.contacts.loadContact(peer);
 		const change = contact?.pendingIdentityChange;
 		if (!contact || !change) return;
-		const { pendingIdentityChange: _rejected, ...rest } = contact;
-		await this.options.stores.contacts.storeContact({ ...rest, rejectedIdentityChange: change });
+		await this.updateContact(peer, (current) => {
+			if (!current) return undefined;
+			const { pendingIdentityChange: _rejected, ...rest } = current;
+			return { ...rest, rejectedIdentityChange: change };
+		});
 		this.prefetched.delete(peer);
 		await this.replayHeld(peer);
 		this.resendLater(peer);
@@ -451,9 +460,9 @@ export class Messenger {
 
 	async markRead(peerInput: string): Promise<void> {
 		const peer = this.peer(peerInput);
-		const contact = await this.options.stores.contacts.loadContact(peer);
-		if (contact && contact.unread > 0)
-			await this.options.stores.contacts.storeContact({ ...contact, unread: 0 });
+		await this.updateContact(peer, (contact) =>
+			contact && contact.unread > 0 ? { ...contact, unread: 0 } : undefined,
+		);
 	}
 
 	/** Tops up one-time prekeys and rotates the signed prekey if due. */
@@ -504,18 +513,21 @@ export class Messenger {
 					// listed and counted once, and the message is announced (shown) only by the run that
 					// counts it — a restarted client shows counted unread messages from its stores.
 					await this.options.stores.history.storeEntry(entry);
-					const current = await this.options.stores.contacts.loadContact(frame.from);
-					if (current?.lastCountedId !== frame.id) {
-						await this.touchContact(frame.from, {
+					let counted = false;
+					await this.updateContact(frame.from, (current) => {
+						if (current?.lastCountedId === frame.id) return undefined;
+						counted = true;
+						return {
+							...newContact(frame.from),
+							...current,
 							lastAt: Math.max(current?.lastAt ?? 0, entry.at),
 							lastText: content.text,
 							unread: (current?.unread ?? 0) + 1,
 							lastCountedId: frame.id,
-						});
-						saved.entry = entry;
-					} else {
-						saved.alreadyShown = true;
-					}
+						};
+					});
+					if (counted) saved.entry = entry;
+					else saved.alreadyShown = true;
 				},
 			});
 		} catch (error) {
@@ -791,15 +803,21 @@ export class Messenger {
 			>
 		>,
 	): Promise<void> {
-		const contact = await this.options.stores.contacts.loadContact(phone);
-		await this.options.stores.contacts.storeContact({
-			v: MESSENGER_STATE_VERSION,
-			phone,
-			unread: 0,
-			lastAt: 0,
-			lastText: "",
-			...contact,
-			...changes,
+		await this.updateContact(phone, (contact) => ({ ...newContact(phone), ...contact, ...changes }));
+	}
+
+	/**
+	 * Read-modify-write of a contact record, one at a time per contact: a message arriving while one is
+	 * sent (both update the contact) must not lose the other's change, e.g. the unread count.
+	 * `change` returns the record to store, or undefined to leave it as it is.
+	 */
+	private updateContact(
+		phone: string,
+		change: (current: ContactRecord | undefined) => ContactRecord | undefined,
+	): Promise<void> {
+		return this.contactLocks.run(phone, async () => {
+			const next = change(await this.options.stores.contacts.loadContact(phone));
+			if (next) await this.options.stores.contacts.storeContact(next);
 		});
 	}
 
@@ -826,6 +844,10 @@ export class Messenger {
 function shownTime(signed: number | undefined, relaySentAt: number, now: number): number {
 	if (signed === undefined || signed > now + 24 * 60 * 60 * 1000) return relaySentAt;
 	return signed;
+}
+
+function newContact(phone: string): ContactRecord {
+	return { v: MESSENGER_STATE_VERSION, phone, unread: 0, lastAt: 0, lastText: "" };
 }
 
 function newMessageId(): string {

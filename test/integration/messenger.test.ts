@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RelayConnection, RelayHttpClient } from "../../protocol/client/index.ts";
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
-import { MessengerError } from "../../protocol/messenger/index.ts";
+import { createMemoryMessengerStores, MessengerError } from "../../protocol/messenger/index.ts";
 import { ONE_TIME_PREKEY_REFILL_THRESHOLD } from "../../protocol/session/index.ts";
 import { received, registerUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
@@ -170,6 +170,38 @@ describe("messenger end to end", () => {
 			error: { code: "connection_lost" },
 		});
 		jill.messenger.stop();
+	});
+
+	it("a message arriving while one is sent to the same contact keeps its unread count (slow stores)", async () => {
+		const stores = createMemoryMessengerStores();
+		// Slow contact writes and reads widen the window in which the send's and the receive's updates
+		// of one contact record overlap (as on a loaded disk).
+		const { contacts } = stores;
+		const load = contacts.loadContact.bind(contacts);
+		const store = contacts.storeContact.bind(contacts);
+		const pause = () => new Promise((resolve) => setTimeout(resolve, 40));
+		contacts.loadContact = async (phone) => {
+			const found = await load(phone);
+			await pause();
+			return found;
+		};
+		contacts.storeContact = async (record) => {
+			await pause();
+			await store(record);
+		};
+		const uma = await registerUser(relay.url, "+1 555 555 0251", stores);
+		const vic = await registerUser(relay.url, "+1 555 555 0252");
+		vic.messenger.start();
+		await vic.messenger.startChat(uma.phone);
+		await vic.messenger.send(uma.phone, "while you were away");
+		// Uma comes online and writes to Vic at once: the backlog and the send update Vic's contact together.
+		uma.messenger.start();
+		const sending = uma.messenger.send(vic.phone, "hello vic");
+		await uma.until((events) => received(events).includes("while you were away"), "the backlog");
+		await sending;
+		expect((await uma.stores.contacts.loadContact(vic.phone))?.unread).toBe(1);
+		uma.messenger.stop();
+		vic.messenger.stop();
 	});
 
 	it("refills one-time prekeys once the relay's supply falls below the threshold, and the new ones work", async () => {
