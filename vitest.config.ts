@@ -19,6 +19,8 @@ export default defineConfig({
 				],
 				test: {
 					name: "workers",
+					// One file at a time: the files share the relay's per-address rate limits.
+					maxWorkers: 1,
 					include: ["test/worker/**/*.test.ts"],
 					// Above the helpers' 5 s frame wait, so a missing frame is reported by name.
 					testTimeout: 15_000,
@@ -28,6 +30,9 @@ export default defineConfig({
 				test: {
 					name: "node",
 					environment: "node",
+					// Most of these wait on real processes, sockets and Chromium rather than compute: three
+					// files at a time keep a 2-core machine busy without starving the time-sensitive ones.
+					maxWorkers: 3,
 					include: ["test/**/*.test.ts"],
 					exclude: ["test/worker/**"],
 					testTimeout: 60_000,

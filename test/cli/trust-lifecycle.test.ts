@@ -119,7 +119,7 @@ function neverForged(profile: string): void {
 }
 
 describe("CLI × CLI trust lifecycle", () => {
-	it.concurrent("install 1 registers again after install 2: no forgery, nothing falsely delivered, one acceptance and both directions work", async () => {
+	it("install 1 registers again after install 2: no forgery, nothing falsely delivered, one acceptance and both directions work", async () => {
 		await Promise.all([registerProfile(env, "a1", ALICE), registerProfile(env, "b", BOB)]);
 		await sendOk("a1", BOB, "hi from install 1");
 		expect(texts(await receive("b"))).toEqual(["hi from install 1"]);
@@ -199,9 +199,9 @@ describe("CLI × CLI trust lifecycle", () => {
 			"hi back",
 			"welcome back, install 1",
 		]);
-	});
+	}, 120_000);
 
-	it.concurrent("verify --reject: the new key's message is dropped, its sender sees not delivered with the reason", async () => {
+	it("verify --reject: the new key's message is dropped, its sender sees not delivered with the reason", async () => {
 		await Promise.all([registerProfile(env, "f1", FINN), registerProfile(env, "e", ERIN)]);
 		await sendOk("f1", ERIN, "from the real finn");
 		expect(texts(await receive("e"))).toEqual(["from the real finn"]);
@@ -260,7 +260,7 @@ describe("CLI × CLI trust lifecycle", () => {
 			expect.objectContaining({ phone: FINN, identityChanged: false }),
 		);
 		await assertTruthful("f2", ERIN, "e", FINN);
-	});
+	}, 120_000);
 });
 
 function safeJsonLines(text: string): Line[] {
