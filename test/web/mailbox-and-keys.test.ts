@@ -2,10 +2,12 @@
 // words with "Send again", the notice that there is room again arrives, and the resend (same message,
 // same id) is delivered once;
 // the identity's private keys in IndexedDB are non-extractable CryptoKeys; the whole chat works from the
-// keyboard alone, and every control has an accessible name.
+// keyboard alone, and every control has an accessible name. The "not sent" message and the notice are
+// checked with axe-core (WCAG 2.1 AA) in light and dark at 390 and 1280 px.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
@@ -121,12 +123,14 @@ describe("errors in words, keys, keyboard", () => {
 		await dora.expectStatus("One too many", ["failed"]);
 		const failed = dora.outgoing("One too many");
 		await failed.getByText("mailbox is full").waitFor();
+		await expectAccessible(dora.page, "conversation: not sent, mailbox full");
 		await screenshotBoth(dora.page, "conversation-mailbox-full");
 
 		// Evan comes back: his browser stores and acknowledges the backlog, the relay tells Dora.
 		await evan.reopenTab(`#/chat/${encodeURIComponent(DORA)}`);
 		await evan.incoming("Waiting message 2").waitFor();
 		await dora.page.getByRole("alert").filter({ hasText: "room for messages again" }).waitFor();
+		await expectAccessible(dora.page, "notice: room for messages again");
 		await dora.expectStatus("Waiting message 2", ["delivered"]);
 
 		await failed.getByRole("button", { name: "Send again" }).click();

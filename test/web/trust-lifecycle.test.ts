@@ -4,14 +4,14 @@
 // messages out (across a reload too) and their sender sees "Not delivered" with the reason; the contact
 // details then say so and "Accept it after all" lets the contact back in, where "Send again" delivers
 // the message that was not. A message the recipient's new install could not read is marked not
-// delivered once its key is accepted and sent again by itself. Text contrast is checked in light and
-// dark on each of these screens, and screenshots of them at 390 and 1280 px go to
+// delivered once its key is accepted and sent again by itself. Each of these screens is checked with
+// axe-core (WCAG 2.1 AA) in light and dark at 390 and 1280 px, and screenshots of them go to
 // test-results/screenshots/.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
-import { contrastProblemsInBothSchemes } from "./support/contrast.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -73,6 +73,7 @@ describe("trust lifecycle in the browser", () => {
 		await lee.startChat(KIM);
 		await lee.send("From my new phone");
 		await lee.expectStatus("From my new phone", ["sent", "queued"]);
+		await expectAccessible(lee.page, "conversation: sent, not yet delivered");
 
 		await kim.openChat(LEE);
 		await kim.page.getByRole("heading", { name: "Safety number changed" }).waitFor();
@@ -83,7 +84,7 @@ describe("trust lifecycle in the browser", () => {
 		);
 		expect(await kim.page.getByLabel("Message", { exact: true }).isDisabled()).toBe(true);
 		expect(await kim.incoming("From my new phone").count()).toBe(0);
-		expect(await contrastProblemsInBothSchemes(kim.page)).toEqual([]);
+		await expectAccessible(kim.page, "conversation: key-change notice");
 		await screenshotBoth(kim.page, "key-change-reject");
 		await screenshotDark(kim.page, "key-change-reject");
 
@@ -92,7 +93,7 @@ describe("trust lifecycle in the browser", () => {
 		await kim.page.getByLabel("New safety number", { exact: true }).waitFor();
 		await kim.page.getByRole("button", { name: "Accept new key" }).waitFor();
 		expect(await description(kim.page, "Reject new key")).toContain("the sender is told");
-		expect(await contrastProblemsInBothSchemes(kim.page)).toEqual([]);
+		await expectAccessible(kim.page, "contact details: new key to accept or reject");
 		await screenshotBoth(kim.page, "key-change-compare-reject");
 	});
 
@@ -106,6 +107,7 @@ describe("trust lifecycle in the browser", () => {
 		expect(await kim.page.getByLabel("Message", { exact: true }).isDisabled()).toBe(false);
 		await expect.poll(() => kim.page.evaluate(() => document.activeElement?.id), WAIT).toBe("composer-input");
 		await kim.page.getByText("You rejected a new safety number").waitFor();
+		await expectAccessible(kim.page, "conversation: a rejected key");
 
 		// Lee's message was dropped, and Lee's app was told (signed, end to end).
 		await lee.expectStatus("From my new phone", ["failed"]);
@@ -115,7 +117,7 @@ describe("trust lifecycle in the browser", () => {
 		await failed.getByText("did not accept your new safety number").waitFor();
 		expect(await failed.locator(".message-status").textContent()).toContain("Not delivered");
 		await failed.getByRole("button", { name: "Send again" }).waitFor();
-		expect(await contrastProblemsInBothSchemes(lee.page)).toEqual([]);
+		await expectAccessible(lee.page, "conversation: not delivered");
 		await screenshotBoth(lee.page, "not-delivered");
 		await screenshotDark(lee.page, "not-delivered");
 		expect(await kim.incoming("From my new phone").count()).toBe(0);
@@ -127,7 +129,7 @@ describe("trust lifecycle in the browser", () => {
 		const current = kim.page.getByLabel("Safety number", { exact: true });
 		await kim.page.getByRole("button", { name: "Accept it after all" }).waitFor();
 		expect(await rejected.getAttribute("data-digits")).not.toBe(await current.getAttribute("data-digits"));
-		expect(await contrastProblemsInBothSchemes(kim.page)).toEqual([]);
+		await expectAccessible(kim.page, "contact details: a rejected key");
 		await screenshotBoth(kim.page, "key-rejected-details");
 
 		// The rejection is stored: after a reload, a new message signed by that key is refused too.
@@ -148,6 +150,7 @@ describe("trust lifecycle in the browser", () => {
 		await note.waitFor();
 		await expect.poll(() => note.evaluate((element) => element === document.activeElement), WAIT).toBe(true);
 		await kim.page.getByRole("heading", { name: "You rejected a new key" }).waitFor({ state: "detached" });
+		await expectAccessible(kim.page, "contact details: the rejected key accepted after all");
 		const digits = await kim.page.getByLabel("Safety number", { exact: true }).getAttribute("data-digits");
 
 		// Lee sends the refused message again under its id: it arrives once and turns delivered.

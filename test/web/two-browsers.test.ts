@@ -2,10 +2,12 @@
 // register with the echoed code, start a chat by phone number, chat both ways with live delivery
 // states and unread counts, compare safety numbers, reload without losing anything, receive what
 // arrived while offline, and see the key-change notice block sending until the new key is accepted.
-// Screenshots of each main screen at phone and desktop widths go to test-results/screenshots/.
+// Screenshots of each main screen at phone and desktop widths go to test-results/screenshots/, and
+// each screen is checked with axe-core (WCAG 2.1 AA) in light and dark at both widths.
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
@@ -42,14 +44,18 @@ afterAll(async () => {
 
 describe("two browsers", () => {
 	it("registers both phones with the echoed code", async () => {
+		await alice.page.getByLabel("Phone number").waitFor();
+		await expectAccessible(alice.page, "registration: phone number");
 		await screenshotBoth(alice.page, "register-number");
 		await alice.page.getByLabel("Phone number").fill(ALICE);
 		await alice.page.getByRole("button", { name: "Send code" }).click();
 		await alice.page.getByLabel("Verification code").waitFor();
+		await expectAccessible(alice.page, "registration: code");
 		await screenshotBoth(alice.page, "register-code");
 		await alice.page.getByLabel("Verification code").fill("000000");
 		await alice.page.getByRole("button", { name: "Verify" }).click();
 		await alice.page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+		await expectAccessible(alice.page, "registration: wrong code");
 		const code = (await alice.page.getByTestId("echo-code").textContent()) ?? "";
 		await alice.page.getByLabel("Verification code").fill(code);
 		await alice.page.getByRole("button", { name: "Verify" }).click();
@@ -67,14 +73,18 @@ describe("two browsers", () => {
 		await bob.page.getByRole("button", { name: "Verify" }).click();
 		await bob.expectOnline();
 		await expect.poll(() => bob.page.locator(".me").textContent(), WAIT).toContain(BOB);
+		await expectAccessible(bob.page, "conversation list, empty");
 		await screenshotBoth(bob.page, "conversation-list-empty");
 	});
 
 	it("tells the user when a number is not on FriendLy", async () => {
 		await alice.page.getByRole("link", { name: "New chat" }).click();
+		await alice.page.getByLabel("Phone number").waitFor();
+		await expectAccessible(alice.page, "new chat");
 		await alice.page.getByLabel("Phone number").fill("+15555550199");
 		await alice.page.getByRole("button", { name: "Start chat" }).click();
 		await alice.page.getByRole("alert").filter({ hasText: "not on FriendLy" }).waitFor();
+		await expectAccessible(alice.page, "new chat: not on FriendLy");
 		await screenshotBoth(alice.page, "new-chat-error");
 	});
 
@@ -88,6 +98,7 @@ describe("two browsers", () => {
 		// Bob is on the list screen: the new conversation appears with one unread message.
 		const item = bob.page.locator(`.conversation-item[data-phone="${ALICE}"]`);
 		await expect.poll(() => item.getAttribute("data-unread"), WAIT).toBe("1");
+		await expectAccessible(bob.page, "conversation list, one unread");
 		await screenshotBoth(bob.page, "conversation-list-unread");
 		await bob.openChat(ALICE);
 		await bob.incoming("Hello Bob, this is Alice").waitFor();
@@ -99,6 +110,7 @@ describe("two browsers", () => {
 		await alice.send("Great, it works both ways.\nEven with two lines.");
 		await bob.incoming("Even with two lines.").waitFor();
 		await expect.poll(() => alice.page.locator(".message").count(), WAIT).toBe(3);
+		await expectAccessible(alice.page, "conversation: sent and received");
 		await screenshotBoth(alice.page, "conversation");
 		await alice.page.emulateMedia({ colorScheme: "dark" });
 		await screenshotBoth(alice.page, "conversation-dark");
@@ -114,13 +126,16 @@ describe("two browsers", () => {
 		expect(fromAlice).toBe(fromBob);
 		const qr = alice.page.getByRole("img", { name: "Safety number as a QR code" });
 		expect(await qr.getAttribute("data-payload")).toBe(`FLSN1:${fromAlice}`);
+		await expectAccessible(bob.page, "contact details, not verified");
 		await screenshotBoth(bob.page, "contact-details");
 		await alice.page.getByRole("button", { name: "Mark as verified" }).click();
 		await alice.page.getByText("Verified: you compared this safety number.").waitFor();
+		await expectAccessible(alice.page, "contact details, verified");
 		await screenshotBoth(alice.page, "contact-details-verified");
 		expect(await alice.cspViolations()).toEqual([]);
 		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
 		await alice.page.getByRole("heading", { name: `${BOB} Verified` }).waitFor();
+		await expectAccessible(alice.page, "conversation with a verified contact");
 	});
 
 	it("keeps identity, contacts and history across a reload", async () => {
@@ -142,6 +157,7 @@ describe("two browsers", () => {
 		const second = await alice.context.newPage();
 		await second.goto(`${relay.url}/`);
 		await second.getByRole("heading", { name: "FriendLy is open in another tab" }).waitFor();
+		await expectAccessible(second, "open in another tab");
 		await screenshotBoth(second, "other-tab");
 		await second.getByRole("button", { name: "Use FriendLy in this tab" }).click();
 		await second.locator('[data-state="online"]').waitFor();
@@ -156,6 +172,7 @@ describe("two browsers", () => {
 		await bob.goOffline();
 		await bob.page.locator('[data-state="offline"]').waitFor();
 		await bob.page.getByRole("alert").filter({ hasText: "You are offline" }).waitFor();
+		await expectAccessible(bob.page, "offline banner");
 		await screenshotBoth(bob.page, "offline");
 		await alice.page.goto(`${relay.url}/#/chat/${encodeURIComponent(BOB)}`);
 		await alice.send("Sent while your network was down");
@@ -174,6 +191,7 @@ describe("two browsers", () => {
 		await bob.closeTab();
 		await alice.send("Sent while your tab was closed");
 		await alice.expectStatus("Sent while your tab was closed", ["queued"]);
+		await expectAccessible(alice.page, "conversation: queued");
 		await screenshotBoth(alice.page, "conversation-queued");
 		await bob.reopenTab();
 		await bob.expectOnline();
@@ -191,6 +209,7 @@ describe("two browsers", () => {
 		bob = await WebUser.open(browser, relay.url, "phone");
 		await bob.register(BOB);
 		await oldBob.page.getByRole("button", { name: "Register again" }).waitFor();
+		await expectAccessible(oldBob.page, "signed-out banner");
 		await screenshotBoth(oldBob.page, "signed-out");
 		await oldBob.page.getByRole("button", { name: "Register again" }).click();
 		expect(await oldBob.page.getByLabel("Phone number").inputValue()).toBe(BOB);
@@ -204,6 +223,7 @@ describe("two browsers", () => {
 			.getByRole("alert")
 			.filter({ hasText: `The safety number with ${BOB} changed` })
 			.waitFor();
+		await expectAccessible(alice.page, "key-change toast over the list");
 		await screenshotBoth(alice.page, "key-change-notice-in-list");
 		await alice.openChat(BOB);
 		await alice.page.getByRole("heading", { name: "Safety number changed" }).waitFor();

@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MessengerEvent } from "../../protocol/messenger/index.ts";
 import { registerUser, type TestUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
-import { contrastProblemsInBothSchemes } from "./support/contrast.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -162,7 +162,7 @@ describe("Web Locks", () => {
 			const databases = await page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name));
 			expect(databases).toEqual([]);
 			expect(sockets).toEqual([]);
-			expect(await contrastProblemsInBothSchemes(page)).toEqual([]);
+			await expectAccessible(page, "needs a current browser");
 			await screenshotBoth(page, "no-web-locks");
 		} finally {
 			await context.close();
@@ -184,7 +184,7 @@ describe("Web Locks", () => {
 		await first.getByRole("heading", { name: "FriendLy moved to another tab" }).waitFor();
 		await first.getByText("it no longer sends, receives or uses your keys").waitFor();
 		expect(await first.getByLabel("Message", { exact: true }).count()).toBe(0);
-		expect(await contrastProblemsInBothSchemes(first)).toEqual([]);
+		await expectAccessible(first, "moved to another tab");
 		await screenshotBoth(first, "tab-stopped");
 
 		// A message for Fay now waits at the relay: the stopped tab neither stores nor acknowledges it.

@@ -116,7 +116,15 @@ export function ConversationView({
 					<a href={hrefFor({ name: "contact", peer })}>Review it in contact details</a>
 				</p>
 			) : null}
-			<div ref={list} class="messages" role="log" aria-live="polite" aria-label={`Messages with ${peer}`}>
+			<div
+				ref={list}
+				class="messages"
+				role="log"
+				aria-live="polite"
+				aria-label={`Messages with ${peer}`}
+				// biome-ignore lint/a11y/noNoninteractiveTabindex: the keyboard must be able to scroll it even when it holds no link or button (WCAG 2.1.1)
+				tabIndex={0}
+			>
 				{entries && entries.length === 0 ? (
 					<p class="messages-empty">
 						Messages are end-to-end encrypted. Say hello — they will get it even if they are offline right

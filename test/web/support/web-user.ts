@@ -161,6 +161,18 @@ export class WebUser {
 		this.sockets.clear();
 	}
 
+	/**
+	 * Closes the page's relay WebSockets with `code`, as the relay does when it ends a connection for good
+	 * (another client took over, a newer protocol); the relay's side of each is closed too.
+	 */
+	async closeFromRelay(code: number, reason: string): Promise<void> {
+		for (const pair of [...this.sockets]) {
+			await pair.page.close({ code, reason }).catch(() => undefined);
+			await pair.server.close({ code: 1000, reason: "test" }).catch(() => undefined);
+		}
+		this.sockets.clear();
+	}
+
 	async goOnline(): Promise<void> {
 		this.networkDown = false;
 		await this.context.setOffline(false);
