@@ -2,6 +2,9 @@
 // (`code`, printed with --json), a message saying what happened and a hint saying what to do. Errors
 // from the messenger core, the relay client and the protocol library are translated here, in one
 // place, so every command words the same situation the same way.
+import { RelayRequestError } from "../protocol/client/index.ts";
+import { MessengerError, toMessengerError, type UserFacingCode } from "../protocol/messenger/index.ts";
+import { ProtocolError } from "../protocol/session/index.ts";
 import { EXIT_CODES, type ExitCode } from "./exit-codes.ts";
 
 export class CliError extends Error {
@@ -19,26 +22,26 @@ export class CliError extends Error {
 
 /** What an error from below (MessengerError, RelayRequestError, ProtocolError) carries that we use. */
 interface CodedError {
-	code: string;
+	code: UserFacingCode;
 	message: string;
 	retryAfter?: number;
 	attemptsLeft?: number;
 }
 
 function codedError(error: unknown): CodedError | undefined {
-	if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "string") return undefined;
-	const out: CodedError = { code: error.code, message: error.message };
-	if ("retryAfter" in error && typeof error.retryAfter === "number") out.retryAfter = error.retryAfter;
-	if ("attemptsLeft" in error && typeof error.attemptsLeft === "number")
-		out.attemptsLeft = error.attemptsLeft;
-	if ("details" in error && typeof error.details === "object" && error.details !== null) {
-		const details = error.details;
-		if ("retryAfter" in details && typeof details.retryAfter === "number")
-			out.retryAfter = details.retryAfter;
-		if ("attemptsLeft" in details && typeof details.attemptsLeft === "number")
-			out.attemptsLeft = details.attemptsLeft;
-	}
-	return out;
+	if (
+		!(error instanceof MessengerError) &&
+		!(error instanceof RelayRequestError) &&
+		!(error instanceof ProtocolError)
+	)
+		return undefined;
+	const failure = toMessengerError(error);
+	return {
+		code: failure.code,
+		message: failure.message,
+		...(failure.retryAfter !== undefined ? { retryAfter: failure.retryAfter } : {}),
+		...(failure.attemptsLeft !== undefined ? { attemptsLeft: failure.attemptsLeft } : {}),
+	};
 }
 
 /** Where the error happened changes what some codes mean (relay `not_registered` is about the peer in a send). */
@@ -53,16 +56,33 @@ function seconds(value: number | undefined): string {
 	return value === 1 ? "1 second" : `${Math.ceil(value)} seconds`;
 }
 
+/** ": detail" when there is one. */
+function detail(message: string): string {
+	return message === "" ? "" : `: ${message.replace(/\.$/, "")}`;
+}
+
 /** Translates any error into a CliError (unknown errors become `failure` with their message). */
 export function toCliError(error: unknown, context: ErrorContext): CliError {
 	if (error instanceof CliError) return error;
 	const coded = codedError(error);
-	if (!coded) {
-		const message = error instanceof Error ? error.message : String(error);
-		return new CliError(EXIT_CODES.failure, "internal", `Unexpected error: ${message}`);
+	if (coded) return describeFailure(coded, context);
+	if (error instanceof Error && "code" in error && typeof error.code === "string") {
+		return new CliError(EXIT_CODES.failure, error.code, error.message);
 	}
+	const message = error instanceof Error ? error.message : String(error);
+	return new CliError(EXIT_CODES.failure, "internal", `Unexpected error: ${message}`);
+}
+
+/** The words for a `problem` event (something that happened to an incoming message or in the background). */
+export function problemText(code: UserFacingCode, message: string, context: ErrorContext): string {
+	return describeFailure({ code, message }, context).message;
+}
+
+/** The CLI's words for every code a user can meet: a missing case fails type checking. */
+export function describeFailure(coded: CodedError, context: ErrorContext): CliError {
 	const peer = context.peer ?? "the recipient";
-	switch (coded.code) {
+	const code = coded.code;
+	switch (code) {
 		case "relay_unreachable":
 		case "connection_lost":
 			return new CliError(
@@ -150,7 +170,12 @@ export function toCliError(error: unknown, context: ErrorContext): CliError {
 				"Use + and the country code, e.g. +1 555 555 0100.",
 			);
 		case "invalid_argument":
-			return new CliError(EXIT_CODES.usage, "invalid_argument", coded.message, "See friendly --help.");
+			return new CliError(
+				EXIT_CODES.usage,
+				"invalid_argument",
+				coded.message === "" ? "That is not a valid argument." : coded.message,
+				"See friendly --help.",
+			);
 		case "too_large":
 			return new CliError(
 				EXIT_CODES.usage,
@@ -173,8 +198,103 @@ export function toCliError(error: unknown, context: ErrorContext): CliError {
 				`Version mismatch: ${coded.message}`,
 				"Update FriendLy (git pull && npm install).",
 			);
+		case "bad_request":
+		case "bad_frame":
+		case "not_found":
+		case "forbidden_origin":
+		case "invalid_signature":
+		case "invalid_key":
+		case "unknown_message":
+		case "prekey_limit":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				`The relay refused the request${detail(coded.message)}.`,
+				"Update FriendLy (git pull && npm install); if it keeps happening, report it.",
+			);
+		case "bad_response":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				`The relay at ${context.relayUrl} sent an answer FriendLy does not understand${detail(coded.message)}.`,
+				"Check that the --server URL points at a FriendLy relay.",
+			);
+		case "server_misconfigured":
+		case "internal":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				`The relay at ${context.relayUrl} had a problem on its side${detail(coded.message)}.`,
+				"Try again in a minute; if it keeps failing, tell the relay's operator.",
+			);
+		case "malformed":
+		case "bad_signature":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				"A message failed its signature check and was discarded (possibly forged or corrupted).",
+			);
+		case "decrypt_failed":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				"A message could not be decrypted and was discarded (corrupted or not meant for you).",
+			);
+		case "wrong_recipient":
+			return new CliError(EXIT_CODES.failure, code, "A message addressed to someone else was discarded.");
+		case "duplicate":
+			return new CliError(EXIT_CODES.failure, code, "A message arrived twice; the copy was ignored.");
+		case "no_session":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				`This device has no conversation with ${peer} for that${detail(coded.message)}.`,
+				"Start a chat with them first; if one of their messages was lost, ask them to send it again.",
+			);
+		case "unknown_prekey":
+		case "old_message":
+		case "too_far_ahead":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				"A message used a key this device no longer has and was discarded.",
+				"Ask the sender to send it again.",
+			);
+		case "not_extractable":
+		case "no_identity":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				`This profile's identity keys cannot be used${detail(coded.message)}.`,
+				"Register this profile again with `friendly register <phone>`.",
+			);
+		case "not_delivered":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				coded.message === "" ? `Not delivered: ${peer}'s app could not show the message.` : coded.message,
+			);
+		case "unsupported_content":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				"A message in a format this version does not understand was skipped.",
+				"Update FriendLy (git pull && npm install).",
+			);
+		case "resend_requested":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				`A message from ${peer} could not be decrypted on this device; their app was told and sends it again.`,
+			);
+		case "unknown_error":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				coded.message === "" ? "Something went wrong." : coded.message,
+			);
 		default:
-			return new CliError(EXIT_CODES.failure, coded.code, coded.message);
+			return code satisfies never;
 	}
 }
 

@@ -9,7 +9,7 @@ import * as v from "valibot";
 import type { MessengerEvent } from "../../protocol/messenger/index.ts";
 import { unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
-import { CliError } from "../errors.ts";
+import { CliError, problemText } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { openMessengerSession } from "../messenger-session.ts";
 import {
@@ -90,7 +90,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					});
 				else
 					output.notice(
-						`${output.style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${event.message}`,
+						`${output.style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${problemText(event.code, event.message, { relayUrl: context.relayUrl, ...(event.peer ? { peer: event.peer } : {}) })}`,
 					);
 				return;
 			case "resume":

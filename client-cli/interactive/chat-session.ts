@@ -12,7 +12,7 @@ import { contactLines } from "../commands/contacts.ts";
 import { verifyContact, verifyLines } from "../commands/verify.ts";
 import { listContactViews, unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
-import { type CliError, toCliError } from "../errors.ts";
+import { type CliError, problemText, toCliError } from "../errors.ts";
 import { sessionRefused } from "../messenger-session.ts";
 import {
 	historyLine,
@@ -358,7 +358,16 @@ export class ChatSession {
 			case "problem":
 				// The relay refusing the token is followed by the end of the session, which explains it.
 				if (event.code === "unauthenticated") return;
-				this.print(`${style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${event.message}`);
+				this.print(
+					`${style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${problemText(
+						event.code,
+						event.message,
+						{
+							relayUrl: this.context.relayUrl,
+							...(event.peer ? { peer: event.peer } : {}),
+						},
+					)}`,
+				);
 				return;
 			case "resume":
 				this.print(`${event.peer}'s mailbox has room again; you can send to them.`);

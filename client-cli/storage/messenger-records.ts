@@ -1,12 +1,24 @@
 // valibot schemas for the messenger's own records (protocol/messenger/stores.ts) as the CLI stores them
 // on disk: files are parsed, never cast, so a damaged or hand-edited file is reported by name.
 import * as v from "valibot";
+import { USER_FACING_CODES, type UserFacingCode } from "../../protocol/messenger/codes.ts";
 import { DELIVERY_NOTICE_REASONS } from "../../protocol/wire/delivery-notice.ts";
 import { E164_PATTERN } from "../../protocol/wire/phone.ts";
 
 const Phone = v.pipe(v.string(), v.regex(E164_PATTERN));
 const Time = v.pipe(v.number(), v.integer());
 const KeyText = v.pipe(v.string(), v.maxLength(200));
+/**
+ * A stored error code: one of the codes this version knows, or else (written by another version) the
+ * generic `unknown_error`, so the file still loads and its stored message is shown.
+ */
+const ErrorCode = v.union([
+	v.picklist(USER_FACING_CODES),
+	v.pipe(
+		v.string(),
+		v.transform((): UserFacingCode => "unknown_error"),
+	),
+]);
 
 export const AccountJson = v.strictObject({
 	v: v.literal(1),
@@ -45,7 +57,7 @@ export const HistoryEntryJson = v.strictObject({
 	status: v.picklist(["sending", "sent", "queued", "delivered", "failed", "received"]),
 	error: v.optional(
 		v.strictObject({
-			code: v.string(),
+			code: ErrorCode,
 			message: v.string(),
 			reason: v.optional(v.picklist(DELIVERY_NOTICE_REASONS)),
 		}),

@@ -8,10 +8,16 @@
 // frame that goes out anyway) so a chatting client spends no frame of its own on them
 // (docs/PERFORMANCE.md).
 //
-// Timers and the socket factory are injected, like libsignal's stores and clock: the caller owns time.
+// Timers, the socket factory and the jitter source are injectable (RelayConnectionOptions), like
+// libsignal's stores and clock. The Messenger passes its own options' `timers` and `createSocket`
+// through; the CLI and the web app pass neither, so they get the global setTimeout and WebSocket
+// (Node 22 and browsers both have one); tests inject a fake socket and manual timers
+// (test/fast/relay-connection.test.ts, test/integration/first-message-crash.test.ts).
 
+import type { InferInput } from "valibot";
 import {
 	CLOSE_CODES,
+	type ClientFrame,
 	type ErrorFrame,
 	MAX_ACKS_PER_FRAME,
 	type MessageFrame,
@@ -23,6 +29,12 @@ import {
 	ServerFrame,
 } from "../wire/index.ts";
 import type { ClientErrorCode } from "./client-errors.ts";
+
+/**
+ * A frame this client sends: the ClientFrame schema's input (what the relay parses), so a phone still
+ * spelled as text is accepted here and checked by the relay's parse.
+ */
+type OutgoingFrame = InferInput<typeof ClientFrame>;
 
 export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
 
@@ -259,7 +271,8 @@ export class RelayConnection {
 			this.scheduleReconnect("the relay did not answer in time");
 		}, this.options.connectTimeoutMs ?? 15_000);
 		socket.addEventListener("open", () => {
-			socket.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: this.options.token }));
+			const hello: OutgoingFrame = { type: "hello", protocol: PROTOCOL_VERSION, token: this.options.token };
+			socket.send(JSON.stringify(hello));
 		});
 		socket.addEventListener("message", (event) => {
 			if (socket === this.socket) this.onData(event.data);
@@ -445,7 +458,7 @@ export class RelayConnection {
 		}, this.options.pingIntervalMs ?? 25_000);
 	}
 
-	private transmit(frame: object): void {
+	private transmit(frame: OutgoingFrame): void {
 		if (this.socket?.readyState !== OPEN) return;
 		try {
 			this.socket.send(JSON.stringify(frame));

@@ -5,7 +5,7 @@
 // Every FriendLy message key is used for exactly one message, so a nonce is never repeated under a key.
 
 import type { Bytes } from "../encoding/bytes.ts";
-import { ProtocolError } from "../session/errors.ts";
+import { ProtocolError } from "../errors.ts";
 import { aesGcmOpen, aesGcmSeal, importAesGcmKey } from "./webcrypto.ts";
 
 export const AES_GCM_NONCE_BYTES = 12;

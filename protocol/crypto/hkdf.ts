@@ -3,7 +3,7 @@
 // 255 * 32 bytes (RFC 5869 §2.3); larger requests throw before reaching the engine.
 
 import type { Bytes } from "../encoding/bytes.ts";
-import { ProtocolError } from "../session/errors.ts";
+import { ProtocolError } from "../errors.ts";
 import { hkdfDeriveBits, importHkdfKey } from "./webcrypto.ts";
 
 export const HKDF_SHA256_MAX_BYTES = 255 * 32;

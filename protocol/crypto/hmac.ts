@@ -3,7 +3,7 @@
 // Tags are the full 32 bytes; verification is the engine's (constant-time) compare.
 
 import type { Bytes } from "../encoding/bytes.ts";
-import { ProtocolError } from "../session/errors.ts";
+import { ProtocolError } from "../errors.ts";
 import { hmacSign, hmacVerify, importHmacKey } from "./webcrypto.ts";
 
 export const HMAC_SHA256_BYTES = 32;

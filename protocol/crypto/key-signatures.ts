@@ -7,7 +7,7 @@
 //   signed prekey:   "FriendLy-v1 signed-prekey"   || 0x00 || keyId (uint32, big-endian) || publicKey (65 bytes)
 
 import { type Bytes, concatBytes, uint32BigEndian, utf8 } from "../encoding/bytes.ts";
-import { ProtocolError } from "../session/errors.ts";
+import { ProtocolError } from "../errors.ts";
 import { importEcdhPublicKey } from "./ecdh.ts";
 import { importEcdsaPublicKey, sign, verify } from "./ecdsa.ts";
 

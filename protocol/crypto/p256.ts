@@ -5,7 +5,7 @@
 
 import { decodeBase64Url, encodeBase64Url } from "../encoding/base64url.ts";
 import type { Bytes } from "../encoding/bytes.ts";
-import { ProtocolError } from "../session/errors.ts";
+import { ProtocolError } from "../errors.ts";
 import {
 	type EcKind,
 	exportPrivateJwkD,

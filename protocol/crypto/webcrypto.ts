@@ -1,5 +1,6 @@
 // The single door to WebCrypto (W3C Web Cryptography API, Level 2). No other file in protocol/ touches
-// `crypto.subtle` or `crypto.getRandomValues`; the primitive files (ecdh.ts, ecdsa.ts, hkdf.ts, hmac.ts,
+// `crypto.subtle` or `crypto.getRandomValues` (random bytes and ids come from randomBytes / randomId
+// here, e.g. the messenger's message ids); the primitive files (ecdh.ts, ecdsa.ts, hkdf.ts, hmac.ts,
 // aes-gcm.ts, sha.ts) add the checks their specifications require on top of these calls.
 //
 // `globalThis.crypto` is the same object in Node 22, browsers (secure contexts only: https or 127.0.0.1)
@@ -25,6 +26,7 @@
 //   CryptoKeys instead of re-importing, and batches HKDF output into one deriveBits call per use.
 // - Key usages are fixed at creation: ECDH private keys need ["deriveBits"], public keys [].
 
+import { encodeBase64Url } from "../encoding/base64url.ts";
 import type { Bytes } from "../encoding/bytes.ts";
 
 // The bare global (not globalThis.crypto): it is declared in every runtime typing (DOM, WebWorker, workerd).
@@ -36,6 +38,9 @@ const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
 const HMAC_SHA256 = { name: "HMAC", hash: "SHA-256" } as const;
 
 export const randomBytes = (length: number): Bytes => crypto.getRandomValues(new Uint8Array(length));
+
+/** A fresh random id: 16 random bytes (128 bits) in base64url, e.g. a message id. */
+export const randomId = (): string => encodeBase64Url(randomBytes(16));
 
 export async function digest(algorithm: "SHA-256" | "SHA-512", data: Bytes): Promise<Bytes> {
 	return new Uint8Array(await subtle.digest(algorithm, data));

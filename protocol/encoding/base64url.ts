@@ -4,31 +4,41 @@ import type { Bytes } from "./bytes.ts";
 // Written by hand because protocol/ may use neither node:buffer nor DOM-only helpers.
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const ascii = new TextDecoder();
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
 export const BASE64URL_PATTERN = /^[A-Za-z0-9_-]*$/;
 
+/**
+ * Built as ASCII bytes and decoded natively instead of by string concatenation: several times faster,
+ * and on the per-message path (test/protocol/encoding.suite.ts checks it against btoa and RFC 4648).
+ */
 export function encodeBase64Url(bytes: Uint8Array): string {
-	let out = "";
+	const length = bytes.length;
+	const out = new Uint8Array(Math.ceil((length * 4) / 3));
+	let o = 0;
 	let i = 0;
-	for (; i + 2 < bytes.length; i += 3) {
+	for (; i + 2 < length; i += 3) {
 		const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-		out +=
-			ALPHABET.charAt((n >> 18) & 63) +
-			ALPHABET.charAt((n >> 12) & 63) +
-			ALPHABET.charAt((n >> 6) & 63) +
-			ALPHABET.charAt(n & 63);
+		out[o++] = CODES[n >>> 18] as number;
+		out[o++] = CODES[(n >>> 12) & 63] as number;
+		out[o++] = CODES[(n >>> 6) & 63] as number;
+		out[o++] = CODES[n & 63] as number;
 	}
-	const rest = bytes.length - i;
+	const rest = length - i;
 	if (rest === 1) {
 		const n = (bytes[i] as number) << 16;
-		out += ALPHABET.charAt((n >> 18) & 63) + ALPHABET.charAt((n >> 12) & 63);
+		out[o++] = CODES[n >>> 18] as number;
+		out[o++] = CODES[(n >>> 12) & 63] as number;
 	} else if (rest === 2) {
 		const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-		out += ALPHABET.charAt((n >> 18) & 63) + ALPHABET.charAt((n >> 12) & 63) + ALPHABET.charAt((n >> 6) & 63);
+		out[o++] = CODES[n >>> 18] as number;
+		out[o++] = CODES[(n >>> 12) & 63] as number;
+		out[o++] = CODES[(n >>> 6) & 63] as number;
 	}
-	return out;
+	return ascii.decode(out);
 }
 
 /** Decoded length of a canonical base64url string, or -1 when no byte string encodes to it. */

@@ -1,4 +1,11 @@
 // The FriendLy client core shared by the CLI and the web app (see messenger.ts for what it guarantees).
+export {
+	isUserFacingCode,
+	MESSENGER_ONLY_CODES,
+	toUserFacingCode,
+	USER_FACING_CODES,
+	type UserFacingCode,
+} from "./codes.ts";
 export { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
 export { MessengerError, toMessengerError } from "./errors.ts";
 export { createMemoryMessengerStores } from "./memory-stores.ts";

@@ -21,6 +21,7 @@ import {
 	type StopReason,
 	type Timers,
 } from "../client/index.ts";
+import { randomId } from "../crypto/webcrypto.ts";
 import { encodeBase64Url } from "../encoding/base64url.ts";
 import {
 	bodyKind,
@@ -51,6 +52,7 @@ import {
 	trustIdentity,
 } from "../session/index.ts";
 import type { DeliveryNoticeReason, IdentityKeys, MessageFrame, PrekeyBundle } from "../wire/index.ts";
+import type { UserFacingCode } from "./codes.ts";
 import { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
 import { notDeliveredText, noticeIdFor, noticeReasonFor } from "./delivery-notices.ts";
 import { MessengerError, toMessengerError } from "./errors.ts";
@@ -73,12 +75,12 @@ export type MessengerEvent =
 			peer: string;
 			id: string;
 			status: OutgoingStatus;
-			error?: { code: string; message: string };
+			error?: { code: UserFacingCode; message: string };
 	  }
 	| { type: "identity_changed"; change: IdentityChangeEvent }
 	| { type: "resume"; peer: string }
 	| { type: "drained" }
-	| { type: "problem"; code: string; message: string; peer?: string };
+	| { type: "problem"; code: UserFacingCode; message: string; peer?: string };
 
 export interface MessengerOptions {
 	stores: MessengerStores;
@@ -98,7 +100,7 @@ export interface ChatInfo {
 }
 
 /** Relay outcomes after which an automatic re-send is still due (nothing was decided about the message). */
-const TRANSIENT_SEND_FAILURES: ReadonlySet<string> = new Set([
+const TRANSIENT_SEND_FAILURES: ReadonlySet<UserFacingCode> = new Set<UserFacingCode>([
 	"connection_lost",
 	"relay_unreachable",
 	"rate_limited",
@@ -544,7 +546,7 @@ export class Messenger {
 			this.emit({
 				type: "problem",
 				code: "unsupported_content",
-				message: "A message in a format this version does not understand was skipped; update FriendLy.",
+				message: "The message content is in a format this version does not understand; it was skipped.",
 				peer: frame.from,
 			});
 			return "ack";
@@ -565,8 +567,8 @@ export class Messenger {
 			await this.sendNotice(frame, reason, error.authenticatedFailure.session);
 			this.emit({
 				type: "problem",
-				code: failure.code,
-				message: `A message from ${frame.from} could not be decrypted on this device; their app was told and sends it again.`,
+				code: "resend_requested",
+				message: `${failure.code}: ${failure.message}`,
 				peer: frame.from,
 			});
 			return "discard";
@@ -639,7 +641,7 @@ export class Messenger {
 		if (entry.redelivery === "sent" && !notice.aboutActiveSession && notice.reason !== "identity_rejected")
 			return;
 		const error = {
-			code: "not_delivered",
+			code: "not_delivered" as const,
 			message: notDeliveredText(notice.from, notice.reason, final),
 			reason: notice.reason,
 		};
@@ -713,7 +715,7 @@ export class Messenger {
 		const entry = await this.options.stores.history.loadEntry(frame.from, "out", notice.about);
 		if (!entry || entry.status === "delivered" || entry.status === "failed") return;
 		const error = {
-			code: "not_delivered",
+			code: "not_delivered" as const,
 			message: `Not delivered: ${frame.from} now uses the key you rejected, which could not read it. If they confirm the new key is theirs, accept it and send again.`,
 			reason: notice.reason,
 		};
@@ -736,7 +738,7 @@ export class Messenger {
 		peer: string,
 		id: string,
 		status: OutgoingStatus,
-		error?: { code: string; message: string },
+		error?: { code: UserFacingCode; message: string },
 	): Promise<HistoryEntry | undefined> {
 		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
 		if (!entry || entry.status === "received") return entry;
@@ -774,7 +776,7 @@ export class Messenger {
 	private describeSendFailure(
 		peer: string,
 		error: unknown,
-	): { code: string; message: string; identityChange?: IdentityChangeEvent } {
+	): { code: UserFacingCode; message: string; identityChange?: IdentityChangeEvent } {
 		const failure = toMessengerError(error);
 		if (failure.code === "not_registered") {
 			return {
@@ -851,7 +853,7 @@ function newContact(phone: string): ContactRecord {
 }
 
 function newMessageId(): string {
-	return encodeBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+	return randomId();
 }
 
 function wireIdentity(pinned: TrustedIdentity): IdentityKeys {

@@ -4,6 +4,7 @@
 // data with a version field `v`.
 import type { IdentityChangeEvent, ProtocolStores } from "../session/index.ts";
 import type { DeliveryNoticeReason } from "../wire/index.ts";
+import type { UserFacingCode } from "./codes.ts";
 
 export const MESSENGER_STATE_VERSION = 1;
 
@@ -36,7 +37,7 @@ export interface HistoryEntry {
 	 * means the recipient's app said (signed, end to end) that it could not show it; `reason` says why.
 	 */
 	readonly error?: {
-		readonly code: string;
+		readonly code: UserFacingCode;
 		readonly message: string;
 		readonly reason?: DeliveryNoticeReason;
 	};

@@ -4,7 +4,7 @@
 // per-peer serialisation only holds within one context.
 
 import { importEcdsaPublicKey } from "../crypto/ecdsa.ts";
-import { encodeBase64UrlFast as encodeBase64Url } from "../encoding/base64url-fast.ts";
+import { encodeBase64Url } from "../encoding/base64url.ts";
 import type { Bytes } from "../encoding/bytes.ts";
 import { E164_PATTERN } from "../wire/phone.ts";
 import { type Clock, systemClock } from "./clock.ts";

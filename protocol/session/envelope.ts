@@ -2,8 +2,7 @@
 // protocol/wire/envelope.ts. Parsing is strict and total: any failure is ProtocolError("malformed"), a
 // version other than ours ProtocolError("unsupported_version").
 
-import { decodeBase64Url } from "../encoding/base64url.ts";
-import { encodeBase64UrlFast } from "../encoding/base64url-fast.ts";
+import { decodeBase64Url, encodeBase64Url } from "../encoding/base64url.ts";
 import { type Bytes, concatBytes } from "../encoding/bytes.ts";
 import { readEnvelope } from "../wire/envelope.ts";
 import { ENVELOPE_BODY_CEILING_BYTES } from "../wire/frames.ts";
@@ -19,7 +18,7 @@ export interface ParsedEnvelope {
 }
 
 export function encodeEnvelopeBody(headerBytes: Bytes, ciphertext: Bytes, signature: Bytes): string {
-	return encodeBase64UrlFast(concatBytes(headerBytes, ciphertext, signature));
+	return encodeBase64Url(concatBytes(headerBytes, ciphertext, signature));
 }
 
 export function parseEnvelopeBody(body: string): ParsedEnvelope {

@@ -12,7 +12,7 @@
 import { aesGcmDecrypt, aesGcmEncrypt } from "../crypto/aes-gcm.ts";
 import { ecdh, generateEcdhKeyPair, importEcdhPublicKey } from "../crypto/ecdh.ts";
 import { expandMessageKey, kdfChain, kdfRoot } from "../crypto/ratchet-kdf.ts";
-import { encodeBase64UrlFast as encodeBase64Url } from "../encoding/base64url-fast.ts";
+import { encodeBase64Url } from "../encoding/base64url.ts";
 import { type Bytes, concatBytes, constantTimeEqual } from "../encoding/bytes.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, type MessageHeader, type PrekeyHeaderFields } from "./header.ts";

@@ -3,7 +3,7 @@
 // one of its messages, including a session-setup message that used no one-time prekey, is reported as
 // old_message instead of setting the session up a second time.
 
-import { encodeBase64UrlFast as encodeBase64Url } from "../encoding/base64url-fast.ts";
+import { encodeBase64Url } from "../encoding/base64url.ts";
 import type { ProtocolContext } from "./context.ts";
 import { type SessionRecord, type SessionState, STATE_VERSION } from "./stores.ts";
 

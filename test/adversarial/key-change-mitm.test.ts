@@ -185,6 +185,8 @@ describe("a relay that fakes a key change with an identity of its own", () => {
 		expect(bobHistory.filter((e) => e.direction === "in").map((e) => e.text)).toEqual(genuine);
 		expect(bobHistory.some((e) => e.text.startsWith("INJECTED"))).toBe(false);
 		expect(problemCodes(bob.events, alice.phone)).not.toContain("old_message");
+		// Nor one that Bob could not show and asked Alice's app to send again (a signed delivery notice).
+		expect(problemCodes(bob.events, alice.phone)).not.toContain("resend_requested");
 		for (const sent of await alice.messenger.history(bob.phone)) {
 			if (sent.direction !== "out") continue;
 			await alice.until((events) => statusOf(events, sent.id) === "delivered", `"${sent.text}" delivered`);

@@ -6,6 +6,7 @@ import { describeCode, describeError } from "../../client-web/src/state/error-te
 import { deliveryLabel, isStaleSending, isWaitingForResend } from "../../client-web/src/state/format.ts";
 import { hrefFor, parseRoute } from "../../client-web/src/state/route.ts";
 import { TabLock, TabLockLostError, WebLocksMissingError } from "../../client-web/src/state/single-tab.ts";
+import type { UserFacingCode } from "../../protocol/messenger/codes.ts";
 import { MessengerError } from "../../protocol/messenger/errors.ts";
 import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/stores.ts";
 
@@ -68,7 +69,10 @@ describe("errors in words", () => {
 		expect(describeCode("rate_limited", "", { retryAfter: 42 })).toMatch(/Wait 42 seconds/);
 		expect(describeCode("rate_limited", "", { retryAfter: 600 })).toMatch(/Wait 10 minutes/);
 		expect(describeCode("unknown_recipient", "")).toMatch(/not on FriendLy/);
-		expect(describeCode("some_new_code", "The relay's own sentence.")).toBe("The relay's own sentence.");
+		// A code stored by another version (not in UserFacingCode): the stored message is shown.
+		expect(describeCode("some_new_code" as UserFacingCode, "The relay's own sentence.")).toBe(
+			"The relay's own sentence.",
+		);
 	});
 
 	it("describes messenger errors with their details, and anything else generically", () => {

@@ -1,9 +1,7 @@
 // Everything the screens render, in one immutable object. Conversations are loaded from IndexedDB when
 // opened and kept current from the store's change feed; the contact list is always loaded.
-import type { StopReason } from "../../../protocol/client/index.ts";
+import type { ConnectionState, StopReason } from "../../../protocol/client/index.ts";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
-
-export type ConnectionState = "connecting" | "online" | "offline" | "stopped";
 
 export interface Notice {
 	readonly id: number;

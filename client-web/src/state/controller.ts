@@ -279,7 +279,10 @@ export class AppController {
 				});
 				return;
 			case "problem":
-				this.addNotice(describeCode(event.code, event.message), event.peer);
+				this.addNotice(
+					describeCode(event.code, event.message, event.peer ? { peer: event.peer } : {}),
+					event.peer,
+				);
 				return;
 			case "resume":
 				this.addNotice(

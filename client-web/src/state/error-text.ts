@@ -1,6 +1,7 @@
-// Turns any failure into a sentence a person can act on: what happened and what to do next. The relay's
-// and the messenger's messages already say that for most codes; the ones people meet most often get
-// wording written for this app.
+// Turns any failure into a sentence a person can act on: what happened and what to do next. Every code a
+// user can meet (UserFacingCode) has its wording here; a code added to the set fails type checking until
+// it has. The message that comes with a code is a technical detail, shown only where it says more.
+import type { UserFacingCode } from "../../../protocol/messenger/codes.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { StorageUnavailableError, WriteFenceError } from "../storage/index.ts";
 import { TabLockLostError, WebLocksMissingError } from "./single-tab.ts";
@@ -11,14 +12,18 @@ function seconds(value: number | undefined): string {
 	return `${Math.ceil(value / 60)} minutes`;
 }
 
+function withDetail(sentence: string, message: string): string {
+	return message === "" ? sentence : `${sentence} (${message.replace(/\.$/, "")})`;
+}
+
 export function describeCode(
-	code: string,
+	code: UserFacingCode,
 	message: string,
-	details: { retryAfter?: number; attemptsLeft?: number } = {},
+	details: { retryAfter?: number; attemptsLeft?: number; peer?: string } = {},
 ): string {
 	switch (code) {
 		case "invalid_phone":
-			return `${message.replace(/\.$/, "")}. Enter the number with + and the country code, for example +1 555 555 0100.`;
+			return `${message === "" ? "That phone number is not valid" : message.replace(/\.$/, "")}. Enter the number with + and the country code, for example +1 555 555 0100.`;
 		case "code_incorrect":
 			return details.attemptsLeft !== undefined
 				? `That code is not right. ${details.attemptsLeft} ${details.attemptsLeft === 1 ? "try" : "tries"} left — check the code and try again.`
@@ -49,7 +54,54 @@ export function describeCode(
 		case "server_misconfigured":
 		case "internal":
 			return "The relay had a problem on its side. Try again in a minute; if it keeps happening, tell whoever runs it.";
+		case "bad_request":
+		case "bad_frame":
+		case "not_found":
+		case "forbidden_origin":
+		case "invalid_signature":
+		case "invalid_key":
+		case "unknown_message":
+		case "prekey_limit":
+			return withDetail(
+				"The relay refused the request. Reload the page to get the current FriendLy.",
+				message,
+			);
+		case "bad_response":
+			return "The relay sent an answer FriendLy does not understand. Reload the page and try again.";
+		case "unsupported_protocol":
+		case "unsupported_version":
+			return "A message or the relay uses a newer FriendLy version. Reload the page to update FriendLy.";
+		case "invalid_argument":
+			return message === "" ? "That did not work: check what you entered and try again." : message;
+		case "malformed":
+		case "bad_signature":
+			return "A message failed its signature check and was discarded (possibly forged or corrupted).";
+		case "decrypt_failed":
+			return "A message could not be decrypted and was discarded (corrupted or not meant for you).";
+		case "wrong_recipient":
+			return "A message addressed to someone else was discarded.";
+		case "duplicate":
+			return "A message arrived twice; the copy was ignored.";
+		case "no_session":
+			return "There is no conversation with this contact on this browser yet. Start a chat first; if one of their messages was lost, ask them to send it again.";
+		case "unknown_prekey":
+		case "old_message":
+		case "too_far_ahead":
+			return "A message used a key this browser no longer has and was discarded. Ask the sender to send it again.";
+		case "not_extractable":
+		case "no_identity":
+			return "This browser's FriendLy keys cannot be used. Register again to keep chatting.";
+		case "not_delivered":
+			return message === "" ? "Not delivered: their app could not show this message." : message;
+		case "unsupported_content":
+			return "A message in a format this version does not understand was skipped. Reload the page to update FriendLy.";
+		case "resend_requested":
+			return `A message from ${details.peer ?? "a contact"} could not be decrypted on this browser; their app was told and sends it again.`;
+		case "unknown_error":
+			return message === "" ? "Something went wrong. Reload the page and try again." : message;
 		default:
+			// A code from storage written by another version: the stored message is all we have.
+			code satisfies never;
 			return message;
 	}
 }
