@@ -1,12 +1,19 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/** The relay's one-line request log (worker/http/access-log.ts), e.g. "GET /v1/keys/:phone 200 3ms". */
+const REQUEST_LOG_LINE = /^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (\/\S*|\(no route\)) \d{3} \d+ms\s*$/;
+
 // Two kinds of tests, both against real components:
 // - "workers": inside workerd with the real Worker and Durable Objects (Cloudflare's vitest plugin).
 // - "node": Node-side tests — the protocol library, and integration tests that start the real Worker
 //   (wrangler's test harness) and drive real clients (WebSockets, the CLI process, Chromium).
 export default defineConfig({
 	test: {
+		// A line per request would drown the workers tests' output (the Worker runs in their isolate);
+		// test/worker/request-log.test.ts reads those lines with a spy. Root level: a project's own
+		// onConsoleLog is not consulted.
+		onConsoleLog: (log) => !REQUEST_LOG_LINE.test(log),
 		reporters: ["default", "./test/support/summary-reporter.ts"],
 		projects: [
 			{

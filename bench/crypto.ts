@@ -28,6 +28,7 @@ import {
 	publicIdentity,
 } from "../protocol/session/index.ts";
 import type { PrekeyBundle } from "../protocol/wire/keys.ts";
+import { requireE164 } from "../protocol/wire/phone.ts";
 
 export interface BenchRow {
 	readonly name: string;
@@ -212,7 +213,11 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 	const bob = await phone(BOB);
 	const spk = await generateSignedPrekey(bob.identity, 1, clock.now());
 	await bob.stores.prekeys.storeSignedPrekey(spk.record);
-	const bundle: PrekeyBundle = { phone: BOB, identity: publicIdentity(bob.identity), signedPrekey: spk.wire };
+	const bundle: PrekeyBundle = {
+		phone: requireE164(BOB),
+		identity: publicIdentity(bob.identity),
+		signedPrekey: spk.wire,
+	};
 	await roundTrip(alice, bob, async () => bundle);
 	await roundTrip(bob, alice);
 

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { API_PREFIX, PROTOCOL_VERSION } from "../protocol/wire/index.ts";
 import { relayConfig } from "./config/relay-config.ts";
+import { accessLog } from "./http/access-log.ts";
 import type { RelayEnv } from "./http/context.ts";
 import { errorResponse, relayError } from "./relay-error.ts";
 import { connectRoutes } from "./routes/connect.ts";
@@ -12,6 +13,7 @@ import { verificationRoutes } from "./routes/verification.ts";
 export function createRelayApp() {
 	const app = new Hono<RelayEnv>();
 
+	app.use("*", accessLog);
 	// A config that would be unsafe or cannot work refuses every request, with the reason in the log.
 	app.use("*", async (c, next) => {
 		const config = relayConfig(c.env);

@@ -29,7 +29,7 @@ import {
 	manualClock,
 	publicIdentity,
 } from "../../protocol/session/index.ts";
-import { PROTOCOL_VERSION, parseJson, ServerFrame } from "../../protocol/wire/index.ts";
+import { PROTOCOL_VERSION, parseJson, requireE164, ServerFrame } from "../../protocol/wire/index.ts";
 import { makeIdentity } from "../../test/support/test-identity.ts";
 
 /** The text every benchmark message carries (a typical chat line). */
@@ -84,7 +84,11 @@ export async function realEnvelopeChars(): Promise<number> {
 	const b = await make("+15555550102");
 	const spk = await generateSignedPrekey(b.identity, 1, clock.now());
 	await b.stores.prekeys.storeSignedPrekey(spk.record);
-	const bundle = { phone: b.phone, identity: publicIdentity(b.identity), signedPrekey: spk.wire };
+	const bundle = {
+		phone: requireE164(b.phone),
+		identity: publicIdentity(b.identity),
+		signedPrekey: spk.wire,
+	};
 	const plaintext = new TextEncoder().encode("x".repeat(TEXT_CHARS));
 	const first = await encryptMessage(a.context, {
 		to: b.phone,

@@ -6,7 +6,14 @@ import { parsePhoneNumberFromString } from "libphonenumber-js/min";
 /** E.164 as the relay stores and routes it: "+" then 7 to 15 digits, no leading zero. */
 export const E164_PATTERN = /^\+[1-9][0-9]{6,14}$/;
 
-export type PhoneParseResult = { ok: true; phone: string } | { ok: false; reason: string };
+declare const e164Brand: unique symbol;
+/**
+ * A phone number that went through `normalisePhone`: canonical E.164 and a possible number. Only this
+ * file makes one, so code holding an `E164` need not check it again.
+ */
+export type E164 = string & { readonly [e164Brand]: true };
+
+export type PhoneParseResult = { ok: true; phone: E164 } | { ok: false; reason: string };
 
 /**
  * Parsing is the costliest check in a relayed frame (libphonenumber-js), and the same few numbers
@@ -24,6 +31,23 @@ export function normalisePhone(input: string): PhoneParseResult {
 	return result;
 }
 
+/**
+ * The number when `text` is already canonical E.164 (stored values, names, the digits of a token),
+ * else null: a spelling that only normalises to a number is not that number's canonical form.
+ */
+export function canonicalPhone(text: string | undefined): E164 | null {
+	if (text === undefined) return null;
+	const parsed = normalisePhone(text);
+	return parsed.ok && parsed.phone === text ? parsed.phone : null;
+}
+
+/** For numbers the code spells itself (constants, test fixtures), never for input: throws on a non-number. */
+export function requireE164(text: string): E164 {
+	const parsed = normalisePhone(text);
+	if (!parsed.ok) throw new Error(`not a phone number: ${parsed.reason}`);
+	return parsed.phone;
+}
+
 function parsePhone(input: string): PhoneParseResult {
 	const trimmed = input.trim();
 	if (!trimmed.startsWith("+")) {
@@ -33,13 +57,19 @@ function parsePhone(input: string): PhoneParseResult {
 		};
 	}
 	const parsed = parsePhoneNumberFromString(trimmed);
-	if (!parsed?.isPossible() || !E164_PATTERN.test(parsed.number)) {
+	const number = parsed?.isPossible() ? parsed.number : "";
+	if (!isE164(number)) {
 		return {
 			ok: false,
 			reason: `"${trimmed.slice(0, 32)}" is not a possible phone number; check the digits and the country code`,
 		};
 	}
-	return { ok: true, phone: parsed.number };
+	return { ok: true, phone: number };
+}
+
+/** Private on purpose: the pattern alone does not make a possible number (see normalisePhone). */
+function isE164(text: string): text is E164 {
+	return E164_PATTERN.test(text);
 }
 
 /** Log-safe form of a phone number: country code and last two digits only. */

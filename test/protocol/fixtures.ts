@@ -14,6 +14,7 @@ import {
 	publicIdentity,
 } from "../../protocol/session/index.ts";
 import type { OneTimePrekey, PrekeyBundle, SignedPrekey } from "../../protocol/wire/keys.ts";
+import { requireE164 } from "../../protocol/wire/phone.ts";
 
 export const PHONES = { alice: "+15555550101", bob: "+15555550102", carol: "+15555550103" } as const;
 
@@ -34,7 +35,7 @@ export class Directory {
 		if (!entry?.signedPrekey) throw new Error(`no keys for ${phone}`);
 		const oneTimePrekey = entry.oneTimePrekeys.shift();
 		return {
-			phone,
+			phone: requireE164(phone),
 			identity: entry.identity,
 			signedPrekey: entry.signedPrekey,
 			...(oneTimePrekey ? { oneTimePrekey } : {}),

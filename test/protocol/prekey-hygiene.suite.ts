@@ -30,6 +30,7 @@ import {
 	type PrekeyBundle,
 	type SignedPrekey,
 } from "../../protocol/wire/keys.ts";
+import { requireE164 } from "../../protocol/wire/phone.ts";
 import { PHONES, text, untext } from "./fixtures.ts";
 import { assert, assertEqual, assertRejects, type Suite } from "./harness.ts";
 
@@ -65,7 +66,7 @@ class SimulatedRelay {
 		const oneTimePrekey = this.held.get(lowest);
 		this.held.delete(lowest);
 		return {
-			phone,
+			phone: requireE164(phone),
 			identity: this.identity,
 			signedPrekey: this.signedPrekey,
 			...(oneTimePrekey ? { oneTimePrekey } : {}),

@@ -12,6 +12,7 @@ import {
 	serializeSessionRecord,
 } from "../../protocol/session/index.ts";
 import type { PrekeyBundle } from "../../protocol/wire/keys.ts";
+import { requireE164 } from "../../protocol/wire/phone.ts";
 import {
 	closeBody,
 	type EnvelopeView,
@@ -272,7 +273,7 @@ export const tamperSuite: Suite = {
 				};
 				await assertRejects(withBundle(alice, bob.phone, badId), "bad_signature", "identity DH signature");
 				await assertRejects(
-					withBundle(alice, bob.phone, { ...good, phone: carol.phone }),
+					withBundle(alice, bob.phone, { ...good, phone: requireE164(carol.phone) }),
 					"wrong_recipient",
 					"phone",
 				);
@@ -284,7 +285,7 @@ export const tamperSuite: Suite = {
 				);
 				const ownBundle = directory.bundle(alice.phone);
 				await assertRejects(
-					withBundle(alice, bob.phone, { ...ownBundle, phone: bob.phone }),
+					withBundle(alice, bob.phone, { ...ownBundle, phone: requireE164(bob.phone) }),
 					"wrong_recipient",
 					"own keys",
 				);
@@ -294,7 +295,7 @@ export const tamperSuite: Suite = {
 				const mallory = await createLocalIdentity({ extractable: true });
 				const swapped = {
 					...directory.bundle(carol.phone),
-					phone: bob.phone,
+					phone: requireE164(bob.phone),
 					identity: publicIdentity(mallory),
 				};
 				await assertRejects(
@@ -308,7 +309,7 @@ export const tamperSuite: Suite = {
 					["bad_signature"],
 					"carol's identity",
 				);
-				const carolWhole = { ...directory.bundle(carol.phone), phone: bob.phone };
+				const carolWhole = { ...directory.bundle(carol.phone), phone: requireE164(bob.phone) };
 				await assertRejects(
 					withBundle(alice, bob.phone, carolWhole, "b4"),
 					"untrusted_identity",

@@ -24,7 +24,13 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startWranglerDev(
-	options: { vars?: Record<string, string>; persistTo?: string; port?: number } = {},
+	options: {
+		vars?: Record<string, string>;
+		persistTo?: string;
+		port?: number;
+		/** wrangler's --log-level; "warn" hides its request lines, which show each request's path. */
+		logLevel?: "debug" | "info" | "log" | "warn" | "error";
+	} = {},
 ): Promise<WranglerDev> {
 	const port = options.port ?? (await freePort());
 	const args = [
@@ -37,6 +43,7 @@ export async function startWranglerDev(
 		"--show-interactive-dev-session=false",
 	];
 	if (options.persistTo) args.push("--persist-to", options.persistTo);
+	if (options.logLevel) args.push("--log-level", options.logLevel);
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
 	const child: ChildProcess = spawn("npx", args, {
 		cwd: ROOT,

@@ -97,16 +97,51 @@ describe("bad frames on an authenticated socket", () => {
 		expect(await a.untilPong()).toEqual([]);
 	});
 
-	it("an oversized frame is bad_frame and stores nothing", async () => {
+	it("an oversized frame is too_large, names the send when its id and to lead the frame, and stores nothing", async () => {
 		const { alice, bob } = await pair();
 		const { socket: a } = await connectDrained(alice.phone, alice.token);
 		const before = await snapshot(bob.phone);
 		// A valid-looking send whose text exceeds the frame ceiling (envelope limit + overhead).
-		a.send({ type: "send", id: messageId(), to: bob.phone, body: randomBody(100_000) });
-		expect((await a.next("error")).code).toBe("bad_frame");
-		// Padding alone can make a frame oversized.
+		const id = messageId();
+		a.send({ type: "send", id, to: bob.phone, body: randomBody(100_000) });
+		expect(await a.next("error")).toMatchObject({ code: "too_large", id, to: bob.phone });
+		// Any spelling of the recipient is answered in E.164, as a `sent` would be.
+		const spelled = `+1 (${bob.phone.slice(2, 5)}) ${bob.phone.slice(5, 8)}-${bob.phone.slice(8)}`;
+		a.send({ type: "send", id, to: spelled, body: randomBody(100_000) });
+		expect(await a.next("error")).toMatchObject({ code: "too_large", id, to: bob.phone });
+		// Padding alone can make a frame oversized; nothing names a send there.
 		a.send(`{"type":"ping"${" ".repeat(200_000)}}`);
-		expect((await a.next("error")).code).toBe("bad_frame");
+		const padded = await a.next("error");
+		expect(padded.code).toBe("too_large");
+		expect([padded.id, padded.to]).toEqual([undefined, undefined]);
+		// Fields that are not a valid id and phone, or that come only after the body, are not read.
+		a.send(`{"type":"send","id":"has space","to":"${bob.phone}","body":"${"A".repeat(100_000)}"}`);
+		a.send(`{"type":"send","id":"${id}","to":"not a phone","body":"${"A".repeat(100_000)}"}`);
+		a.send(`{"type":"send","body":"${"A".repeat(100_000)}","id":"${id}","to":"${bob.phone}"}`);
+		for (let i = 0; i < 3; i++) {
+			const error = await a.next("error");
+			expect(error.code).toBe("too_large");
+			expect([error.id, error.to]).toEqual([undefined, undefined]);
+		}
+		expect(await snapshot(bob.phone)).toEqual(before);
+		expect(await a.untilPong()).toEqual([]);
+	});
+
+	it("a send with an empty body is bad_frame with its id and to, and stores nothing", async () => {
+		const { alice, bob } = await pair();
+		const { socket: a } = await connectDrained(alice.phone, alice.token);
+		const before = await snapshot(bob.phone);
+		const id = messageId();
+		a.send({ type: "send", id, to: bob.phone, body: "" });
+		const error = await a.next("error");
+		expect(error).toMatchObject({ code: "bad_frame", id, to: bob.phone });
+		expect(error.message).toMatch(/body/);
+		// Other refused sends name theirs too when id and to are valid; without them, the answer names none.
+		a.send({ type: "send", id, to: bob.phone, body: "a+b/" });
+		expect(await a.next("error")).toMatchObject({ code: "bad_frame", id, to: bob.phone });
+		a.send({ type: "send", id: "has space", to: bob.phone, body: "" });
+		const unnamed = await a.next("error");
+		expect([unnamed.code, unnamed.id, unnamed.to]).toEqual(["bad_frame", undefined, undefined]);
 		expect(await snapshot(bob.phone)).toEqual(before);
 		expect(await a.untilPong()).toEqual([]);
 	});
@@ -124,19 +159,19 @@ describe("bad frames on an authenticated socket", () => {
 });
 
 describe("bad frames before hello", () => {
-	it("an oversized or binary first frame does not authenticate and changes nothing", async () => {
+	it("an oversized or binary first frame is unauthenticated and closes the socket with 4001; nothing changes", async () => {
 		const { alice } = await pair();
 		const before = await snapshot(alice.phone);
 		const big = await openSocket(alice.phone);
 		big.send({ type: "hello", protocol: 1, token: alice.token, pad: "x".repeat(200_000) });
+		expect((await big.next("error")).code).toBe("unauthenticated");
 		expect((await big.closeEvent()).code).toBe(CLOSE_CODES.unauthenticated);
 		const binary = await openSocket(alice.phone);
 		binary.ws.send(
 			new TextEncoder().encode(JSON.stringify({ type: "hello", protocol: 1, token: alice.token })),
 		);
-		expect((await binary.next("error")).code).toBe("bad_frame");
-		binary.send({ type: "hello", protocol: 1, token: alice.token });
-		await binary.next("ready");
+		expect((await binary.next("error")).code).toBe("unauthenticated");
+		expect((await binary.closeEvent()).code).toBe(CLOSE_CODES.unauthenticated);
 		expect(await snapshot(alice.phone)).toEqual(before);
 	});
 });

@@ -138,6 +138,48 @@ describe("send", () => {
 			vi.useRealTimers();
 		}
 	});
+
+	it("the send limit survives the sender's object being evicted: no fresh burst after silence", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = await online(alice);
+		const b = await online(bob);
+		const sendAndAck = async () => {
+			const answer = await send(a, bob.phone);
+			if (answer.type === "sent") b.send({ type: "ack", seqs: [(await b.next("message")).seq] });
+			return answer;
+		};
+		vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+		try {
+			for (let i = 0; i < 60; i++) expect(await sendAndAck()).toMatchObject({ type: "sent" });
+			// An idle object is evicted (after some tens of seconds): its memory is gone, the socket hibernates.
+			await evictDurableObject(stubOf(alice.phone), { webSockets: "hibernate" });
+			expect(await sendAndAck()).toMatchObject({ type: "error", code: "rate_limited", to: bob.phone });
+			// 25 s of silence refill 25 sends, not a burst of 60, also across another eviction.
+			vi.setSystemTime(Date.now() + 25_000);
+			await evictDurableObject(stubOf(alice.phone), { webSockets: "hibernate" });
+			for (let i = 0; i < 25; i++) expect(await sendAndAck()).toMatchObject({ type: "sent" });
+			expect(await sendAndAck()).toMatchObject({ type: "error", code: "rate_limited" });
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it("a send to one's own number is bad_frame with its id and to, and is not stored", async () => {
+		const alice = await register();
+		const a = await online(alice);
+		const id = messageId();
+		expect(await send(a, alice.phone, randomBody(), id)).toMatchObject({
+			type: "error",
+			code: "bad_frame",
+			id,
+			to: alice.phone,
+		});
+		const spelled = `+1 (${alice.phone.slice(2, 5)}) ${alice.phone.slice(5, 8)}-${alice.phone.slice(8)}`;
+		expect(await send(a, spelled)).toMatchObject({ type: "error", code: "bad_frame", to: alice.phone });
+		expect(await a.untilPong()).toEqual([]);
+		expect(await mailboxRows(alice.phone)).toEqual([]);
+	});
 });
 
 describe("mailbox caps", () => {

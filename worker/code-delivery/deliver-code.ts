@@ -4,13 +4,13 @@
 // - console: the code is printed in the relay's log (with the phone redacted). Development only.
 // - webhook: the relay POSTs the code to an operator's URL, signed with HMAC-SHA-256, so any SMS
 //   provider can be attached with a few lines of glue.
-import { redactPhone } from "../../protocol/wire/index.ts";
+import { type E164, redactPhone } from "../../protocol/wire/index.ts";
 import type { RelayConfig } from "../config/relay-config.ts";
 import { failure, type Outcome, success } from "../relay-error.ts";
 import { signWebhook } from "./webhook-signature.ts";
 
 export interface CodeMessage {
-	phone: string;
+	phone: E164;
 	code: string;
 	expiresAt: number;
 }
@@ -26,7 +26,9 @@ export async function deliverCode(
 		case "echo":
 			return success({ delivery: "echo", code: message.code });
 		case "console":
-			console.log(
+			// A warning (this mode is insecure), which also keeps it visible in a `wrangler dev` whose log
+			// level hides request lines (docs/DEPLOY.md §Logs).
+			console.warn(
 				`[code delivery: console — insecure, development only] code for ${redactPhone(message.phone)}: ${message.code}`,
 			);
 			return success({ delivery: "console" });

@@ -4,13 +4,14 @@
 // offline mailbox and the outbox of receipts it owes to others.
 //
 // Objects are addressed by the phone's E.164 string (`env.PHONE.getByName(phone)`), so the Worker
-// never needs a lookup table, and every per-phone limit is exact because one object sees all traffic.
+// never needs a lookup table, every per-phone limit is exact because one object sees all traffic, and
+// the object knows its phone from its name (phone-name.ts): no call has to tell it.
 import { DurableObject } from "cloudflare:workers";
 import { base64UrlDecodedLength } from "../../protocol/encoding/base64url.ts";
 import {
 	CLOSE_CODES,
 	type ClientFrame,
-	ClientFrame as ClientFrameSchema,
+	type E164,
 	type IdentityKeys,
 	PING_TEXT,
 	PONG_TEXT,
@@ -18,34 +19,32 @@ import {
 	type PrekeyBundle,
 	type PrekeyStatus,
 	type PrekeyUpload,
-	parseJson,
 	type SendFrame,
 	type ServerFrame,
 } from "../../protocol/wire/index.ts";
 import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
+import { AlarmSchedule, expiryAlarmAt } from "../phone/alarm-schedule.ts";
+import { readClientFrame } from "../phone/client-frame.ts";
 import { CoalescingQueue } from "../phone/coalescing-queue.ts";
 import { KeyDirectory } from "../phone/key-directory.ts";
 import { MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
 import { NoticeCourier } from "../phone/notice-courier.ts";
 import { type Notice, Outbox } from "../phone/outbox.ts";
+import { phoneName } from "../phone/phone-name.ts";
 import { Registration } from "../phone/registration.ts";
 import { migrate } from "../phone/schema.ts";
+import { SendLimit } from "../phone/send-limit.ts";
 import { AUTH_DEADLINE_MS, readAttachment, writeAttachment } from "../phone/socket-attachment.ts";
-import { type BucketRule, type BucketState, takeToken } from "../phone/token-bucket.ts";
 import { type IssuedCode, VerificationCodes } from "../phone/verification-codes.ts";
 import { failure, type Outcome, type RelayError, success } from "../relay-error.ts";
 import { phoneOfToken } from "../security/session-token.ts";
 
-/** Sends per sender and recipient: a burst of 60, then one per second. */
-export const SEND_RULE: BucketRule = { burst: 60, refillSeconds: 1 };
 /** Retry delay for notices another object could not take. */
 const OUTBOX_RETRY_MS = 10_000;
 /** Messages per call to another phone's object (an RPC carries at most 32 MiB). */
 const MAX_MESSAGES_PER_CALL = 64;
 /** How long acknowledged entries may wait for another write to be deleted with (see Mailbox). */
 const REMOVAL_DELAY_MS = 1_000;
-/** JSON overhead allowed around an envelope body in one frame. */
-const FRAME_OVERHEAD_CHARS = 2048;
 
 export interface Delivery {
 	delivery: "live" | "queued";
@@ -59,17 +58,20 @@ export interface Incoming {
 }
 
 export class PhoneObject extends DurableObject<Env> {
+	private readonly phone: E164;
 	private readonly config: RelayConfig;
+	private readonly codes: VerificationCodes;
+	private readonly registration: Registration;
 	private readonly mailbox: Mailbox;
 	private readonly outbox: Outbox;
 	private readonly keys: KeyDirectory;
-	/** In memory on purpose: refills faster than an idle object is evicted, and costs no writes. */
-	private readonly sendBuckets = new Map<string, BucketState>();
+	private readonly sendLimit: SendLimit;
+	private readonly schedule: AlarmSchedule;
 	/**
 	 * Messages to each recipient go one call at a time, in order; what arrives meanwhile is batched
 	 * into the next call (and stored there in one commit).
 	 */
-	private readonly outgoing = new CoalescingQueue<Incoming, Outcome<Delivery>>(
+	private readonly outgoing = new CoalescingQueue<Incoming, Outcome<Delivery>, E164>(
 		(to, messages) => this.deliverTo(to, messages),
 		MAX_MESSAGES_PER_CALL,
 	);
@@ -79,12 +81,8 @@ export class PhoneObject extends DurableObject<Env> {
 	private removalTimer: ReturnType<typeof setTimeout> | null = null;
 	/** Only ever set to true: a registration is replaced, never removed. */
 	private registered = false;
-	/** False once the table was found empty; unknown (true) after a wake-up. Saves a statement per ack. */
-	private mayHaveRefusedSenders = true;
 	/** The authenticated socket, remembered between events; re-found after a wake-up. */
 	private ready: WebSocket | null = null;
-	private alarmAt: number | null | undefined;
-	private ownPhone: string | null | undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -92,6 +90,17 @@ export class PhoneObject extends DurableObject<Env> {
 		if (!config.ok) throw new Error(`relay misconfigured: ${config.problems.join("; ")}`);
 		this.config = config.config;
 		migrate(ctx.storage.sql);
+		const phone = phoneName(ctx.id, ctx.storage.sql);
+		// Every caller reaches the object by name (getByName), so this is an invariant, not input.
+		if (phone === null) throw new Error("a phone's object must be reached by its name");
+		this.phone = phone;
+		this.codes = new VerificationCodes(ctx.storage.sql, this.config.codeHashKey, phone, {
+			resendIntervalMs: this.config.codeResendIntervalSeconds * 1000,
+			perHour: this.config.codesPerHour,
+		});
+		this.registration = new Registration(ctx.storage.sql, this.config.codeHashKey, phone);
+		this.sendLimit = new SendLimit(ctx.storage.sql);
+		this.schedule = new AlarmSchedule(ctx.storage);
 		this.mailbox = new Mailbox(ctx.storage.sql, {
 			maxMessages: this.config.mailboxMaxMessages,
 			maxBytes: this.config.mailboxMaxBytes,
@@ -105,54 +114,53 @@ export class PhoneObject extends DurableObject<Env> {
 
 	// ── Verification and registration (called by the Worker's HTTP routes) ──────────────────────
 
-	async requestCode(phone: string): Promise<Outcome<IssuedCode>> {
-		this.remember(phone);
-		return this.codes(phone).issue(Date.now());
+	async requestCode(): Promise<Outcome<IssuedCode>> {
+		return this.codes.issue(Date.now());
 	}
 
-	async confirmCode(phone: string, code: string, identity: IdentityKeys) {
-		this.remember(phone);
+	async confirmCode(code: string, identity: IdentityKeys) {
 		// The identity is checked first, so a bad upload does not burn one of the code's checks.
 		const identityCheck = await Registration.checkIdentity(identity);
 		if (!identityCheck.ok) return identityCheck;
-		const checked = await this.codes(phone).check(code, Date.now());
+		const checked = await this.codes.check(code, Date.now());
 		if (!checked.ok) return checked;
-		const registered = await this.registration(phone).register(identity, Date.now());
+		const registered = await this.registration.register(identity, Date.now());
 		this.registered = true;
 		// Whoever held the old token is signed out, including a connected socket.
 		this.closeReadySockets(CLOSE_CODES.revoked, "signed in again elsewhere");
 		return success(registered);
 	}
 
-	async authenticate(phone: string, token: string): Promise<boolean> {
-		return phoneOfToken(token) === phone && (await this.registration(phone).authenticate(token));
+	/** True when `token` is a live session token of this phone. */
+	async authenticate(token: string): Promise<boolean> {
+		return phoneOfToken(token) === this.phone && (await this.registration.authenticate(token));
 	}
 
-	async revokeToken(phone: string, token: string): Promise<Outcome<null>> {
-		if (!(await this.registration(phone).revoke(token))) return unauthenticated();
+	async revokeToken(token: string): Promise<Outcome<null>> {
+		if (!(await this.registration.revoke(token))) return unauthenticated();
 		this.closeReadySockets(CLOSE_CODES.revoked, "signed out");
 		return success(null);
 	}
 
 	// ── Key directory ─────────────────────────────────────────────────────────────────────────
 
-	async uploadPrekeys(phone: string, token: string, upload: PrekeyUpload): Promise<Outcome<PrekeyStatus>> {
-		if (!(await this.authenticate(phone, token))) return unauthenticated();
-		const identity = this.registration(phone).identity();
+	async uploadPrekeys(token: string, upload: PrekeyUpload): Promise<Outcome<PrekeyStatus>> {
+		if (!(await this.authenticate(token))) return unauthenticated();
+		const identity = this.registration.identity();
 		if (!identity) return unauthenticated();
 		return this.keys.upload(identity, upload);
 	}
 
-	async prekeyStatus(phone: string, token: string): Promise<Outcome<PrekeyStatus>> {
-		if (!(await this.authenticate(phone, token))) return unauthenticated();
+	async prekeyStatus(token: string): Promise<Outcome<PrekeyStatus>> {
+		if (!(await this.authenticate(token))) return unauthenticated();
 		return success(this.keys.status());
 	}
 
 	/** Called on the target's object; the requester was authenticated by its own object. */
-	async fetchBundle(phone: string, requester: string): Promise<Outcome<PrekeyBundle>> {
-		const identity = this.registration(phone).identity();
-		if (!identity) return failure("not_registered", `${phone} is not registered on FriendLy.`);
-		return this.keys.takeBundle(phone, identity, requester, Date.now());
+	async fetchBundle(requester: E164): Promise<Outcome<PrekeyBundle>> {
+		const identity = this.registration.identity();
+		if (!identity) return failure("not_registered", `${this.phone} is not registered on FriendLy.`);
+		return this.keys.takeBundle(this.phone, identity, requester, Date.now());
 	}
 
 	// ── Mailbox (called by other phones' objects) ─────────────────────────────────────────────
@@ -162,12 +170,11 @@ export class PhoneObject extends DurableObject<Env> {
 	 * socket. Answers one outcome per message. Once one is refused for a full mailbox the rest of the
 	 * batch is too, so a later message never overtakes a refused earlier one.
 	 */
-	async deliver(phone: string, from: string, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
-		this.remember(phone);
-		if (!this.isRegistered(phone)) {
+	async deliver(from: E164, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
+		if (!this.isRegistered()) {
 			const refused = failure(
 				"unknown_recipient",
-				`${phone} is not registered on FriendLy; check the number.`,
+				`${this.phone} is not registered on FriendLy; check the number.`,
 			);
 			return messages.map(() => refused);
 		}
@@ -185,79 +192,55 @@ export class PhoneObject extends DurableObject<Env> {
 				full = true;
 				return failure(
 					"mailbox_full",
-					`${phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
+					`${this.phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
 				);
 			}
 			if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
 			return success({ delivery: socket && trySend(socket, stored.frame) ? "live" : "queued" });
 		});
-		if (full) {
-			this.ctx.storage.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
-			this.mayHaveRefusedSenders = true;
-		}
-		this.ensureAlarm(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
+		if (full) this.mailbox.refuseSender(from);
+		this.schedule.ensure(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 		return outcomes;
 	}
 
 	/** Receipts and resume notices from another phone's object, stored until this phone acks them. */
-	async acceptNotices(phone: string, from: string, notices: Notice[]): Promise<void> {
-		this.remember(phone);
+	async acceptNotices(from: E164, notices: Notice[]): Promise<void> {
 		const socket = this.readySocket();
 		for (const notice of notices) {
 			const frame = this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
 			if (socket && frame) trySend(socket, frame);
 		}
-		this.ensureAlarm(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
+		this.schedule.ensure(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 	}
 
 	// ── WebSocket ─────────────────────────────────────────────────────────────────────────────
 
 	override async fetch(request: Request): Promise<Response> {
-		const phone = request.headers.get("x-friendly-phone");
-		if (!phone || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected a WebSocket upgrade", { status: 426 });
 		}
-		this.remember(phone);
 		const pair = new WebSocketPair();
 		const deadline = Date.now() + AUTH_DEADLINE_MS;
 		this.ctx.acceptWebSocket(pair[1]);
 		writeAttachment(pair[1], { state: "pending", deadline });
-		this.ensureAlarm(deadline);
+		this.schedule.ensure(deadline);
 		return new Response(null, { status: 101, webSocket: pair[0] });
 	}
 
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-		const attachment = readAttachment(ws);
-		if (typeof message !== "string") {
-			this.reject(ws, {
-				code: "bad_frame",
-				message: "Binary frames are not supported; send JSON text frames.",
-			});
+		const read = readClientFrame(message, this.config.envelopeMaxBytes);
+		if (readAttachment(ws)?.state !== "ready") {
+			// Before hello, anything but a valid hello (binary, oversized, malformed) is refused alike.
+			await this.onUnauthenticatedFrame(ws, read.ok ? read.frame : null);
 			return;
 		}
-		const maxChars = Math.ceil((this.config.envelopeMaxBytes * 4) / 3) + FRAME_OVERHEAD_CHARS;
-		if (message.length > maxChars) {
-			// bad_frame, not too_large: an unparsed frame has no message id to refer to (too_large is the
-			// answer to a well-formed `send` whose envelope is over the limit).
-			this.reject(ws, {
-				code: "bad_frame",
-				message: `Frame larger than ${maxChars} characters; messages are limited to ${this.config.envelopeMaxBytes} bytes.`,
-			});
-			if (attachment?.state !== "ready") ws.close(CLOSE_CODES.unauthenticated, "authenticate first");
+		if (!read.ok) {
+			this.reject(ws, { code: read.code, message: read.message, ...read.address });
 			return;
 		}
-		const parsed = parseJson(ClientFrameSchema, message, maxChars);
-		if (attachment?.state !== "ready") {
-			await this.onUnauthenticatedFrame(ws, parsed.ok ? parsed.value : null);
-			return;
-		}
-		if (!parsed.ok) {
-			this.reject(ws, { code: "bad_frame", message: `Frame rejected: ${parsed.message}.` });
-			return;
-		}
-		await this.onFrame(ws, parsed.value);
+		await this.onFrame(ws, read.frame);
 	}
 
 	override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -275,7 +258,7 @@ export class PhoneObject extends DurableObject<Env> {
 
 	override async alarm(): Promise<void> {
 		const now = Date.now();
-		this.alarmAt = null;
+		this.schedule.fired();
 		// Expiry frees space like an ack does: senders refused meanwhile must hear they can resume.
 		if (this.mailbox.expire(now) > 0) this.releaseRefusedSenders(now);
 		for (const ws of this.ctx.getWebSockets()) {
@@ -291,7 +274,6 @@ export class PhoneObject extends DurableObject<Env> {
 	// ── Frames ────────────────────────────────────────────────────────────────────────────────
 
 	private async onUnauthenticatedFrame(ws: WebSocket, frame: ClientFrame | null): Promise<void> {
-		const phone = this.phone();
 		if (frame?.type !== "hello") {
 			this.reject(ws, { code: "unauthenticated", message: "Send a hello frame with your token first." });
 			ws.close(CLOSE_CODES.unauthenticated, "hello expected");
@@ -305,7 +287,7 @@ export class PhoneObject extends DurableObject<Env> {
 			ws.close(CLOSE_CODES.unsupportedProtocol, "unsupported protocol");
 			return;
 		}
-		if (!phone || !(await this.authenticate(phone, frame.token))) {
+		if (!(await this.authenticate(frame.token))) {
 			this.reject(ws, {
 				code: "unauthenticated",
 				message: "Token missing, wrong or revoked; register again.",
@@ -318,7 +300,7 @@ export class PhoneObject extends DurableObject<Env> {
 		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
 		this.ready = ws;
 		const backlog = this.mailbox.entries();
-		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone, pending: backlog.length });
+		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone: this.phone, pending: backlog.length });
 		for (const entry of backlog) trySend(ws, entry);
 		trySend(ws, { type: "drained" });
 	}
@@ -364,13 +346,11 @@ export class PhoneObject extends DurableObject<Env> {
 			for (const entry of messages) this.acking.add(entry.seq);
 			try {
 				const now = Date.now();
-				// An authenticated socket's object always knows its phone.
-				const me = this.phone() ?? "";
-				const retryLater = await this.courier.sendReceipts(me, messages, now);
+				const retryLater = await this.courier.sendReceipts(this.phone, messages, now);
 				this.mailbox.removeLater(messages);
-				if (retryLater) this.ensureAlarm(now + OUTBOX_RETRY_MS);
+				if (retryLater) this.schedule.ensure(now + OUTBOX_RETRY_MS);
 				// Remembered delivered ids expire too.
-				this.ensureAlarm(expiryAlarmAt(now + MAILBOX_RETENTION_MS));
+				this.schedule.ensure(expiryAlarmAt(now + MAILBOX_RETENTION_MS));
 				if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 			} finally {
 				for (const entry of messages) this.acking.delete(entry.seq);
@@ -418,24 +398,25 @@ export class PhoneObject extends DurableObject<Env> {
 		}, REMOVAL_DELAY_MS);
 	}
 
-	private deliverTo(to: string, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
-		const me = this.phone() ?? "";
-		return to === me
-			? this.deliver(me, me, messages)
-			: this.env.PHONE.getByName(to).deliver(to, me, messages);
+	/** Sends are never to oneself (onSend refuses them), so the recipient is always another object. */
+	private deliverTo(to: E164, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
+		return this.env.PHONE.getByName(to).deliver(this.phone, messages);
 	}
 
-	private noticeTo(target: string, notices: Notice[]): Promise<void> {
-		const me = this.phone() ?? "";
-		return target === me
-			? this.acceptNotices(me, me, notices)
-			: this.env.PHONE.getByName(target).acceptNotices(target, me, notices);
+	private noticeTo(target: E164, notices: Notice[]): Promise<void> {
+		// Mailboxes from before self-sends were refused may still owe this phone a notice.
+		return target === this.phone
+			? this.acceptNotices(this.phone, notices)
+			: this.env.PHONE.getByName(target).acceptNotices(this.phone, notices);
 	}
 
 	private async onSend(ws: WebSocket, frame: SendFrame): Promise<void> {
-		const from = this.phone();
-		if (!from) return;
 		const refuse = (error: RelayError) => this.reject(ws, { ...error, id: frame.id, to: frame.to });
+		if (frame.to === this.phone) {
+			// The messengers never do this; the relay refuses it too rather than keep a path nobody uses.
+			refuse({ code: "bad_frame", message: "Messages to your own number are not relayed." });
+			return;
+		}
 		if (base64UrlDecodedLength(frame.body) > this.config.envelopeMaxBytes) {
 			refuse({
 				code: "too_large",
@@ -443,8 +424,7 @@ export class PhoneObject extends DurableObject<Env> {
 			});
 			return;
 		}
-		const decision = takeToken(SEND_RULE, this.sendBuckets.get(frame.to), Date.now());
-		this.sendBuckets.set(frame.to, decision.state);
+		const decision = this.sendLimit.take(frame.to, Date.now());
 		if (!decision.allowed) {
 			refuse({
 				code: "rate_limited",
@@ -471,54 +451,27 @@ export class PhoneObject extends DurableObject<Env> {
 
 	/** Queues "resume" notices for senders refused while the mailbox was full; true when any were. */
 	private releaseRefusedSenders(now: number): boolean {
-		const usage = this.mailbox.messageUsage();
-		if (
-			!this.mayHaveRefusedSenders ||
-			usage.messages >= this.config.mailboxMaxMessages ||
-			usage.bytes >= this.config.mailboxMaxBytes
-		)
-			return false;
-		const refused = this.ctx.storage.sql
-			.exec<{ phone: string }>("DELETE FROM refused_senders RETURNING phone")
-			.toArray();
-		this.mayHaveRefusedSenders = false;
-		for (const { phone } of refused) this.outbox.add("resume", phone, "", now);
+		const refused = this.mailbox.releaseRefusedSenders();
+		for (const phone of refused) this.outbox.add("resume", phone, "", now);
 		return refused.length > 0;
 	}
 
 	/** Sends what waits in the outbox; arms the retry if some of it failed again. */
 	private async flushOutbox(): Promise<void> {
-		if (!this.phone()) return;
-		if (await this.courier.flushOutbox()) this.ensureAlarm(Date.now() + OUTBOX_RETRY_MS);
+		if (await this.courier.flushOutbox()) this.schedule.ensure(Date.now() + OUTBOX_RETRY_MS);
 	}
 
-	private ensureAlarm(at: number): void {
-		if (this.alarmAt === undefined) {
-			// Unknown after eviction: read it once.
-			void this.ctx.storage.getAlarm().then((current) => {
-				this.alarmAt = current;
-				if (current === null || current > at) this.setAlarm(at);
-			});
-			return;
-		}
-		if (this.alarmAt === null || this.alarmAt > at) this.setAlarm(at);
-	}
-
-	private setAlarm(at: number): void {
-		this.alarmAt = at;
-		void this.ctx.storage.setAlarm(at);
-	}
-
+	/** What the alarm must come back for: expiry, pending sockets' hello deadlines, outbox retries. */
 	private scheduleNextAlarm(now: number): void {
-		const candidates: number[] = [];
+		const needed: number[] = [];
 		const expiry = this.mailbox.nextExpiry();
-		if (expiry !== null) candidates.push(expiryAlarmAt(expiry));
+		if (expiry !== null) needed.push(expiryAlarmAt(expiry));
 		for (const ws of this.ctx.getWebSockets()) {
 			const attachment = readAttachment(ws);
-			if (attachment?.state === "pending") candidates.push(attachment.deadline);
+			if (attachment?.state === "pending") needed.push(attachment.deadline);
 		}
-		if (!this.outbox.isEmpty()) candidates.push(now + OUTBOX_RETRY_MS);
-		if (candidates.length > 0) this.setAlarm(Math.max(now + 1, Math.min(...candidates)));
+		if (!this.outbox.isEmpty()) needed.push(now + OUTBOX_RETRY_MS);
+		this.schedule.rearm(now, needed);
 	}
 
 	private readySocket(): WebSocket | null {
@@ -530,8 +483,8 @@ export class PhoneObject extends DurableObject<Env> {
 		return this.ready;
 	}
 
-	private isRegistered(phone: string): boolean {
-		if (!this.registered) this.registered = this.registration(phone).isRegistered();
+	private isRegistered(): boolean {
+		if (!this.registered) this.registered = this.registration.isRegistered();
 		return this.registered;
 	}
 
@@ -541,44 +494,9 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 	}
 
-	private reject(ws: WebSocket, error: RelayError & { id?: string; to?: string }): void {
+	private reject(ws: WebSocket, error: RelayError & { id?: string; to?: E164 }): void {
 		trySend(ws, { type: "error", ...error });
 	}
-
-	private codes(phone: string): VerificationCodes {
-		return new VerificationCodes(this.ctx.storage.sql, this.config.codeHashKey, phone, {
-			resendIntervalMs: this.config.codeResendIntervalSeconds * 1000,
-			perHour: this.config.codesPerHour,
-		});
-	}
-
-	private registration(phone: string): Registration {
-		return new Registration(this.ctx.storage.sql, this.config.codeHashKey, phone);
-	}
-
-	/** The object's own phone, kept in storage so alarms and sockets know it after eviction. */
-	private remember(phone: string): void {
-		if (this.phone() !== null) return;
-		this.ctx.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('phone', ?)", phone);
-		this.ownPhone = phone;
-	}
-
-	private phone(): string | null {
-		if (this.ownPhone === undefined) {
-			const row = this.ctx.storage.sql
-				.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'phone'")
-				.toArray()[0];
-			this.ownPhone = row ? row.value : null;
-		}
-		return this.ownPhone;
-	}
-}
-
-/** Expiry runs on the hour after an entry's time: one alarm (and one scan, see schema.ts) per hour at most. */
-const EXPIRY_GRANULARITY_MS = 3_600_000;
-
-function expiryAlarmAt(expiresAt: number): number {
-	return Math.ceil(expiresAt / EXPIRY_GRANULARITY_MS) * EXPIRY_GRANULARITY_MS;
 }
 
 function unauthenticated() {

@@ -1,12 +1,18 @@
 // Shared Hono types and request helpers for the relay's HTTP routes.
 import type { Context } from "hono";
 import type * as v from "valibot";
-import { parseJson } from "../../protocol/wire/index.ts";
+import { type E164, parseJson } from "../../protocol/wire/index.ts";
 import type { RelayConfig } from "../config/relay-config.ts";
 import type { PhoneObject } from "../durable-objects/phone-object.ts";
 import { errorResponse, failure, type Outcome } from "../relay-error.ts";
 
-export type RelayEnv = { Bindings: Env; Variables: { config: RelayConfig; phone: string; token: string } };
+/** A bearer token and the phone it names; checked by that phone's object (http/authenticate.ts). */
+export interface Session {
+	phone: E164;
+	token: string;
+}
+
+export type RelayEnv = { Bindings: Env; Variables: { config: RelayConfig; session: Session } };
 export type RelayContext = Context<RelayEnv>;
 
 /** HTTP bodies are small (the largest is a 100-prekey upload, about 12 KB). */
@@ -32,7 +38,7 @@ export async function readBody<S extends v.GenericSchema<unknown, any>>(
 	return { ok: true, value: parsed.value };
 }
 
-export function phoneObject(env: Env, phone: string): DurableObjectStub<PhoneObject> {
+export function phoneObject(env: Env, phone: E164): DurableObjectStub<PhoneObject> {
 	return env.PHONE.getByName(phone);
 }
 

@@ -9,21 +9,21 @@ interface Waiting<Item, Result> {
 	reject: (error: unknown) => void;
 }
 
-export class CoalescingQueue<Item, Result> {
-	private readonly waiting = new Map<string, Waiting<Item, Result>[]>();
+export class CoalescingQueue<Item, Result, Key extends string = string> {
+	private readonly waiting = new Map<Key, Waiting<Item, Result>[]>();
 
 	/** `call` must answer one result per item, in order; a throw fails the whole batch. */
 	constructor(
-		private readonly call: (key: string, items: Item[]) => Promise<Result[]>,
+		private readonly call: (key: Key, items: Item[]) => Promise<Result[]>,
 		private readonly maxBatch: number,
 	) {}
 
-	submit(key: string, item: Item): Promise<Result> {
+	submit(key: Key, item: Item): Promise<Result> {
 		return new Promise<Result>((resolve, reject) => this.enqueue(key, [{ item, resolve, reject }]));
 	}
 
 	/** Several items that go in the same call (up to the batch limit), even when the key is idle. */
-	submitAll(key: string, items: readonly Item[]): Promise<Result[]> {
+	submitAll(key: Key, items: readonly Item[]): Promise<Result[]> {
 		const waiting: Waiting<Item, Result>[] = [];
 		const results = items.map(
 			(item) => new Promise<Result>((resolve, reject) => waiting.push({ item, resolve, reject })),
@@ -32,7 +32,7 @@ export class CoalescingQueue<Item, Result> {
 		return Promise.all(results);
 	}
 
-	private enqueue(key: string, items: Waiting<Item, Result>[]): void {
+	private enqueue(key: Key, items: Waiting<Item, Result>[]): void {
 		const queue = this.waiting.get(key);
 		if (queue) {
 			queue.push(...items);
@@ -42,7 +42,7 @@ export class CoalescingQueue<Item, Result> {
 		void this.drain(key, items);
 	}
 
-	private async drain(key: string, queue: Waiting<Item, Result>[]): Promise<void> {
+	private async drain(key: Key, queue: Waiting<Item, Result>[]): Promise<void> {
 		while (queue.length > 0) {
 			const batch = queue.splice(0, this.maxBatch);
 			try {

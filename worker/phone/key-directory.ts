@@ -6,6 +6,7 @@
 import { checkKeySignature, signedPrekeySignedBytes } from "../../protocol/crypto/key-signatures.ts";
 import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import {
+	type E164,
 	type IdentityKeys,
 	MAX_ONE_TIME_PREKEYS_HELD,
 	type PrekeyBundle,
@@ -77,7 +78,7 @@ export class KeyDirectory {
 	}
 
 	/** Rate-limited per requester; consumes one one-time prekey if any is left. */
-	takeBundle(phone: string, identity: IdentityKeys, requester: string, now: number): Outcome<PrekeyBundle> {
+	takeBundle(phone: E164, identity: IdentityKeys, requester: E164, now: number): Outcome<PrekeyBundle> {
 		const signedPrekey = this.signedPrekey();
 		if (!signedPrekey) {
 			return failure(

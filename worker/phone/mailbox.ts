@@ -10,7 +10,10 @@
 // before the deletion lands, the entries are redelivered, which the protocol allows (at-least-once;
 // clients drop a repeated id). Every method that reads or writes rows applies pending removals
 // first, except `find`, which only reads and leaves them pending.
-import type { ServerFrame } from "../../protocol/wire/index.ts";
+//
+// Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
+// each is owed a "resume" notice.
+import { canonicalPhone, type E164, type ServerFrame } from "../../protocol/wire/index.ts";
 
 export const MAILBOX_RETENTION_MS = 30 * 24 * 3_600_000;
 
@@ -32,7 +35,8 @@ interface EntryRow {
 	[key: string]: SqlStorageValue;
 }
 
-type FrameFields = Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "body" | "at">;
+/** A row as a frame needs it, its peer already checked (storedPhone). */
+type FrameFields = Pick<EntryRow, "seq" | "kind" | "message_id" | "body" | "at"> & { peer: E164 };
 
 export type StoreResult =
 	| { stored: true; frame: ServerFrame }
@@ -42,7 +46,7 @@ export type StoreResult =
 export interface FoundEntry {
 	seq: number;
 	kind: EntryKind;
-	peer: string;
+	peer: E164;
 	messageId: string;
 	size: number;
 }
@@ -64,6 +68,8 @@ export class Mailbox {
 	 * seq missing from it is simply read from the table.
 	 */
 	private readonly recent = new Map<number, FoundEntry>();
+	/** False once refused_senders was found empty; unknown (true) after a wake-up. Saves a statement per ack. */
+	private mayHaveRefusedSenders = true;
 
 	constructor(
 		private readonly sql: SqlStorage,
@@ -88,7 +94,7 @@ export class Mailbox {
 	 * Stores a message unless it is already here or was delivered (a resend): one statement in the
 	 * common case, since this runs for every relayed message.
 	 */
-	storeMessage(from: string, messageId: string, body: string, size: number, now: number): StoreResult {
+	storeMessage(from: E164, messageId: string, body: string, size: number, now: number): StoreResult {
 		this.applyPendingRemovals(now);
 		const usage = this.messageUsage();
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
@@ -128,7 +134,7 @@ export class Mailbox {
 	 * Receipts and resume notices: exempt from the cap, stored once per (kind, peer, id). Returns the
 	 * frame to push when it is new; a repeated notice is already pushed or waiting in the backlog.
 	 */
-	storeNotice(kind: "receipt" | "resume", peer: string, messageId: string, now: number): ServerFrame | null {
+	storeNotice(kind: "receipt" | "resume", peer: E164, messageId: string, now: number): ServerFrame | null {
 		this.applyPendingRemovals(now);
 		const row = this.sql
 			.exec<{ seq: number }>(
@@ -153,7 +159,7 @@ export class Mailbox {
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
-			.map(entryFrame);
+			.map((row) => entryFrame({ ...row, peer: storedPhone(row.peer) }));
 	}
 
 	/**
@@ -184,7 +190,7 @@ export class Mailbox {
 				result.found.push({
 					seq,
 					kind: entryKind(row.kind),
-					peer: row.peer,
+					peer: storedPhone(row.peer),
 					messageId: row.message_id,
 					size: row.size,
 				});
@@ -252,19 +258,35 @@ export class Mailbox {
 			.one().t;
 	}
 
+	/** Remembers a sender refused because the mailbox was full; it is owed a resume notice. */
+	refuseSender(from: E164): void {
+		this.sql.exec("INSERT OR IGNORE INTO refused_senders (phone) VALUES (?)", from);
+		this.mayHaveRefusedSenders = true;
+	}
+
+	/** The refused senders, forgotten here, once there is room for a message again; else none. */
+	releaseRefusedSenders(): E164[] {
+		if (!this.mayHaveRefusedSenders) return [];
+		const usage = this.messageUsage();
+		if (usage.messages >= this.limits.maxMessages || usage.bytes >= this.limits.maxBytes) return [];
+		const rows = this.sql.exec<{ phone: string }>("DELETE FROM refused_senders RETURNING phone").toArray();
+		this.mayHaveRefusedSenders = false;
+		return rows.map((row) => storedPhone(row.phone));
+	}
+
 	private remember(entry: FoundEntry): void {
 		if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
 		this.recent.set(entry.seq, entry);
 	}
 
-	private wasDelivered(peer: string, messageId: string): boolean {
+	private wasDelivered(peer: E164, messageId: string): boolean {
 		return (
 			this.sql.exec("SELECT 1 FROM delivered WHERE peer = ? AND message_id = ?", peer, messageId).toArray()
 				.length > 0
 		);
 	}
 
-	private findSeq(kind: EntryKind, peer: string, messageId: string): number | null {
+	private findSeq(kind: EntryKind, peer: E164, messageId: string): number | null {
 		const row = this.sql
 			.exec<{ seq: number }>(
 				"SELECT seq FROM mailbox WHERE kind = ? AND peer = ? AND message_id = ?",
@@ -280,6 +302,13 @@ export class Mailbox {
 function entryKind(kind: string): EntryKind {
 	if (kind === "message" || kind === "receipt" || kind === "resume") return kind;
 	throw new Error(`corrupt mailbox row kind ${kind}`);
+}
+
+/** Phones are stored canonical; anything else is a corrupt row (named without its digits). */
+function storedPhone(text: string): E164 {
+	const phone = canonicalPhone(text);
+	if (phone === null) throw new Error("corrupt stored phone number");
+	return phone;
 }
 
 /** Seqs remembered in memory at most; past that, acks read the table. */

@@ -1,6 +1,7 @@
 // Hands receipts and "resume" notices to other phones' objects (docs/PROTOCOL.md §Mailbox rules).
 // One call is in flight per target phone and what arrives meanwhile goes in the next (CoalescingQueue);
 // notices that could not be handed over wait in the durable outbox and are retried (by the alarm).
+import type { E164 } from "../../protocol/wire/index.ts";
 import { CoalescingQueue } from "./coalescing-queue.ts";
 import type { FoundEntry } from "./mailbox.ts";
 import type { Notice, Outbox } from "./outbox.ts";
@@ -9,16 +10,16 @@ import type { Notice, Outbox } from "./outbox.ts";
 const MAX_NOTICES_PER_CALL = 512;
 
 export class NoticeCourier {
-	private readonly queue: CoalescingQueue<Notice, null>;
+	private readonly queue: CoalescingQueue<Notice, null, E164>;
 	private flushing: Promise<boolean> | null = null;
 	private flushAgain = false;
 
 	/** `handOver` stores notices in the target phone's object (or this one's, for itself). */
 	constructor(
 		private readonly outbox: Outbox,
-		handOver: (target: string, notices: Notice[]) => Promise<void>,
+		handOver: (target: E164, notices: Notice[]) => Promise<void>,
 	) {
-		this.queue = new CoalescingQueue<Notice, null>(async (target, notices) => {
+		this.queue = new CoalescingQueue<Notice, null, E164>(async (target, notices) => {
 			await handOver(target, notices);
 			return notices.map(() => null);
 		}, MAX_NOTICES_PER_CALL);
@@ -29,8 +30,8 @@ export class NoticeCourier {
 	 * once every sender's object stored them; those that failed are written to the outbox, and the
 	 * result says whether any were (so the caller can arm the retry).
 	 */
-	async sendReceipts(me: string, messages: readonly FoundEntry[], now: number): Promise<boolean> {
-		const bySender = new Map<string, Notice[]>();
+	async sendReceipts(me: E164, messages: readonly FoundEntry[], now: number): Promise<boolean> {
+		const bySender = new Map<E164, Notice[]>();
 		for (const entry of messages) {
 			if (entry.kind !== "message" || entry.peer === me) continue;
 			const notices = bySender.get(entry.peer) ?? [];

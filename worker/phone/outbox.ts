@@ -2,6 +2,7 @@
 // "resume" notices (after its full mailbox freed space). Written in the same turn as the ack, sent
 // afterwards, and deleted only once the other phone's object has stored them; failures are retried
 // by the alarm, so a receipt is never lost to a transient RPC error.
+import { canonicalPhone, type E164 } from "../../protocol/wire/index.ts";
 
 export type NoticeKind = "receipt" | "resume";
 
@@ -12,7 +13,7 @@ export interface Notice {
 }
 
 export interface OutboxBatch {
-	target: string;
+	target: E164;
 	ids: number[];
 	notices: Notice[];
 }
@@ -20,7 +21,7 @@ export interface OutboxBatch {
 export class Outbox {
 	constructor(private readonly sql: SqlStorage) {}
 
-	add(kind: NoticeKind, target: string, messageId: string, at: number): void {
+	add(kind: NoticeKind, target: E164, messageId: string, at: number): void {
 		this.sql.exec(
 			"INSERT INTO outbox (kind, target, message_id, at) VALUES (?, ?, ?, ?)",
 			kind,
@@ -39,11 +40,12 @@ export class Outbox {
 			)
 			.toArray();
 		for (const row of rows) {
-			if (row.kind !== "receipt" && row.kind !== "resume") continue;
-			let batch = byTarget.get(row.target);
+			const target = canonicalPhone(row.target);
+			if ((row.kind !== "receipt" && row.kind !== "resume") || target === null) continue;
+			let batch = byTarget.get(target);
 			if (!batch) {
-				batch = { target: row.target, ids: [], notices: [] };
-				byTarget.set(row.target, batch);
+				batch = { target, ids: [], notices: [] };
+				byTarget.set(target, batch);
 			}
 			batch.ids.push(row.id);
 			batch.notices.push({ kind: row.kind, messageId: row.message_id, at: row.at });

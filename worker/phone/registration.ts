@@ -4,16 +4,17 @@
 
 import { checkKeySignature, identityDhKeySignedBytes } from "../../protocol/crypto/key-signatures.ts";
 import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
-import type { IdentityKeys } from "../../protocol/wire/index.ts";
+import type { E164, IdentityKeys } from "../../protocol/wire/index.ts";
 import { failure, type Outcome, success } from "../relay-error.ts";
 import { keyedHash } from "../security/keyed-hash.ts";
 import { newSessionToken } from "../security/session-token.ts";
+import { storePhoneName } from "./phone-name.ts";
 
 export class Registration {
 	constructor(
 		private readonly sql: SqlStorage,
 		private readonly hashKey: string,
-		private readonly phone: string,
+		private readonly phone: E164,
 	) {}
 
 	identity(): IdentityKeys | null {
@@ -61,6 +62,7 @@ export class Registration {
 			identity.dhKeySignature,
 			now,
 		);
+		storePhoneName(this.sql, this.phone);
 		this.sql.exec("DELETE FROM tokens");
 		this.sql.exec("INSERT INTO tokens (token_hash, created_at) VALUES (?, ?)", tokenHash, now);
 		if (identityChanged) {

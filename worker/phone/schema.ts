@@ -52,6 +52,12 @@ const STATEMENTS = [
 	// WITHOUT ROWID: the key is the table, so remembering an id writes one row, not two.
 	DELIVERED_TABLE,
 	"CREATE TABLE IF NOT EXISTS refused_senders (phone TEXT PRIMARY KEY)",
+	// The send limit's checkpoints (send-limit.ts); WITHOUT ROWID: one row written per checkpoint.
+	`CREATE TABLE IF NOT EXISTS send_buckets (
+		recipient TEXT PRIMARY KEY,
+		tokens REAL NOT NULL,
+		updated_at INTEGER NOT NULL
+	) WITHOUT ROWID`,
 	`CREATE TABLE IF NOT EXISTS outbox (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		kind TEXT NOT NULL,

@@ -1,5 +1,5 @@
 // Token bucket: `burst` actions at once, then one per `refillSeconds`. Pure, so the same rule serves
-// in memory (sends) and in SQLite (bundle fetches).
+// bundle fetches (stored per fetch) and sends (in memory, checkpointed: send-limit.ts).
 
 export interface BucketRule {
 	burst: number;

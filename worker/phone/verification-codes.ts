@@ -1,7 +1,9 @@
 // Verification codes for one phone (docs/PROTOCOL.md §Registration): valid 10 minutes, single use,
 // 5 checks per code, resends spaced 60 s and capped at 5 per hour. Stored only as a keyed hash.
+
+import type { E164 } from "../../protocol/wire/index.ts";
 import { failure, type Outcome, success } from "../relay-error.ts";
-import { hashesEqual, keyedHash } from "../security/keyed-hash.ts";
+import { keyedHash, keyedHashMatches } from "../security/keyed-hash.ts";
 import { generateVerificationCode } from "../security/verification-code.ts";
 
 export const CODE_TTL_MS = 10 * 60_000;
@@ -24,7 +26,7 @@ export class VerificationCodes {
 	constructor(
 		private readonly sql: SqlStorage,
 		private readonly hashKey: string,
-		private readonly phone: string,
+		private readonly phone: E164,
 		private readonly limits: CodeRequestLimits,
 	) {}
 
@@ -88,8 +90,7 @@ export class VerificationCodes {
 		// Spent before the await, so parallel guesses cannot share one check.
 		const checksLeft = row.checks_left - 1;
 		this.sql.exec("UPDATE verification SET checks_left = ? WHERE id = 1", checksLeft);
-		const candidate = await keyedHash(this.hashKey, "verification-code", this.phone, code);
-		if (!hashesEqual(candidate, row.code_hash)) {
+		if (!(await keyedHashMatches(this.hashKey, row.code_hash, "verification-code", this.phone, code))) {
 			return failure(
 				"code_incorrect",
 				checksLeft > 0

@@ -8,6 +8,12 @@ import { errorResponse, relayError } from "../relay-error.ts";
 
 export const connectRoutes = new Hono<RelayEnv>();
 
+/**
+ * The object knows its phone by its name, so the upgrade it gets carries no number in its URL (nothing
+ * for a log of the object's requests to show).
+ */
+const OBJECT_URL = "https://phone-object.invalid/connect";
+
 connectRoutes.get("/:phone", async (c) => {
 	if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
 		return c.json(
@@ -27,7 +33,5 @@ connectRoutes.get("/:phone", async (c) => {
 	// Hono has already percent-decoded the parameter; decoding again would throw on a literal "%".
 	const phone = normalisePhone(c.req.param("phone"));
 	if (!phone.ok) return errorResponse(relayError("invalid_phone", phone.reason));
-	const headers = new Headers(c.req.raw.headers);
-	headers.set("x-friendly-phone", phone.phone);
-	return phoneObject(c.env, phone.phone).fetch(new Request(c.req.raw, { headers }));
+	return phoneObject(c.env, phone.phone).fetch(new Request(OBJECT_URL, { headers: c.req.raw.headers }));
 });

@@ -25,7 +25,7 @@ verificationRoutes.post("/request", async (c) => {
 	const body = await readBody(c, CodeRequest);
 	if (!body.ok) return errorResponse(body.error);
 	const { phone } = body.value;
-	const issued = await phoneObject(c.env, phone).requestCode(phone);
+	const issued = await phoneObject(c.env, phone).requestCode();
 	if (!issued.ok) return errorResponse(issued.error);
 	const { code, expiresIn, resendAfter } = issued.value;
 	const delivered = await deliverCode(c.get("config"), {
@@ -44,7 +44,7 @@ verificationRoutes.post("/confirm", async (c) => {
 	const body = await readBody(c, CodeConfirmation);
 	if (!body.ok) return errorResponse(body.error);
 	const { phone, code, identity } = body.value;
-	const registered = await phoneObject(c.env, phone).confirmCode(phone, code, identity);
+	const registered = await phoneObject(c.env, phone).confirmCode(code, identity);
 	if (!registered.ok) return errorResponse(registered.error);
 	return reply(c, { ok: true, value: { phone, ...registered.value } });
 });

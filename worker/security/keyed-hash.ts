@@ -1,32 +1,38 @@
 // Keyed hashes (HMAC-SHA-256, RFC 2104) of verification codes and session tokens, so a copy of the
-// storage alone reveals neither. Compared in constant time.
-
+// storage alone reveals neither. The MAC is protocol/crypto's; a stored hash is checked by the engine's
+// verify, which compares in constant time.
+import { hmacSha256, hmacSha256Verify, importHmacSha256Key } from "../../protocol/crypto/hmac.ts";
 import { decodeBase64Url, encodeBase64Url } from "../../protocol/encoding/base64url.ts";
-import { type Bytes, constantTimeEqual, utf8 } from "../../protocol/encoding/bytes.ts";
+import { type Bytes, utf8 } from "../../protocol/encoding/bytes.ts";
 
+/** One import per secret and isolate: every token check and code check uses the same key. */
 const keys = new Map<string, Promise<CryptoKey>>();
 
-function hmacKey(secret: string): Promise<CryptoKey> {
+export function hmacKey(secret: string): Promise<CryptoKey> {
 	let key = keys.get(secret);
 	if (!key) {
-		key = crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+		key = importHmacSha256Key(utf8(secret));
 		keys.set(secret, key);
 	}
 	return key;
 }
 
-/** HMAC over a purpose label and the parts, length-prefixed so no two inputs collide. */
-export async function keyedHash(secret: string, purpose: string, ...parts: string[]): Promise<string> {
-	const encoded = [purpose, ...parts].map((part) => {
-		const bytes = utf8(part);
-		return `${bytes.length}:${part}`;
-	});
-	const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), utf8(encoded.join("|")));
-	return encodeBase64Url(new Uint8Array(mac));
+/** A purpose label and the parts, length-prefixed so no two inputs collide. */
+function hashInput(purpose: string, parts: readonly string[]): Bytes {
+	return utf8([purpose, ...parts].map((part) => `${utf8(part).length}:${part}`).join("|"));
 }
 
-export function hashesEqual(a: string, b: string): boolean {
-	const left: Bytes | null = decodeBase64Url(a);
-	const right: Bytes | null = decodeBase64Url(b);
-	return left !== null && right !== null && constantTimeEqual(left, right);
+export async function keyedHash(secret: string, purpose: string, ...parts: string[]): Promise<string> {
+	return encodeBase64Url(await hmacSha256(await hmacKey(secret), hashInput(purpose, parts)));
+}
+
+/** True when `stored` is the keyed hash of the purpose and parts. */
+export async function keyedHashMatches(
+	secret: string,
+	stored: string,
+	purpose: string,
+	...parts: string[]
+): Promise<boolean> {
+	const tag = decodeBase64Url(stored);
+	return tag !== null && hmacSha256Verify(await hmacKey(secret), hashInput(purpose, parts), tag);
 }
