@@ -236,6 +236,17 @@ export class FakeRelay {
 	/** A send: stored once per sender and id (a resend is answered `sent` again), pushed if the recipient is online. */
 	private store(socket: RelaySocket, frame: Extract<ClientFrame, { type: "send" }>): void {
 		const to = frame.to;
+		// As the relay does (docs/PROTOCOL.md §Sending rules): a send to oneself is refused, naming it.
+		if (to === socket.phone) {
+			socket.push({
+				type: "error",
+				code: "bad_frame",
+				message: "A send to your own number.",
+				id: frame.id,
+				to,
+			});
+			return;
+		}
 		if (!this.accounts.has(to)) {
 			socket.push({
 				type: "error",
