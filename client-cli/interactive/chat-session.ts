@@ -268,8 +268,9 @@ export class ChatSession {
 							this.print(warning.replaceAll("friendly verify", "verify"));
 						return true;
 					}
+					const { safetyNumber } = await messenger.safetyNumber(chat.phone);
 					this.print(
-						`Secure session with ${style.bold(chat.phone)}. Safety number ${safetyNumberShort(chat.safetyNumber)} ${
+						`Secure session with ${style.bold(chat.phone)}. Safety number ${safetyNumberShort(safetyNumber)} ${
 							chat.verified
 								? style.green("(verified)")
 								: style.dim(`(not verified: \`verify ${chat.phone}\` to compare)`)

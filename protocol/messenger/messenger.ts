@@ -70,6 +70,12 @@ export type MessengerEvent =
 	/** `reason` says why a "stopped" connection ended: the user closed it, another client took over, or signed out. */
 	| { type: "connection"; state: ConnectionState; detail: string; reason?: StopReason }
 	| { type: "message"; entry: HistoryEntry }
+	/**
+	 * A history entry or a contact record was written (after the write): the one change stream a UI can
+	 * render from. `message` and `status` say what happened in words; these say what is stored now.
+	 */
+	| { type: "entry"; entry: HistoryEntry }
+	| { type: "contact"; contact: ContactRecord }
 	| {
 			type: "status";
 			peer: string;
@@ -93,9 +99,9 @@ export interface MessengerOptions {
 	sendTimeoutMs?: number;
 }
 
+/** What startChat returns; the safety number is computed on request (`safetyNumber()`), as it costs ~0.3 s. */
 export interface ChatInfo {
 	phone: string;
-	safetyNumber: SafetyNumber;
 	verified: boolean;
 }
 
@@ -226,7 +232,7 @@ export class Messenger {
 				this.prefetched.set(peer, bundle);
 			}
 			await this.touchContact(peer, {});
-			return { phone: peer, ...(await this.safetyNumber(peer)) };
+			return { phone: peer, verified: pinned?.verified ?? false };
 		} catch (error) {
 			throw toMessengerError(error);
 		}
@@ -265,7 +271,7 @@ export class Messenger {
 			status: "sending",
 		};
 		return this.transmit(entry, async () => {
-			await this.options.stores.history.storeEntry(entry);
+			await this.saveEntry(entry);
 			await this.touchContact(peer, { lastAt: entry.at, lastText: text });
 		});
 	}
@@ -283,7 +289,7 @@ export class Messenger {
 		const { error: _previous, ...rest } = entry;
 		const retry: HistoryEntry = { ...rest, status: "sending" };
 		return this.transmit(retry, async () => {
-			await this.options.stores.history.storeEntry(retry);
+			await this.saveEntry(retry);
 			this.emit({ type: "status", peer, id, status: "sending" });
 		});
 	}
@@ -330,7 +336,7 @@ export class Messenger {
 			// An automatic re-send blocked by a changed key goes out once the user accepted the key.
 			const redelivery = entry.redelivery && failure.identityChange ? { redelivery: "waiting" as const } : {};
 			const failed: HistoryEntry = { ...entry, status: "failed", error: reason, ...redelivery };
-			await this.options.stores.history.storeEntry(failed);
+			await this.saveEntry(failed);
 			this.emit({ type: "status", peer, id, status: "failed", error: reason });
 			return failed;
 		}
@@ -350,7 +356,7 @@ export class Messenger {
 				error: { code: outcome.code, message },
 				redelivery: "waiting",
 			};
-			await this.options.stores.history.storeEntry(waiting);
+			await this.saveEntry(waiting);
 			this.emit({ type: "status", peer, id, status: "failed", error: { code: outcome.code, message } });
 			return waiting;
 		}
@@ -364,7 +370,7 @@ export class Messenger {
 				if (entry.direction !== "out" || entry.status !== "sending" || this.inFlight.has(entry.id)) continue;
 				if (entry.redelivery) {
 					// An automatic re-send cut short: it goes again once connected (still the one re-send).
-					await this.options.stores.history.storeEntry({ ...entry, status: "failed", redelivery: "waiting" });
+					await this.saveEntry({ ...entry, status: "failed", redelivery: "waiting" });
 					continue;
 				}
 				await this.updateStatus(entry.peer, entry.id, "failed", {
@@ -514,7 +520,7 @@ export class Messenger {
 					// yet (`lastCountedId`): stopping between the two writes still ends with the contact
 					// listed and counted once, and the message is announced (shown) only by the run that
 					// counts it — a restarted client shows counted unread messages from its stores.
-					await this.options.stores.history.storeEntry(entry);
+					await this.saveEntry(entry);
 					let counted = false;
 					await this.updateContact(frame.from, (current) => {
 						if (current?.lastCountedId === frame.id) return undefined;
@@ -652,7 +658,7 @@ export class Messenger {
 			error,
 			...(final ? (entry.redelivery ? { redelivery: entry.redelivery } : {}) : { redelivery: "waiting" }),
 		};
-		await this.options.stores.history.storeEntry(updated);
+		await this.saveEntry(updated);
 		this.emit({ type: "status", peer: notice.from, id: notice.about, status: "failed", error });
 	}
 
@@ -675,7 +681,7 @@ export class Messenger {
 			if (entry.direction !== "out" || entry.redelivery !== "waiting" || this.inFlight.has(entry.id))
 				continue;
 			const marked: HistoryEntry = { ...entry, redelivery: "sent" };
-			await this.options.stores.history.storeEntry(marked);
+			await this.saveEntry(marked);
 			await this.resend(peer, entry.id).catch(() => undefined);
 		}
 	}
@@ -719,7 +725,7 @@ export class Messenger {
 			message: `Not delivered: ${frame.from} now uses the key you rejected, which could not read it. If they confirm the new key is theirs, accept it and send again.`,
 			reason: notice.reason,
 		};
-		await this.options.stores.history.storeEntry({ ...entry, status: "failed", error });
+		await this.saveEntry({ ...entry, status: "failed", error });
 		this.emit({ type: "status", peer: frame.from, id: notice.about, status: "failed", error });
 	}
 
@@ -744,7 +750,7 @@ export class Messenger {
 		if (!entry || entry.status === "received") return entry;
 		if (STATUS_RANK[status] < STATUS_RANK[entry.status]) return entry;
 		const updated: HistoryEntry = { ...entry, status, ...(error ? { error } : {}) };
-		await this.options.stores.history.storeEntry(updated);
+		await this.saveEntry(updated);
 		this.emit({ type: "status", peer, id, status, ...(error ? { error } : {}) });
 		return updated;
 	}
@@ -808,6 +814,12 @@ export class Messenger {
 		await this.updateContact(phone, (contact) => ({ ...newContact(phone), ...contact, ...changes }));
 	}
 
+	/** Stores a history entry, then tells the UIs (the one change stream for both clients). */
+	private async saveEntry(entry: HistoryEntry): Promise<void> {
+		await this.options.stores.history.storeEntry(entry);
+		this.emit({ type: "entry", entry });
+	}
+
 	/**
 	 * Read-modify-write of a contact record, one at a time per contact: a message arriving while one is
 	 * sent (both update the contact) must not lose the other's change, e.g. the unread count.
@@ -819,7 +831,9 @@ export class Messenger {
 	): Promise<void> {
 		return this.contactLocks.run(phone, async () => {
 			const next = change(await this.options.stores.contacts.loadContact(phone));
-			if (next) await this.options.stores.contacts.storeContact(next);
+			if (!next) return;
+			await this.options.stores.contacts.storeContact(next);
+			this.emit({ type: "contact", contact: next });
 		});
 	}
 

@@ -134,10 +134,12 @@ describe("a relay that substitutes bundle keys", () => {
 		alice.messenger.start();
 		const malloryBundle = await realBundle(alice, mallory.phone);
 		mitm.bundles = () => ({ ...malloryBundle, phone: bob.phone });
-		const aliceView = await alice.messenger.startChat(bob.phone);
+		await alice.messenger.startChat(bob.phone);
+		const aliceView = await alice.messenger.safetyNumber(bob.phone);
 		await alice.messenger.send(bob.phone, "encrypted to the relay's key");
 		honest();
-		const bobView = await bob.messenger.startChat(alice.phone);
+		await bob.messenger.startChat(alice.phone);
+		const bobView = await bob.messenger.safetyNumber(alice.phone);
 		expect(aliceView.safetyNumber.digits).not.toBe(bobView.safetyNumber.digits);
 		await bob.until(
 			(events) => problems(events, alice.phone).length > 0,

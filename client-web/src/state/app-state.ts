@@ -1,5 +1,6 @@
 // Everything the screens render, in one immutable object. Conversations are loaded from IndexedDB when
-// opened and kept current from the store's change feed; the contact list is always loaded.
+// opened and kept current from the Messenger's change stream (entry and contact events); the contact
+// list is always loaded.
 import type { ConnectionState, StopReason } from "../../../protocol/client/index.ts";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 

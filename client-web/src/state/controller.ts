@@ -1,6 +1,6 @@
 // The app's one controller: takes the Web Lock, opens the IndexedDB stores, runs the messenger core
-// (shared with the CLI) and turns its events and the stores' change feed into AppState. Screens call
-// its methods and render the state; they never touch storage or the network themselves.
+// (shared with the CLI) and turns its events — including its change stream of stored entries and contacts —
+// into AppState. Screens call its methods and render the state; they never touch storage or the network.
 //
 // The messenger only ever sees the stores behind the tab lock's check (storage/guarded.ts): every key
 // read before crypto and every write first asks the browser whether this tab still holds the lock, and
@@ -18,7 +18,6 @@ import {
 	guardStores,
 	openBrowserStores,
 	requestPersistentStorage,
-	type StoreChange,
 	WriteFenceError,
 } from "../storage/index.ts";
 import {
@@ -90,9 +89,6 @@ export class AppController {
 			return;
 		}
 		this.stores = stores;
-		stores.changes.subscribe((change) => {
-			if (this.stores === stores) this.onStoreChange(change);
-		});
 		if (!this.wired) {
 			this.wired = true;
 			document.addEventListener("visibilitychange", () => {
@@ -300,16 +296,21 @@ export class AppController {
 					);
 				}
 				return;
+			case "entry":
+			case "contact":
+				this.onStoreChange(event);
+				return;
 			case "message":
 			case "status":
 			case "drained":
-				// Shown through the stored records (change feed): the contact's pending key change, the entry.
+				// Shown through the stored records (the entry and contact events that come with them).
 				return;
 		}
 	}
 
-	private onStoreChange(change: StoreChange): void {
-		if (change.kind === "contact") {
+	/** The Messenger's change stream: render from what is stored now. */
+	private onStoreChange(change: Extract<MessengerEvent, { type: "entry" | "contact" }>): void {
+		if (change.type === "contact") {
 			this.update((s) => ({ ...s, contacts: upsertContact(s.contacts, change.contact) }));
 			if (change.contact.phone === this.activePeer && change.contact.unread > 0)
 				void this.markRead(change.contact.phone);

@@ -2,7 +2,6 @@
 // messenger core only see the store interfaces; nothing here knows about the UI.
 import type { MessengerStores } from "../../../protocol/messenger/stores.ts";
 import { IdbAccountStore } from "./account-store.ts";
-import { ChangeFeed } from "./change-feed.ts";
 import { IdbContactStore } from "./contact-store.ts";
 import { IdbHistoryStore } from "./history-store.ts";
 import { claimWrites } from "./idb.ts";
@@ -11,28 +10,23 @@ import { IdbPrekeyStore } from "./prekey-store.ts";
 import { LOCAL_KEYS, openFriendlyDatabase, STORES } from "./schema.ts";
 import { IdbSessionStore } from "./session-store.ts";
 
-export { ChangeFeed, type StoreChange } from "./change-feed.ts";
 export { guardStores } from "./guarded.ts";
 export { StorageUnavailableError, WriteFenceError } from "./idb.ts";
 
 export interface BrowserStores extends MessengerStores {
 	readonly db: IDBDatabase;
-	/** Notified after every contact or history write. */
-	readonly changes: ChangeFeed;
 }
 
 export async function openBrowserStores(name?: string): Promise<BrowserStores> {
 	const db = await openFriendlyDatabase(name);
-	const changes = new ChangeFeed();
 	return {
 		db,
-		changes,
 		identities: new IdbIdentityStore(db),
 		prekeys: new IdbPrekeyStore(db),
 		sessions: new IdbSessionStore(db),
 		account: new IdbAccountStore(db),
-		contacts: new IdbContactStore(db, changes),
-		history: new IdbHistoryStore(db, changes),
+		contacts: new IdbContactStore(db),
+		history: new IdbHistoryStore(db),
 	};
 }
 
