@@ -140,15 +140,7 @@ export async function checkTrust(
 				),
 			);
 		}
-		return {
-			v: STATE_VERSION,
-			phone,
-			signingKey: keys.signingKey,
-			dhKey: keys.dhKey,
-			dhKeySignature: keys.dhKeySignature,
-			firstSeenAt: context.clock.now(),
-			verified: false,
-		};
+		return newPin(context, phone, keys, undefined);
 	}
 	if (sameKeys(pinned, keys)) return undefined;
 	throw new ProtocolError(
