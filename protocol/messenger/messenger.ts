@@ -132,10 +132,10 @@ export class Messenger {
 	/** Bundles fetched by startChat, used by the first send so no one-time prekey is wasted. */
 	private readonly prefetched = new Map<string, PrekeyBundle>();
 	/**
-	 * Incoming frames signed by a key other than the contact's pinned one, per contact, with that key:
-	 * unacknowledged at the relay until the user accepts (replayed) or rejects (discarded) it.
+	 * Incoming frames signed by a key other than the contact's pinned one, per contact: unacknowledged
+	 * at the relay until the user accepts (replayed) or rejects (replayed, then discarded) the key.
 	 */
-	private readonly held = new Map<string, { frame: MessageFrame; signingKey: string }[]>();
+	private readonly held = new Map<string, MessageFrame[]>();
 	/** Ids being sent by this run, so the recovery of unconfirmed sends leaves them alone. */
 	private readonly inFlight = new Set<string>();
 	/** Serialises the read-modify-write of each contact record (updateContact). */
@@ -264,7 +264,7 @@ export class Messenger {
 		const entry: HistoryEntry = {
 			v: MESSENGER_STATE_VERSION,
 			peer,
-			id: newMessageId(),
+			id: randomId(),
 			direction: "out",
 			text,
 			at: this.clock.now(),
@@ -335,10 +335,7 @@ export class Messenger {
 			const reason = { code: failure.code, message: failure.message };
 			// An automatic re-send blocked by a changed key goes out once the user accepted the key.
 			const redelivery = entry.redelivery && failure.identityChange ? { redelivery: "waiting" as const } : {};
-			const failed: HistoryEntry = { ...entry, status: "failed", error: reason, ...redelivery };
-			await this.saveEntry(failed);
-			this.emit({ type: "status", peer, id, status: "failed", error: reason });
-			return failed;
+			return this.saveOutcome({ ...entry, status: "failed", error: reason, ...redelivery });
 		}
 		const outcome = await this.connection.send(peer, id, body);
 		if (outcome.ok) {
@@ -350,15 +347,12 @@ export class Messenger {
 				: outcome.message;
 		if (entry.redelivery && TRANSIENT_SEND_FAILURES.has(outcome.code)) {
 			// The automatic re-send did not reach the relay: it stays due (and goes at the next connect).
-			const waiting: HistoryEntry = {
+			return this.saveOutcome({
 				...entry,
 				status: "failed",
 				error: { code: outcome.code, message },
 				redelivery: "waiting",
-			};
-			await this.saveEntry(waiting);
-			this.emit({ type: "status", peer, id, status: "failed", error: { code: outcome.code, message } });
-			return waiting;
+			});
 		}
 		return (await this.updateStatus(peer, id, "failed", { code: outcome.code, message })) ?? entry;
 	}
@@ -439,7 +433,7 @@ export class Messenger {
 	private async replayHeld(peer: string): Promise<void> {
 		const frames = this.held.get(peer) ?? [];
 		this.held.delete(peer);
-		for (const { frame } of frames) {
+		for (const frame of frames) {
 			const outcome = await this.onMessage(frame).catch(() => "hold" as const);
 			if (outcome === "ack") this.connection.acknowledge(frame.seq);
 			else if (outcome === "discard") this.connection.discard(frame.seq);
@@ -652,14 +646,12 @@ export class Messenger {
 			reason: notice.reason,
 		};
 		const { redelivery: _earlier, ...rest } = entry;
-		const updated: HistoryEntry = {
+		await this.saveOutcome({
 			...rest,
 			status: "failed",
 			error,
 			...(final ? (entry.redelivery ? { redelivery: entry.redelivery } : {}) : { redelivery: "waiting" }),
-		};
-		await this.saveEntry(updated);
-		this.emit({ type: "status", peer: notice.from, id: notice.about, status: "failed", error });
+		});
 	}
 
 	/** Starts resendWaiting in the background, tracked so `settled()` can wait for it. */
@@ -704,8 +696,7 @@ export class Messenger {
 		}
 		await this.recordIdentityChange(change);
 		const frames = this.held.get(frame.from) ?? [];
-		if (!frames.some((held) => held.frame.seq === frame.seq))
-			frames.push({ frame, signingKey: change.current.signingKey });
+		if (!frames.some((held) => held.seq === frame.seq)) frames.push(frame);
 		this.held.set(frame.from, frames);
 		return "hold";
 	}
@@ -725,8 +716,7 @@ export class Messenger {
 			message: `Not delivered: ${frame.from} now uses the key you rejected, which could not read it. If they confirm the new key is theirs, accept it and send again.`,
 			reason: notice.reason,
 		};
-		await this.saveEntry({ ...entry, status: "failed", error });
-		this.emit({ type: "status", peer: frame.from, id: notice.about, status: "failed", error });
+		await this.saveOutcome({ ...entry, status: "failed", error });
 	}
 
 	private async recordIdentityChange(change: IdentityChangeEvent): Promise<void> {
@@ -749,10 +739,7 @@ export class Messenger {
 		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
 		if (!entry || entry.status === "received") return entry;
 		if (STATUS_RANK[status] < STATUS_RANK[entry.status]) return entry;
-		const updated: HistoryEntry = { ...entry, status, ...(error ? { error } : {}) };
-		await this.saveEntry(updated);
-		this.emit({ type: "status", peer, id, status, ...(error ? { error } : {}) });
-		return updated;
+		return this.saveOutcome({ ...entry, status, ...(error ? { error } : {}) }, error);
 	}
 
 	private onDrained(): void {
@@ -814,6 +801,20 @@ export class Messenger {
 		await this.updateContact(phone, (contact) => ({ ...newContact(phone), ...contact, ...changes }));
 	}
 
+	/**
+	 * Stores an outgoing entry's new status, then announces it as a `status` event with `error` (by
+	 * default the entry's own, reason included).
+	 */
+	private async saveOutcome(
+		entry: HistoryEntry & { status: OutgoingStatus },
+		error = entry.error,
+	): Promise<HistoryEntry> {
+		await this.saveEntry(entry);
+		const { peer, id, status } = entry;
+		this.emit({ type: "status", peer, id, status, ...(error ? { error } : {}) });
+		return entry;
+	}
+
 	/** Stores a history entry, then tells the UIs (the one change stream for both clients). */
 	private async saveEntry(entry: HistoryEntry): Promise<void> {
 		await this.options.stores.history.storeEntry(entry);
@@ -864,10 +865,6 @@ function shownTime(signed: number | undefined, relaySentAt: number, now: number)
 
 function newContact(phone: string): ContactRecord {
 	return { v: MESSENGER_STATE_VERSION, phone, unread: 0, lastAt: 0, lastText: "" };
-}
-
-function newMessageId(): string {
-	return randomId();
 }
 
 function wireIdentity(pinned: TrustedIdentity): IdentityKeys {
