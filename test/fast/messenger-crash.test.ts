@@ -7,7 +7,7 @@
 // End-to-end twins: test/integration/first-message-crash.test.ts (real Worker) and
 // test/cli/first-message-crash.test.ts (the real CLI killed at each write).
 import { afterEach, describe, expect, it } from "vitest";
-import type { MessengerStores } from "../../protocol/messenger/index.ts";
+import { FIRST_MESSAGE_WRITES as BOUNDARIES, type Disk, openDisk } from "../support/crash-disk.ts";
 import { FakeRelay } from "./support/fake-relay.ts";
 import {
 	type FastUser,
@@ -18,66 +18,6 @@ import {
 	registerUser,
 	type State,
 } from "./support/fake-users.ts";
-
-/** The store mutations a first message makes at its recipient, in order. */
-const BOUNDARIES = [
-	"history.storeEntry",
-	"contacts.storeContact",
-	"identities.storeTrustedIdentity",
-	"sessions.storeSessionRecord",
-	"prekeys.removeOneTimePrekey",
-];
-
-/** Store methods that change state; everything else (load, list, count) only reads. */
-const MUTATION = /^(store|remove|set|clear|delete)/;
-
-interface Disk {
-	readonly stores: MessengerStores;
-	/** Mutations since armed, by name (the one that crashed included). */
-	readonly writes: string[];
-	armed: boolean;
-	dead: boolean;
-	/** Called after each write that went through while armed. */
-	afterWrite: (() => void) | undefined;
-}
-
-/** A process's view of `state`: copies in and out; once armed, the `failAt`th mutation throws, and every later one. */
-function openDisk(state: MessengerStores, failAt = Number.POSITIVE_INFINITY): Disk {
-	const disk: Omit<Disk, "stores"> = { writes: [], armed: false, dead: false, afterWrite: undefined };
-	const wrap = <T extends object>(area: string, target: T): T =>
-		new Proxy(target, {
-			get(object, property, receiver) {
-				const value: unknown = Reflect.get(object, property, receiver);
-				if (typeof value !== "function" || typeof property !== "string") return value;
-				if (!MUTATION.test(property)) {
-					return async (...args: unknown[]) => structuredClone(await Reflect.apply(value, object, args));
-				}
-				return async (...args: unknown[]) => {
-					const name = `${area}.${property}`;
-					if (disk.dead) throw new Error(`${name} refused: the process died`);
-					if (disk.armed) {
-						disk.writes.push(name);
-						if (disk.writes.length >= failAt) {
-							disk.dead = true;
-							throw new Error(`crash at write ${disk.writes.length} (${name})`);
-						}
-					}
-					await Reflect.apply(value, object, structuredClone(args));
-					if (disk.armed) disk.afterWrite?.();
-				};
-			},
-		});
-	return Object.assign(disk, {
-		stores: {
-			identities: wrap("identities", state.identities),
-			prekeys: wrap("prekeys", state.prekeys),
-			sessions: wrap("sessions", state.sessions),
-			account: wrap("account", state.account),
-			contacts: wrap("contacts", state.contacts),
-			history: wrap("history", state.history),
-		},
-	});
-}
 
 const running: FastUser[] = [];
 afterEach(() => {

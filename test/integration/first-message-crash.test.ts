@@ -19,6 +19,7 @@ import {
 } from "../../protocol/messenger/index.ts";
 import { createMemoryStores, type MemoryStores } from "../../protocol/session/index.ts";
 import { type Device, registerDevice, shown, spreadAddressFetch } from "../support/adversary-users.ts";
+import { type Disk, FIRST_MESSAGE_WRITES, openDisk } from "../support/crash-disk.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 
 /**
@@ -26,13 +27,7 @@ import { type RunningRelay, startRelay } from "../support/relay-process.ts";
  * decryptVerified and the Messenger's save callback): the message, its contact (unread count), the pin,
  * the session, the used one-time prekey's deletion.
  */
-const BOUNDARIES = [
-	"history.storeEntry",
-	"contacts.storeContact",
-	"identities.storeTrustedIdentity",
-	"sessions.storeSessionRecord",
-	"prekeys.removeOneTimePrekey",
-];
+const BOUNDARIES = FIRST_MESSAGE_WRITES;
 
 let relay: RunningRelay;
 let phones = 0;
@@ -45,71 +40,6 @@ afterAll(() => relay?.close());
 function nextPhone(): string {
 	phones += 1;
 	return `+1 555 555 ${String(6100 + phones)}`;
-}
-
-/** Store methods that change state; everything else (load, list, count) only reads. */
-const MUTATION = /^(store|remove|set|clear|delete)/;
-
-interface Disk {
-	/** What a process sees: copies in, copies out, and dead after the fault. */
-	readonly stores: MessengerStores;
-	/** Mutations since armed, by name (the one that crashed included). */
-	readonly writes: string[];
-	readonly armed: boolean;
-	readonly dead: boolean;
-	arm(): void;
-	/** Called after each write that went through while armed. */
-	afterWrite?: () => void;
-}
-
-/**
- * A process's view of `state` (the "disk"): every record copied on the way in and out, so what is
- * stored is exactly what was written. Once armed, the `failAt`th mutation throws and every later one
- * is refused.
- */
-function openDisk(state: MessengerStores, failAt = Number.POSITIVE_INFINITY): Disk {
-	const disk = {
-		writes: [] as string[],
-		armed: false,
-		dead: false,
-		arm() {
-			disk.armed = true;
-		},
-		afterWrite: undefined as (() => void) | undefined,
-	};
-	const wrap = <T extends object>(area: string, target: T): T =>
-		new Proxy(target, {
-			get(object, property, receiver) {
-				const value: unknown = Reflect.get(object, property, receiver);
-				if (typeof value !== "function" || typeof property !== "string") return value;
-				const method = value as (...args: unknown[]) => Promise<unknown>;
-				if (!MUTATION.test(property)) {
-					return async (...args: unknown[]) => structuredClone(await method.apply(object, args));
-				}
-				return async (...args: unknown[]) => {
-					const name = `${area}.${property}`;
-					if (disk.dead) throw new Error(`${name} refused: the process died`);
-					if (disk.armed) {
-						disk.writes.push(name);
-						if (disk.writes.length >= failAt) {
-							disk.dead = true;
-							throw new Error(`crash at write ${disk.writes.length} (${name})`);
-						}
-					}
-					await method.apply(object, structuredClone(args));
-					if (disk.armed) disk.afterWrite?.();
-				};
-			},
-		});
-	const stores: MessengerStores = {
-		identities: wrap("identities", state.identities),
-		prekeys: wrap("prekeys", state.prekeys),
-		sessions: wrap("sessions", state.sessions),
-		account: wrap("account", state.account),
-		contacts: wrap("contacts", state.contacts),
-		history: wrap("history", state.history),
-	};
-	return Object.assign(disk, { stores });
 }
 
 interface Phone {
@@ -171,7 +101,7 @@ async function runBob(bob: Phone, disk: Disk, watchFor: string) {
 					if (type === "message" && !disk.armed) {
 						const data: unknown = (event as MessageEvent).data;
 						if (typeof data === "string" && data.includes('"type":"message"') && data.includes(watchFor))
-							disk.arm();
+							disk.armed = true;
 					}
 					if (!disk.dead || type === "close") listener(event);
 				});
