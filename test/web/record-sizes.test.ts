@@ -12,6 +12,7 @@ import type { MessengerEvent } from "../../protocol/messenger/index.ts";
 import { registerUser, type TestUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { launchChromium } from "./support/chromium.ts";
+import { storedHistory } from "./support/stored-history.ts";
 import { WebUser } from "./support/web-user.ts";
 
 const HAL = "+15555550601";
@@ -147,31 +148,10 @@ describe("stored record sizes", () => {
 		for (const size of sizes) expect(size.bytes, `${size.store} ${size.key}`).toBeLessThan(RECORD_LIMIT);
 
 		// Each large message is in the history once.
-		const counts = await hal.page.evaluate(
-			async ([peer, texts]) => {
-				const db = await new Promise<IDBDatabase>((resolve, reject) => {
-					const request = indexedDB.open("friendly");
-					request.onsuccess = () => resolve(request.result);
-					request.onerror = () => reject(request.error);
-				});
-				const entries = await new Promise<unknown[]>((resolve, reject) => {
-					const request = db.transaction("history").objectStore("history").getAll();
-					request.onsuccess = () => resolve(request.result);
-					request.onerror = () => reject(request.error);
-				});
-				db.close();
-				return texts.map(
-					(text) =>
-						entries.filter(
-							(entry) =>
-								Reflect.get(Object(entry), "peer") === peer &&
-								Reflect.get(Object(entry), "direction") === "in" &&
-								Reflect.get(Object(entry), "text") === text,
-						).length,
-				);
-			},
-			[IVY, [FIRST, SECOND]] as const,
+		const incoming = (await storedHistory(hal.page)).filter(
+			(entry) => entry.peer === IVY && entry.direction === "in",
 		);
+		const counts = [FIRST, SECOND].map((text) => incoming.filter((entry) => entry.text === text).length);
 		expect(counts).toEqual([1, 1]);
 		expect(hal.pageErrors).toEqual([]);
 	});

@@ -14,6 +14,7 @@ import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
+import { storedHistory } from "./support/stored-history.ts";
 import { WebUser } from "./support/web-user.ts";
 
 const FAY = "+15555550501";
@@ -78,21 +79,8 @@ async function stealLock(page: Page): Promise<void> {
 }
 
 /** Every message text in FriendLy's IndexedDB history, read from any page of the profile. */
-function storedTexts(page: Page): Promise<string[]> {
-	return page.evaluate(async () => {
-		const db = await new Promise<IDBDatabase>((resolve, reject) => {
-			const request = indexedDB.open("friendly");
-			request.onsuccess = () => resolve(request.result);
-			request.onerror = () => reject(request.error);
-		});
-		const entries = await new Promise<unknown[]>((resolve, reject) => {
-			const request = db.transaction("history").objectStore("history").getAll();
-			request.onsuccess = () => resolve(request.result);
-			request.onerror = () => reject(request.error);
-		});
-		db.close();
-		return entries.map((entry) => String(Reflect.get(Object(entry), "text")));
-	});
+async function storedTexts(page: Page): Promise<string[]> {
+	return (await storedHistory(page)).map((entry) => entry.text);
 }
 
 /**
