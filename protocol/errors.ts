@@ -4,6 +4,7 @@
 // importing the session layer (biome.json forbids that); protocol/session/errors.ts re-exports it.
 // A failed operation never changes stored state, so the same input can be retried after, e.g., the user
 // accepted a changed identity key.
+import type { DeliveryNoticeReason } from "./wire/delivery-notice.ts";
 
 export const PROTOCOL_ERROR_CODES = [
 	/** The envelope, bundle or stored state does not parse (wrong shape, bad base64url, bad JSON). */
@@ -59,9 +60,10 @@ export class ProtocolError extends Error {
 	/**
 	 * Set by decryptMessage when the envelope's signature verified under the sender's pinned key and it
 	 * still could not be shown (no session, unknown prekey, retired session, …): the sender is known, so
-	 * the client should tell it with a delivery notice. `session` is the envelope's session id.
+	 * the client should tell it with a delivery notice: `reason` is the notice's, `session` the
+	 * envelope's session id.
 	 */
-	authenticatedFailure: { readonly session: Uint8Array } | undefined;
+	authenticatedFailure: { readonly session: Uint8Array; readonly reason: DeliveryNoticeReason } | undefined;
 
 	constructor(code: ProtocolErrorCode, message: string, identityChange?: IdentityChangeEvent) {
 		super(`${code}: ${message}`);

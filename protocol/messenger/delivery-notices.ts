@@ -1,23 +1,9 @@
-// The messenger's side of delivery notices (docs/E2E-PROTOCOL.md §Delivery notices): which failures
-// are worth one, the notice's relay id, and the words the sender's user sees.
+// The messenger's side of delivery notices (docs/E2E-PROTOCOL.md §Delivery notices): the notice's
+// relay id, and the words the sender's user sees.
 import { sha256 } from "../crypto/sha.ts";
 import { encodeBase64Url } from "../encoding/base64url.ts";
 import { concatBytes, utf8 } from "../encoding/bytes.ts";
-import type { ProtocolErrorCode } from "../session/index.ts";
 import type { DeliveryNoticeReason } from "../wire/index.ts";
-
-/** The notice reason for a decryption failure, or undefined when none applies. */
-export function noticeReasonFor(code: ProtocolErrorCode): DeliveryNoticeReason | undefined {
-	return REASON_FOR_CODE[code];
-}
-
-const REASON_FOR_CODE: Partial<Record<ProtocolErrorCode, DeliveryNoticeReason>> = {
-	no_session: "no_session",
-	unknown_prekey: "unknown_prekey",
-	old_message: "old_message",
-	too_far_ahead: "too_far_ahead",
-	decrypt_failed: "decrypt_failed",
-};
 
 /**
  * A notice's relay id: derived from the failed message's id and session, so a notice sent again (the

@@ -54,7 +54,7 @@ import {
 import type { DeliveryNoticeReason, IdentityKeys, MessageFrame, PrekeyBundle } from "../wire/index.ts";
 import type { UserFacingCode } from "./codes.ts";
 import { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
-import { notDeliveredText, noticeIdFor, noticeReasonFor } from "./delivery-notices.ts";
+import { notDeliveredText, noticeIdFor } from "./delivery-notices.ts";
 import { MessengerError, toMessengerError } from "./errors.ts";
 import { canonicalPhone, type FetchLike } from "./registration.ts";
 import {
@@ -562,9 +562,9 @@ export class Messenger {
 	 */
 	private async refuse(frame: MessageFrame, error: ProtocolError): Promise<"discard"> {
 		const failure = toMessengerError(error);
-		const reason = noticeReasonFor(error.code);
-		if (error.authenticatedFailure && reason) {
-			await this.sendNotice(frame, reason, error.authenticatedFailure.session);
+		if (error.authenticatedFailure) {
+			const { reason, session } = error.authenticatedFailure;
+			await this.sendNotice(frame, reason, session);
 			this.emit({
 				type: "problem",
 				code: "resend_requested",

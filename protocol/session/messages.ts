@@ -13,9 +13,10 @@
 // peer cannot interleave.
 
 import { AES_GCM_TAG_BYTES } from "../crypto/aes-gcm.ts";
-import { signEnvelope, verifyEnvelope } from "../crypto/envelope-signature.ts";
+import { type EnvelopeSignatureInput, signEnvelope, verifyEnvelope } from "../crypto/envelope-signature.ts";
 import { SUITE_V1 } from "../crypto/suite.ts";
 import { type Bytes, constantTimeEqual } from "../encoding/bytes.ts";
+import type { DeliveryNoticeReason } from "../wire/delivery-notice.ts";
 import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from "../wire/envelope.ts";
 import type { IdentityKeys, PrekeyBundle } from "../wire/keys.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
@@ -165,6 +166,13 @@ export function decryptMessage(
 		const session = findSession(record, header.session);
 		let signer: Bytes;
 		let pinned: TrustedIdentity | undefined;
+		const signed: EnvelopeSignatureInput = {
+			sender: message.from,
+			recipient: context.phone,
+			messageId: message.id,
+			header: headerBytes,
+			ciphertext,
+		};
 		if (session) {
 			if (session.suite !== SUITE_V1)
 				throw new ProtocolError("unsupported_version", "the session uses another suite");
@@ -181,23 +189,9 @@ export function decryptMessage(
 			// No session: still authenticate with the pinned key when there is one, so a forged or
 			// misdirected envelope is reported as such rather than as a lost session.
 			pinned = await context.stores.identities.loadTrustedIdentity(message.from);
-			if (!pinned) {
-				throw await unknownSenderFailure(context, message, {
-					header: headerBytes,
-					ciphertext,
-					signature,
-					session: header.session,
-				});
-			}
+			if (!pinned) throw await unknownSenderFailure(context, message, signed, signature, header.session);
 			signer = pinned.signingKey;
 		}
-		const signed = {
-			sender: message.from,
-			recipient: context.phone,
-			messageId: message.id,
-			header: headerBytes,
-			ciphertext,
-		};
 		if (!(await verifyEnvelope(await context.verifier(signer), signature, signed))) {
 			// Signed by a key this phone had before (the contact's earlier install, whose key was replaced)?
 			// Then it is a key change back to that key, to show and accept or reject, not a forgery.
@@ -233,8 +227,10 @@ export function decryptMessage(
 			);
 		} catch (error) {
 			// The sender is authenticated: a failure from here on is worth telling it (a delivery notice).
-			if (isProtocolError(error) && NOTICE_WORTHY.has(error.code))
-				error.authenticatedFailure = { session: header.session };
+			if (isProtocolError(error)) {
+				const reason = NOTICE_REASONS[error.code];
+				if (reason) error.authenticatedFailure = { session: header.session, reason };
+			}
 			throw error;
 		}
 	});
@@ -250,35 +246,34 @@ export function decryptMessage(
 async function unknownSenderFailure(
 	context: ProtocolContext,
 	message: IncomingMessage,
-	envelope: { header: Bytes; ciphertext: Bytes; signature: Bytes; session: Bytes },
+	signed: EnvelopeSignatureInput,
+	signature: Bytes,
+	session: Bytes,
 ): Promise<ProtocolError> {
 	const failure = new ProtocolError("no_session", "a follow-up message for a session we do not have");
 	if (!message.senderIdentity) return failure;
 	try {
 		const keys = identityKeyBytes(await message.senderIdentity());
 		const verifier = await checkIdentityKeys(context, keys);
-		const verified = await verifyEnvelope(verifier, envelope.signature, {
-			sender: message.from,
-			recipient: context.phone,
-			messageId: message.id,
-			header: envelope.header,
-			ciphertext: envelope.ciphertext,
-		});
-		if (verified) failure.authenticatedFailure = { session: envelope.session };
+		if (await verifyEnvelope(verifier, signature, signed))
+			failure.authenticatedFailure = { session, reason: "no_session" };
 	} catch {
 		// No identity to be had (not registered, relay unreachable, bad keys): the sender stays unknown.
 	}
 	return failure;
 }
 
-/** Failures after the signature verified that the sender can repair by sending again on a new session. */
-const NOTICE_WORTHY: ReadonlySet<ProtocolErrorCode> = new Set([
-	"no_session",
-	"unknown_prekey",
-	"old_message",
-	"too_far_ahead",
-	"decrypt_failed",
-]);
+/**
+ * Failures after the signature verified that the sender can repair by sending again on a new session,
+ * with the delivery notice's reason for each.
+ */
+const NOTICE_REASONS: Partial<Record<ProtocolErrorCode, DeliveryNoticeReason>> = {
+	no_session: "no_session",
+	unknown_prekey: "unknown_prekey",
+	old_message: "old_message",
+	too_far_ahead: "too_far_ahead",
+	decrypt_failed: "decrypt_failed",
+};
 
 async function decryptVerified(
 	context: ProtocolContext,
