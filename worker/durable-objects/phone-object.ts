@@ -27,7 +27,7 @@ import { AlarmSchedule, expiryAlarmAt } from "../phone/alarm-schedule.ts";
 import { readClientFrame } from "../phone/client-frame.ts";
 import { CoalescingQueue } from "../phone/coalescing-queue.ts";
 import { KeyDirectory } from "../phone/key-directory.ts";
-import { MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { type FoundEntry, MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
 import { NoticeCourier } from "../phone/notice-courier.ts";
 import { type Notice, Outbox } from "../phone/outbox.ts";
 import { phoneName } from "../phone/phone-name.ts";
@@ -326,13 +326,10 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	/**
-	 * Applies an ack. A message's receipt goes to its sender's object first and the entry leaves after,
-	 * so a crash in between means a redelivery and a second (idempotent) receipt, never a lost one, and
-	 * the common case needs no outbox rows. A receipt whose target cannot be reached is written to the
-	 * outbox and retried by the alarm. The rows themselves are deleted with the object's next write
-	 * (Mailbox.removeLater), so an ack costs no commit of its own.
+	 * The mailbox entries an ack or a discard names (those already being acknowledged are skipped); seqs
+	 * not in this mailbox are answered `unknown_message`.
 	 */
-	private async onAck(ws: WebSocket, seqs: number[]): Promise<void> {
+	private findOwnEntries(ws: WebSocket, seqs: number[]): FoundEntry[] {
 		const { found, unknown } = this.mailbox.find(seqs.filter((seq) => !this.acking.has(seq)));
 		if (unknown.length > 0) {
 			this.reject(ws, {
@@ -340,6 +337,18 @@ export class PhoneObject extends DurableObject<Env> {
 				message: `Not in your mailbox (already acknowledged?): seq ${unknown.slice(0, 10).join(", ")}.`,
 			});
 		}
+		return found;
+	}
+
+	/**
+	 * Applies an ack. A message's receipt goes to its sender's object first and the entry leaves after,
+	 * so a crash in between means a redelivery and a second (idempotent) receipt, never a lost one, and
+	 * the common case needs no outbox rows. A receipt whose target cannot be reached is written to the
+	 * outbox and retried by the alarm. The rows themselves are deleted with the object's next write
+	 * (Mailbox.removeLater), so an ack costs no commit of its own.
+	 */
+	private async onAck(ws: WebSocket, seqs: number[]): Promise<void> {
+		const found = this.findOwnEntries(ws, seqs);
 		const messages = found.filter((entry) => entry.kind === "message");
 		this.mailbox.removeLater(found.filter((entry) => entry.kind !== "message"));
 		if (messages.length > 0) {
@@ -364,13 +373,7 @@ export class PhoneObject extends DurableObject<Env> {
 	 * delivery notice, end to end) and no remembered id, so a resend under the same id is stored again.
 	 */
 	private onDiscard(ws: WebSocket, seqs: number[]): void {
-		const { found, unknown } = this.mailbox.find(seqs.filter((seq) => !this.acking.has(seq)));
-		if (unknown.length > 0) {
-			this.reject(ws, {
-				code: "unknown_message",
-				message: `Not in your mailbox (already acknowledged?): seq ${unknown.slice(0, 10).join(", ")}.`,
-			});
-		}
+		const found = this.findOwnEntries(ws, seqs);
 		if (found.length === 0) return;
 		const now = Date.now();
 		this.mailbox.removeLater(found, { forget: true });
