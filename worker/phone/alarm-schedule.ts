@@ -1,6 +1,7 @@
-// The object's one alarm serves three clocks: the hello deadline of pending sockets, retries of
-// notices waiting in the outbox, and expiry of mailbox entries and remembered ids (on the hour after,
-// so at most one expiry scan per hour, see schema.ts). The alarm only ever moves earlier here; after
+// The object's one alarm serves four clocks: the hello deadline of pending sockets, retries of
+// notices waiting in the outbox, Web Push sends and their retries (worker/push/push-notifier.ts), and
+// expiry of mailbox entries and remembered ids (on the hour after, so at most one expiry scan per hour,
+// see schema.ts). The alarm only ever moves earlier here; after
 // it ran, the earliest remaining need sets it again.
 
 /** Expiry runs on the hour after an entry's time. */
