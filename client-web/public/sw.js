@@ -31,13 +31,23 @@ worker.addEventListener("notificationclick", (event) => {
 	event.waitUntil(openApp());
 });
 
+/** The app lives at "/" (hash routes): a click opens the chat list there when no tab is open. */
+const APP_URL = "/#/";
+
 /** Focuses a FriendLy tab if one is open (it is already connected); otherwise opens the chat list. */
 async function openApp() {
+	const open = await appTab();
+	if (open) await open.focus();
+	else await worker.clients.openWindow(APP_URL);
+}
+
+/** The open FriendLy tab a click should bring forward, or null when there is none. */
+async function appTab() {
 	const windows = await worker.clients.matchAll({ type: "window", includeUncontrolled: true });
-	const open = windows.find((client) => new URL(client.url).origin === worker.location.origin);
-	if (open) {
-		await open.focus();
-		return;
-	}
-	await worker.clients.openWindow("/#/");
+	return (
+		windows.find((client) => {
+			const url = new URL(client.url);
+			return url.origin === worker.location.origin && url.pathname === "/";
+		}) ?? null
+	);
 }
