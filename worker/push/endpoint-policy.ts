@@ -1,4 +1,4 @@
-// Which push endpoints the relay will POST to (docs/SECURITY.md §Push). An endpoint comes from a client,
+// Which push endpoints the relay will POST to (docs/PROTOCOL.md §Push notifications). An endpoint comes from a client,
 // so without this check the relay would send requests wherever a client asked: into the operator's
 // network, to metadata services, or at a third party. Only https to a public host name is accepted
 // (no IP literals, no single-label or reserved names, no credentials, default port), and only to the
