@@ -93,7 +93,9 @@ async function pair() {
 	return { sender, recipient, subscription, send, stop: () => senderConnection.connection.stop() };
 }
 
-describe("Web Push from the phone's object", () => {
+// Independent scenarios (own phones, own subscriptions) share the relay and run side by side: most of
+// each is waiting out the coalescing delay and the retry backoff.
+describe.concurrent("Web Push from the phone's object", () => {
 	it("tells browsers whether push is on and which key to subscribe with", async () => {
 		expect(await http.pushSettings()).toEqual({ enabled: true, vapidPublicKey });
 	});
@@ -107,7 +109,6 @@ describe("Web Push from the phone's object", () => {
 		expect(push?.status).toBe(201);
 		// The payload (decrypted by the stand-in's own decoder) says only that something arrived.
 		expect(push?.payload).toBe('{"type":"new_message"}');
-		expect(push?.payload).not.toContain(recipient.phone.slice(2));
 		expect(push?.ttl).toBe("86400");
 		expect(push?.topic).toBe("friendly-new-message");
 		expect(push?.urgency).toBe("high");
