@@ -321,6 +321,20 @@ describe("pushes owed by the phone's object", () => {
 		back.socket.close();
 	});
 
+	it("sets the alarm for the push on an object that has not read its alarm yet (the expiry must not win)", async () => {
+		const alice = await register();
+		const bob = await register();
+		await put(bob, await subscription());
+		// Bob's object has never connected a socket, so its alarm schedule is still unread: the delivery
+		// asks for the push's time and the hourly expiry in the same event.
+		expect(await sendTo(alice, bob)).toBe("queued");
+		const [owed] = await storedEndpoints(bob.phone);
+		expect(owed?.due_at).not.toBeNull();
+		await expect.poll(() => alarmOf(bob.phone), { timeout: 2_000 }).toBe(owed?.due_at);
+		// Connect before the push falls due: nothing leaves the test.
+		(await connectDrained(bob.phone, bob.token)).socket.close();
+	});
+
 	it("retries with doubling delays, capped, never sooner than a Retry-After up to the cap", () => {
 		expect([1, 2, 3].map((failed) => retryDelayMs(failed, null))).toEqual([1_000, 2_000, 4_000]);
 		expect(retryDelayMs(1, 30_000)).toBe(30_000);
