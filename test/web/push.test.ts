@@ -7,10 +7,12 @@
 // push service decrypted. Screenshots of the settings and the prompt go to test-results/screenshots/.
 import type { Browser, CDPSession, Page, Worker } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RelayHttpClient } from "../../protocol/client/relay-http.ts";
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import type { PushSubscriptionBody } from "../../protocol/wire/index.ts";
 import { type PushEndpoint, startPushEndpoint } from "../support/push-endpoint.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { makeIdentity } from "../support/test-identity.ts";
 import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
@@ -162,8 +164,13 @@ describe("Web Push notifications", () => {
 		await expect.poll(() => notificationsSwitch().isChecked(), WAIT).toBe(true);
 		await expectAccessible(alice.page, "settings: notifications on");
 		await screenshotBoth(alice.page, "settings-notifications-on");
-		// The service worker loaded under the page's CSP (worker-src 'self').
+		// The service worker loaded under the page's CSP (worker-src 'self'), served by the Worker.
 		expect(await alice.cspViolations()).toEqual([]);
+		const page = await fetch(`${relay.url}/`);
+		expect(page.headers.get("content-security-policy")).toContain("worker-src 'self'");
+		const script = await fetch(`${relay.url}/sw.js`);
+		expect(script.status).toBe(200);
+		expect(script.headers.get("content-type")).toMatch(/javascript/);
 		expect(alice.pageErrors).toEqual([]);
 	});
 
@@ -232,5 +239,32 @@ describe("Web Push notifications", () => {
 		await bob.send("after opting out");
 		await sleep(QUIET_MS);
 		expect(pushService.received(subscription.endpoint)).toHaveLength(1);
+	});
+
+	it("signed out (the number registered again elsewhere): the relay drops the subscription, and so does the browser", async () => {
+		await alice.reopenTab("#/settings");
+		await notificationsSwitch().click();
+		await expect.poll(() => notificationsSwitch().isChecked(), WAIT).toBe(true);
+		await alice.page.evaluate(() => localStorage.removeItem("test-push-unsubscribed"));
+		// The relay holds the subscription again: a message for the closed app pushes.
+		await alice.closeTab();
+		await bob.send("while closed again");
+		await pushService.waitFor(2, subscription.endpoint, 15_000);
+		await alice.reopenTab("#/");
+		await alice.expectOnline();
+
+		const elsewhere = new RelayHttpClient(relay.url);
+		const requested = await elsewhere.requestCode(ALICE);
+		await elsewhere.confirmCode(ALICE, requested.code ?? "", (await makeIdentity()).publicKeys);
+		await alice.page.getByRole("button", { name: "Register again" }).click();
+		await alice.page.getByLabel("Phone number").waitFor();
+		await expect
+			.poll(() => alice.page.evaluate(() => localStorage.getItem("test-push-unsubscribed")), WAIT)
+			.toBe("1");
+		// Nothing reaches this browser for the number's new holder.
+		await alice.closeTab();
+		await bob.send("for the new holder");
+		await sleep(QUIET_MS);
+		expect(pushService.received(subscription.endpoint)).toHaveLength(2);
 	});
 });
