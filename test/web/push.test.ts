@@ -25,6 +25,8 @@ const BOB = "+15555550902";
 const QUIET_MS = 2_500;
 
 let relay: RunningRelay;
+/** The same relay with no VAPID settings: push is off. */
+let plainRelay: RunningRelay;
 let browser: Browser;
 let pushService: PushEndpoint;
 let alice: WebUser;
@@ -77,11 +79,12 @@ beforeAll(async () => {
 	);
 	const { d } = await crypto.subtle.exportKey("jwk", pair.privateKey);
 	pushService = await startPushEndpoint({ vapidPublicKey });
-	[relay, browser] = await Promise.all([
+	[relay, plainRelay, browser] = await Promise.all([
 		startRelay({
 			vars: { VAPID_PUBLIC_KEY: vapidPublicKey, VAPID_SUBJECT: "mailto:relay-operator@example.org" },
 			secrets: { VAPID_PRIVATE_KEY: d ?? "" },
 		}),
+		startRelay(),
 		launchChromium(),
 	]);
 	[alice, bob] = await Promise.all([
@@ -106,6 +109,7 @@ afterEach(async (context) => {
 afterAll(async () => {
 	await browser?.close();
 	await relay?.close();
+	await plainRelay?.close();
 	await pushService?.close();
 });
 
@@ -266,5 +270,21 @@ describe("Web Push notifications", () => {
 		await bob.send("for the new holder");
 		await sleep(QUIET_MS);
 		expect(pushService.received(subscription.endpoint)).toHaveLength(2);
+	});
+});
+
+describe("a relay without push", () => {
+	it("has no switch: Settings says the relay sends no notifications", async () => {
+		const carol = await WebUser.open(browser, plainRelay.url, "desktop");
+		try {
+			await carol.register("+15555550911");
+			await carol.page.getByRole("link", { name: "Settings" }).click();
+			await carol.page.getByText("This FriendLy relay does not send notifications.").waitFor();
+			expect(await carol.page.getByRole("switch").count()).toBe(0);
+			await expectAccessible(carol.page, "settings: relay without push");
+			await screenshotBoth(carol.page, "settings-notifications-unavailable");
+		} finally {
+			await carol.close();
+		}
 	});
 });

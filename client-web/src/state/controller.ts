@@ -50,6 +50,7 @@ export class AppController {
 	private readonly loading = new Map<string, HistoryEntry[]>();
 
 	private readonly push: WebPush;
+	private refreshing: Promise<void> | null = null;
 
 	constructor(private readonly relayUrl: string) {
 		this.push = new WebPush(new RelayHttpClient(relayUrl));
@@ -279,7 +280,15 @@ export class AppController {
 		}
 	}
 
-	private async refreshNotifications(): Promise<void> {
+	/** One check at a time: the start and the first "online" may both ask. */
+	private refreshNotifications(): Promise<void> {
+		this.refreshing ??= this.checkNotifications().finally(() => {
+			this.refreshing = null;
+		});
+		return this.refreshing;
+	}
+
+	private async checkNotifications(): Promise<void> {
 		let promptDismissed = false;
 		try {
 			promptDismissed = localStorage.getItem(PROMPT_DISMISSED_KEY) === "1";
@@ -349,6 +358,9 @@ export class AppController {
 						...(event.reason ? { reason: event.reason } : {}),
 					},
 				});
+				// The relay did not answer when the app started: ask again now that it does.
+				if (event.state === "online" && this.state.get().notifications.status === "checking")
+					void this.refreshNotifications();
 				return;
 			case "problem":
 				this.addNotice(
