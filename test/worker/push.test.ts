@@ -7,11 +7,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { MAX_PUSH_SUBSCRIPTIONS, PushSettingsResponse } from "../../protocol/wire/index.ts";
+import { createRelayApp } from "../../worker/app.ts";
 import { parseRelayConfig } from "../../worker/config/relay-config.ts";
 import { checkPushEndpoint } from "../../worker/push/endpoint-policy.ts";
 import type { PushConfig } from "../../worker/push/push-config.ts";
 import { MAX_ATTEMPTS, PUSH_DELAY_MS, retryDelayMs } from "../../worker/push/push-notifier.ts";
-import { call, expectError, expectOk } from "./helpers/http.ts";
+import { call, expectError, expectOk, RELAY } from "./helpers/http.ts";
 import { newDhPublicKey } from "./helpers/keys.ts";
 import { type Registered, register, reRegister, stubOf } from "./helpers/register.ts";
 import { connectDrained, messageId, randomBody } from "./helpers/socket.ts";
@@ -178,6 +179,19 @@ describe("/v1/push on the Worker", () => {
 			enabled: true,
 			vapidPublicKey: env.VAPID_PUBLIC_KEY,
 		});
+	});
+
+	it("with push unconfigured, GET says so; half configured, the relay refuses to serve", async () => {
+		const app = createRelayApp();
+		const get = (bindings: object) => app.fetch(new Request(`${RELAY}/v1/push`), bindings);
+		const off = { ...env, VAPID_PUBLIC_KEY: "", VAPID_PRIVATE_KEY: "", VAPID_SUBJECT: "" };
+		expect(await expectOk(await get(off), PushSettingsResponse)).toEqual({
+			enabled: false,
+			vapidPublicKey: null,
+		});
+		const half = { ...env, VAPID_PRIVATE_KEY: "" };
+		const error = await expectError(await get(half), "server_misconfigured", 503);
+		expect(error.message).not.toContain("VAPID");
 	});
 
 	it("PUT stores a subscription once (a repeat refreshes it), DELETE removes it", async () => {
