@@ -7,7 +7,7 @@
 // - the body (RFC 8291 + RFC 8188), decrypted with its own decoder written on node:crypto, independent
 //   of the library the relay encrypts with.
 // A push that fails a check is recorded with its problems and answered 400. Otherwise the server
-// answers what the test asked for (201 by default; 404, 410, 429, 500 on demand).
+// answers what the test asked for (201 by default; 404, 410, 429, 500 on demand, or no answer at all).
 import {
 	createDecipheriv,
 	createECDH,
@@ -40,7 +40,10 @@ export interface PushEndpoint {
 	origin: string;
 	/** A new subscription at this service, as a browser's PushManager would hand it out. */
 	subscribe(): PushSubscriptionBody;
-	/** The status the next pushes to `endpoint` get (each entry answers one push; the last one repeats). */
+	/**
+	 * The status the next pushes to `endpoint` get (each entry answers one push; the last one repeats).
+	 * `NO_ANSWER` keeps the request open without answering, like a push service that hangs.
+	 */
 	answer(endpoint: string, ...statuses: number[]): void;
 	received(endpoint?: string): ReceivedPush[];
 	/** Waits until `count` pushes (to `endpoint`, or any) have arrived; throws after `timeoutMs`. */
@@ -56,6 +59,8 @@ interface Held {
 }
 
 const MAX_BODY_BYTES = 8192;
+/** An answer that never comes: the request is recorded and left open until the server closes. */
+export const NO_ANSWER = 0;
 const DAY_S = 24 * 3600;
 
 export async function startPushEndpoint(options: { vapidPublicKey: string }): Promise<PushEndpoint> {
@@ -100,7 +105,7 @@ export async function startPushEndpoint(options: { vapidPublicKey: string }): Pr
 				bodyBytes: body.length,
 				problems,
 			});
-			response.writeHead(status).end();
+			if (status !== NO_ANSWER) response.writeHead(status).end();
 			for (const wake of waiters) wake();
 		});
 	});
@@ -149,7 +154,11 @@ export async function startPushEndpoint(options: { vapidPublicKey: string }): Pr
 			}
 			return matching(endpoint);
 		},
-		close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			}),
 	};
 }
 
