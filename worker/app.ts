@@ -7,6 +7,7 @@ import type { RelayEnv } from "./http/context.ts";
 import { errorResponse, relayError } from "./relay-error.ts";
 import { connectRoutes } from "./routes/connect.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { pushRoutes } from "./routes/push.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import { verificationRoutes } from "./routes/verification.ts";
 
@@ -34,6 +35,7 @@ export function createRelayApp() {
 	app.route(`${API_PREFIX}/session`, sessionRoutes);
 	app.route(`${API_PREFIX}/keys`, keyRoutes);
 	app.route(`${API_PREFIX}/connect`, connectRoutes);
+	app.route(`${API_PREFIX}/push`, pushRoutes);
 
 	app.notFound(() =>
 		errorResponse(relayError("not_found", "No such route; see docs/PROTOCOL.md for the API.")),

@@ -5,15 +5,17 @@ import type { ContactRecord } from "../../protocol/messenger/stores.ts";
 import { ConnectionBanner } from "./components/ConnectionBanner.tsx";
 import { ConnectionStatus } from "./components/ConnectionStatus.tsx";
 import { Notices } from "./components/Notices.tsx";
+import { NotificationsPrompt } from "./components/NotificationsPrompt.tsx";
 import { ContactDetailsScreen } from "./screens/ContactDetailsScreen.tsx";
 import { ConversationList } from "./screens/ConversationList.tsx";
 import { ConversationView } from "./screens/ConversationView.tsx";
 import { NewChatScreen } from "./screens/NewChatScreen.tsx";
 import { RegisterScreen } from "./screens/RegisterScreen.tsx";
+import { SettingsScreen } from "./screens/SettingsScreen.tsx";
 import { StatusScreen } from "./screens/StatusScreen.tsx";
 import type { AppState } from "./state/app-state.ts";
 import type { AppController } from "./state/controller.ts";
-import { type Route, useRoute } from "./state/route.ts";
+import { hrefFor, type Route, useRoute } from "./state/route.ts";
 import { useStore } from "./state/store.ts";
 
 export function App({ controller }: { controller: AppController }) {
@@ -79,6 +81,9 @@ export function App({ controller }: { controller: AppController }) {
 					{state.me}
 				</p>
 				<ConnectionStatus connection={state.connection} />
+				<a class="button button--small button--ghost" href={hrefFor({ name: "settings" })}>
+					Settings
+				</a>
 			</header>
 			<ConnectionBanner
 				connection={state.connection}
@@ -88,12 +93,21 @@ export function App({ controller }: { controller: AppController }) {
 			<div class="panes">
 				<aside class="sidebar">
 					<ConversationList contacts={state.contacts} activePeer={activePeer} />
+					{showNotificationsPrompt(state) ? (
+						<NotificationsPrompt controller={controller} busy={state.notifications.busy} />
+					) : null}
 				</aside>
 				<main class="pane">{renderPane(route, controller, state, contact)}</main>
 			</div>
 			<Notices notices={state.notices} onDismiss={(id) => controller.dismissNotice(id)} />
 		</div>
 	);
+}
+
+/** After the first conversation, while notifications are off and the user has not said "Not now". */
+function showNotificationsPrompt(state: AppState): boolean {
+	const { status, promptDismissed } = state.notifications;
+	return status === "off" && !promptDismissed && state.contacts.length > 0;
 }
 
 function renderPane(
@@ -105,6 +119,8 @@ function renderPane(
 	switch (route.name) {
 		case "new":
 			return <NewChatScreen controller={controller} />;
+		case "settings":
+			return <SettingsScreen controller={controller} state={state} />;
 		case "chat":
 			return (
 				<ConversationView

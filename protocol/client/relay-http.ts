@@ -10,6 +10,8 @@ import {
 	PrekeyBundle,
 	PrekeyStatus,
 	type PrekeyUpload,
+	PushSettingsResponse,
+	type PushSubscriptionBody,
 	parseJson,
 	RegistrationResponse,
 } from "../wire/index.ts";
@@ -53,6 +55,19 @@ export class RelayHttpClient {
 
 	async signOut(token: string): Promise<void> {
 		await this.call(null, "DELETE", "/session", { token });
+	}
+
+	/** Whether this relay sends Web Push, and the VAPID key to subscribe with. */
+	pushSettings() {
+		return this.call(PushSettingsResponse, "GET", "/push", {});
+	}
+
+	async subscribePush(token: string, subscription: PushSubscriptionBody): Promise<void> {
+		await this.call(null, "PUT", "/push", { token, body: subscription });
+	}
+
+	async unsubscribePush(token: string, endpoint: string): Promise<void> {
+		await this.call(null, "DELETE", "/push", { token, body: { endpoint } });
 	}
 
 	/** WebSocket URL of a phone's connection. */

@@ -8,4 +8,5 @@ export * from "./keys.ts";
 export * from "./parse.ts";
 export * from "./phone.ts";
 export * from "./primitives.ts";
+export * from "./push.ts";
 export * from "./version.ts";

@@ -2,6 +2,7 @@
 // input like any other: it is parsed, and a production config that would leak codes is refused.
 import * as v from "valibot";
 import { CODE_DELIVERY_METHODS, type CodeDeliveryMethod } from "../../protocol/wire/index.ts";
+import { type PushConfig, parsePushConfig } from "../push/push-config.ts";
 
 export interface RelayConfig {
 	environment: "development" | "production";
@@ -17,6 +18,8 @@ export interface RelayConfig {
 	/** Minimum spacing of code requests per phone (0 only for tests). */
 	codeResendIntervalSeconds: number;
 	codesPerHour: number;
+	/** Web Push (worker/push/); null when the VAPID settings are unset: push is off. */
+	push: PushConfig | null;
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
@@ -58,6 +61,10 @@ const RawConfig = v.object({
 	ENVELOPE_MAX_BYTES: positiveInteger("ENVELOPE_MAX_BYTES", 64 * 1024),
 	CODE_RESEND_INTERVAL_SECONDS: integerAtLeast("CODE_RESEND_INTERVAL_SECONDS", 0, 60),
 	CODES_PER_HOUR: positiveInteger("CODES_PER_HOUR", 5),
+	VAPID_PUBLIC_KEY: v.optional(v.string(), ""),
+	VAPID_PRIVATE_KEY: v.optional(v.string(), ""),
+	VAPID_SUBJECT: v.optional(v.string(), ""),
+	PUSH_HOSTS: v.optional(v.string(), ""),
 });
 
 export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
@@ -90,6 +97,8 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 	if (raw.ENVELOPE_MAX_BYTES > 1024 * 1024) problems.push("ENVELOPE_MAX_BYTES must be at most 1048576");
 	if (raw.MAILBOX_MAX_BYTES < raw.ENVELOPE_MAX_BYTES)
 		problems.push("MAILBOX_MAX_BYTES must be at least ENVELOPE_MAX_BYTES");
+	const push = parsePushConfig(raw);
+	problems.push(...push.problems);
 	if (problems.length > 0) return { ok: false, problems };
 
 	return {
@@ -108,6 +117,7 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 			envelopeMaxBytes: raw.ENVELOPE_MAX_BYTES,
 			codeResendIntervalSeconds: raw.CODE_RESEND_INTERVAL_SECONDS,
 			codesPerHour: raw.CODES_PER_HOUR,
+			push: push.push,
 		},
 	};
 }

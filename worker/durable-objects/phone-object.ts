@@ -1,7 +1,7 @@
 // One Durable Object per phone number (docs/PROTOCOL.md §Architecture). It owns everything about that
 // phone: the pending verification code, the registration and tokens, the published prekeys, the one
 // WebSocket (accepted with the hibernation API, so an idle connection costs nothing), the capped
-// offline mailbox and the outbox of receipts it owes to others.
+// offline mailbox, the outbox of receipts it owes to others, and its Web Push subscriptions.
 //
 // Objects are addressed by the phone's E.164 string (`env.PHONE.getByName(phone)`), so the Worker
 // never needs a lookup table, every per-phone limit is exact because one object sees all traffic, and
@@ -19,6 +19,7 @@ import {
 	type PrekeyBundle,
 	type PrekeyStatus,
 	type PrekeyUpload,
+	type PushSubscriptionBody,
 	type SendFrame,
 	type ServerFrame,
 } from "../../protocol/wire/index.ts";
@@ -36,6 +37,7 @@ import { migrate } from "../phone/schema.ts";
 import { SendLimit } from "../phone/send-limit.ts";
 import { AUTH_DEADLINE_MS, readAttachment, writeAttachment } from "../phone/socket-attachment.ts";
 import { type IssuedCode, VerificationCodes } from "../phone/verification-codes.ts";
+import { PushNotifier } from "../push/push-notifier.ts";
 import { failure, type Outcome, type RelayError, success } from "../relay-error.ts";
 import { phoneOfToken } from "../security/session-token.ts";
 
@@ -67,6 +69,7 @@ export class PhoneObject extends DurableObject<Env> {
 	private readonly keys: KeyDirectory;
 	private readonly sendLimit: SendLimit;
 	private readonly schedule: AlarmSchedule;
+	private readonly push: PushNotifier;
 	/**
 	 * Messages to each recipient go one call at a time, in order; what arrives meanwhile is batched
 	 * into the next call (and stored there in one commit).
@@ -108,6 +111,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.outbox = new Outbox(ctx.storage.sql);
 		this.courier = new NoticeCourier(this.outbox, (target, notices) => this.noticeTo(target, notices));
 		this.keys = new KeyDirectory(ctx.storage.sql);
+		this.push = new PushNotifier(ctx.storage.sql, this.config.push, this.config.environment);
 		// Keep-alives are answered by the runtime without waking the object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
 	}
@@ -126,6 +130,8 @@ export class PhoneObject extends DurableObject<Env> {
 		if (!checked.ok) return checked;
 		const registered = await this.registration.register(identity, Date.now());
 		this.registered = true;
+		// Browsers subscribed by the previous holder of this number must not learn of its messages.
+		this.push.removeAll();
 		// Whoever held the old token is signed out, including a connected socket.
 		this.closeReadySockets(CLOSE_CODES.revoked, "signed in again elsewhere");
 		return success(registered);
@@ -138,6 +144,7 @@ export class PhoneObject extends DurableObject<Env> {
 
 	async revokeToken(token: string): Promise<Outcome<null>> {
 		if (!(await this.registration.revoke(token))) return unauthenticated();
+		this.push.removeAll();
 		this.closeReadySockets(CLOSE_CODES.revoked, "signed out");
 		return success(null);
 	}
@@ -163,6 +170,18 @@ export class PhoneObject extends DurableObject<Env> {
 		return this.keys.takeBundle(this.phone, identity, requester, Date.now());
 	}
 
+	// ── Web Push (docs/PROTOCOL.md §Push notifications) ──────────────────────────────────────────
+
+	async subscribePush(token: string, subscription: PushSubscriptionBody): Promise<Outcome<null>> {
+		if (!(await this.authenticate(token))) return unauthenticated();
+		return this.push.subscribe(subscription, Date.now());
+	}
+
+	async unsubscribePush(token: string, endpoint: string): Promise<Outcome<null>> {
+		if (!(await this.authenticate(token))) return unauthenticated();
+		return this.push.unsubscribe(endpoint);
+	}
+
 	// ── Mailbox (called by other phones' objects) ─────────────────────────────────────────────
 
 	/**
@@ -180,6 +199,7 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		const socket = this.readySocket();
 		let full = false;
+		let queued = false;
 		const outcomes = messages.map((message): Outcome<Delivery> => {
 			const size = base64UrlDecodedLength(message.body);
 			if (size > this.config.envelopeMaxBytes) {
@@ -196,9 +216,13 @@ export class PhoneObject extends DurableObject<Env> {
 				);
 			}
 			if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
-			return success({ delivery: socket && trySend(socket, stored.frame) ? "live" : "queued" });
+			if (socket && trySend(socket, stored.frame)) return success({ delivery: "live" });
+			queued = true;
+			return success({ delivery: "queued" });
 		});
 		if (full) this.mailbox.refuseSender(from);
+		const pushAt = queued ? this.push.messageQueued(Date.now()) : null;
+		if (pushAt !== null) this.schedule.ensure(pushAt);
 		this.schedule.ensure(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 		return outcomes;
@@ -268,7 +292,10 @@ export class PhoneObject extends DurableObject<Env> {
 			}
 		}
 		await this.flushOutbox();
-		this.scheduleNextAlarm(now);
+		// Last, and never throwing: a push service's trouble does not hold up the work above.
+		if (this.readySocket()) this.push.online();
+		else await this.push.sendDue(now);
+		this.scheduleNextAlarm(Date.now());
 	}
 
 	// ── Frames ────────────────────────────────────────────────────────────────────────────────
@@ -299,6 +326,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.closeReadySockets(CLOSE_CODES.replaced, "replaced by a newer connection");
 		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
 		this.ready = ws;
+		this.push.online();
 		const backlog = this.mailbox.entries();
 		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone: this.phone, pending: backlog.length });
 		for (const entry of backlog) trySend(ws, entry);
@@ -464,7 +492,7 @@ export class PhoneObject extends DurableObject<Env> {
 		if (await this.courier.flushOutbox()) this.schedule.ensure(Date.now() + OUTBOX_RETRY_MS);
 	}
 
-	/** What the alarm must come back for: expiry, pending sockets' hello deadlines, outbox retries. */
+	/** What the alarm must come back for: expiry, hello deadlines, outbox retries, pushes owed. */
 	private scheduleNextAlarm(now: number): void {
 		const needed: number[] = [];
 		const expiry = this.mailbox.nextExpiry();
@@ -474,6 +502,8 @@ export class PhoneObject extends DurableObject<Env> {
 			if (attachment?.state === "pending") needed.push(attachment.deadline);
 		}
 		if (!this.outbox.isEmpty()) needed.push(now + OUTBOX_RETRY_MS);
+		const push = this.push.nextDue();
+		if (push !== null) needed.push(push);
 		this.schedule.rearm(now, needed);
 	}
 

@@ -1,6 +1,7 @@
-// The object's one alarm serves three clocks: the hello deadline of pending sockets, retries of
-// notices waiting in the outbox, and expiry of mailbox entries and remembered ids (on the hour after,
-// so at most one expiry scan per hour, see schema.ts). The alarm only ever moves earlier here; after
+// The object's one alarm serves four clocks: the hello deadline of pending sockets, retries of
+// notices waiting in the outbox, Web Push sends and their retries (worker/push/push-notifier.ts), and
+// expiry of mailbox entries and remembered ids (on the hour after, so at most one expiry scan per hour,
+// see schema.ts). The alarm only ever moves earlier here; after
 // it ran, the earliest remaining need sets it again.
 
 /** Expiry runs on the hour after an entry's time. */
@@ -13,17 +14,21 @@ export function expiryAlarmAt(expiresAt: number): number {
 export class AlarmSchedule {
 	/** When the alarm is set (null: not set). Unknown after a wake-up until read once. */
 	private at: number | null | undefined;
+	/** The one read of the alarm after a wake-up; calls meanwhile wait for it. */
+	private reading: Promise<void> | null = null;
 
 	constructor(private readonly storage: DurableObjectStorage) {}
 
 	/** Makes sure the alarm fires by `at`: sets it unless it is already due earlier. */
 	ensure(at: number): void {
 		if (this.at === undefined) {
-			// Unknown after eviction: read once.
-			void this.storage.getAlarm().then((current) => {
-				this.at = current;
-				if (current === null || current > at) this.set(at);
+			// Unknown after eviction: read once. Two calls in one event (a push and the expiry after a
+			// delivery) must not each compare against the stale read and the later one win.
+			this.reading ??= this.storage.getAlarm().then((current) => {
+				if (this.at === undefined) this.at = current;
+				this.reading = null;
 			});
+			void this.reading.then(() => this.ensure(at));
 			return;
 		}
 		if (this.at === null || this.at > at) this.set(at);

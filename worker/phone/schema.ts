@@ -1,5 +1,5 @@
 // SQLite schema of one phone's Durable Object. Everything a phone owns lives here: its pending
-// verification code, registration, tokens, published keys, mailbox and outbox.
+// verification code, registration, tokens, published keys, mailbox, outbox and push subscriptions.
 
 const DELIVERED_TABLE = `CREATE TABLE IF NOT EXISTS delivered (
 		peer TEXT NOT NULL,
@@ -65,6 +65,17 @@ const STATEMENTS = [
 		message_id TEXT NOT NULL,
 		at INTEGER NOT NULL
 	)`,
+	// Web Push subscriptions (worker/push/push-subscriptions.ts), at most MAX_PUSH_SUBSCRIPTIONS, with
+	// the state of the push each one is owed: due_at (null: none owed), failed attempts, last success.
+	`CREATE TABLE IF NOT EXISTS push_subscriptions (
+		endpoint TEXT PRIMARY KEY,
+		p256dh TEXT NOT NULL,
+		auth TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		due_at INTEGER,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		last_sent_at INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -3,6 +3,7 @@
 // list is always loaded.
 import type { ConnectionState, StopReason } from "../../../protocol/client/index.ts";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import type { NotificationStatus } from "../push/web-push.ts";
 
 export interface Notice {
 	readonly id: number;
@@ -33,6 +34,12 @@ export interface AppState {
 	 * one is idle until the user moves it here) or stopped (another tab took FriendLy over meanwhile).
 	 */
 	readonly tab: "running" | "waiting" | "stopped";
+	/** Web Push notifications (push/web-push.ts); the prompt is the gentle offer after the first chat. */
+	readonly notifications: {
+		readonly status: NotificationStatus;
+		readonly busy: boolean;
+		readonly promptDismissed: boolean;
+	};
 }
 
 export const initialState: AppState = {
@@ -45,6 +52,7 @@ export const initialState: AppState = {
 	conversations: new Map(),
 	notices: [],
 	tab: "running",
+	notifications: { status: "checking", busy: false, promptDismissed: false },
 };
 
 export function sortContacts(contacts: readonly ContactRecord[]): ContactRecord[] {

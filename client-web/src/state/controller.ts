@@ -6,12 +6,14 @@
 // read before crypto and every write first asks the browser whether this tab still holds the lock, and
 // the database's write fence rolls back a write that races a take-over. When the lock is lost the
 // messenger stops, the database is closed and the tab says it stopped.
+import { RelayHttpClient } from "../../../protocol/client/index.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import { completeRegistration, requestVerificationCode } from "../../../protocol/messenger/registration.ts";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
+import { type NotificationStatus, WebPush } from "../push/web-push.ts";
 import {
 	type BrowserStores,
 	claimBrowserStores,
@@ -32,6 +34,9 @@ import { describeCode, describeError } from "./error-text.ts";
 import { acquireTabLock, type TabLock } from "./single-tab.ts";
 import { Store } from "./store.ts";
 
+/** localStorage flag: the user answered "Not now" to the notifications prompt. */
+const PROMPT_DISMISSED_KEY = "friendly.notifications.prompt-dismissed";
+
 export class AppController {
 	readonly state = new Store<AppState>(initialState);
 	/** The tab's lock and the stores behind it, while this tab runs FriendLy. */
@@ -44,7 +49,12 @@ export class AppController {
 	/** Conversations whose history is being read, with the entries written meanwhile. */
 	private readonly loading = new Map<string, HistoryEntry[]>();
 
-	constructor(private readonly relayUrl: string) {}
+	private readonly push: WebPush;
+	private refreshing: Promise<void> | null = null;
+
+	constructor(private readonly relayUrl: string) {
+		this.push = new WebPush(new RelayHttpClient(relayUrl));
+	}
 
 	/** Starts FriendLy in this tab: with `steal`, takes it over from the tab that runs it. */
 	async boot(steal = false): Promise<void> {
@@ -120,6 +130,9 @@ export class AppController {
 		const me = this.state.get().me;
 		this.messenger?.stop();
 		this.messenger = null;
+		// The relay dropped this browser's push subscription with the session; the browser drops it too.
+		await this.push.disable(null).catch(() => undefined);
+		this.setNotifications({ status: "off" });
 		await stores.account.clearAccount();
 		this.set({ phase: "register", me: null, lastPhone: me, connection: initialState.connection });
 	}
@@ -226,6 +239,77 @@ export class AppController {
 		this.update((s) => ({ ...s, notices: s.notices.filter((n) => !(n.keyChange && n.peer === peer)) }));
 	}
 
+	// ── Notifications (Web Push) ─────────────────────────────────────────────────────────────
+
+	/** The user turned notifications on: the browser asks for permission now, never before. */
+	async enableNotifications(): Promise<void> {
+		await this.changeNotifications(async (token) => this.push.enable(token));
+	}
+
+	async disableNotifications(): Promise<void> {
+		// Turned off on purpose: the prompt after the first chat is not offered again.
+		this.dismissNotificationPrompt();
+		await this.changeNotifications(async (token) => {
+			await this.push.disable(token);
+			return "off";
+		});
+	}
+
+	/** "Not now" on the prompt after the first chat: it does not come back (settings still can). */
+	dismissNotificationPrompt(): void {
+		try {
+			localStorage.setItem(PROMPT_DISMISSED_KEY, "1");
+		} catch {
+			// Storage refused: the prompt stays dismissed for this visit only.
+		}
+		this.setNotifications({ promptDismissed: true });
+	}
+
+	private async changeNotifications(change: (token: string) => Promise<NotificationStatus>): Promise<void> {
+		const token = (await this.stores?.account.loadAccount())?.token;
+		if (!token || this.state.get().notifications.busy) return;
+		this.setNotifications({ busy: true });
+		try {
+			this.setNotifications({ status: await change(token), busy: false });
+		} catch (error) {
+			this.addNotice(`Notifications could not be changed: ${describeError(error)}`);
+			this.setNotifications({
+				status: await this.push.status().catch(() => "checking" as const),
+				busy: false,
+			});
+		}
+	}
+
+	/** One check at a time: the start and the first "online" may both ask. */
+	private refreshNotifications(): Promise<void> {
+		this.refreshing ??= this.checkNotifications().finally(() => {
+			this.refreshing = null;
+		});
+		return this.refreshing;
+	}
+
+	private async checkNotifications(): Promise<void> {
+		let promptDismissed = false;
+		try {
+			promptDismissed = localStorage.getItem(PROMPT_DISMISSED_KEY) === "1";
+		} catch {
+			// No storage: the prompt may show again next visit.
+		}
+		this.setNotifications({ promptDismissed });
+		try {
+			const status = await this.push.status();
+			this.setNotifications({ status });
+			const token = (await this.stores?.account.loadAccount())?.token;
+			if (status === "on" && token) await this.push.resend(token);
+		} catch {
+			// The relay did not answer: the settings keep saying "checking" until the next start.
+		}
+	}
+
+	private setNotifications(partial: Partial<AppState["notifications"]>): void {
+		this.update((s) => ({ ...s, notifications: { ...s.notifications, ...partial } }));
+	}
+
 	// ── Internals ────────────────────────────────────────────────────────────────────────────
 
 	private async openMessenger(): Promise<void> {
@@ -260,6 +344,7 @@ export class AppController {
 		this.messenger = messenger;
 		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts) });
 		messenger.start();
+		void this.refreshNotifications();
 		if (this.activePeer) await this.openConversation(this.activePeer);
 	}
 
@@ -273,6 +358,9 @@ export class AppController {
 						...(event.reason ? { reason: event.reason } : {}),
 					},
 				});
+				// The relay did not answer when the app started: ask again now that it does.
+				if (event.state === "online" && this.state.get().notifications.status === "checking")
+					void this.refreshNotifications();
 				return;
 			case "problem":
 				this.addNotice(

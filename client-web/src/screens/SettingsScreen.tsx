@@ -1,0 +1,20 @@
+// Settings: the Notifications switch (Web Push) and where this browser is signed in.
+import { BackLink } from "../components/BackLink.tsx";
+import { NotificationsSetting } from "../components/NotificationsSetting.tsx";
+import type { AppState } from "../state/app-state.ts";
+import type { AppController } from "../state/controller.ts";
+import { hrefFor } from "../state/route.ts";
+
+export function SettingsScreen({ controller, state }: { controller: AppController; state: AppState }) {
+	return (
+		<section class="settings" aria-labelledby="settings-title">
+			<div class="pane-header">
+				<BackLink href={hrefFor({ name: "list" })} label="Back to chats" />
+				<h2 id="settings-title">Settings</h2>
+			</div>
+			<div class="pane-body">
+				<NotificationsSetting controller={controller} notifications={state.notifications} />
+			</div>
+		</section>
+	);
+}
