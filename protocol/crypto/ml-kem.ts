@@ -81,7 +81,12 @@ export function setMlKemBackend(next: MlKemBackend): MlKemBackend {
 	return previous;
 }
 
-function checkLength(bytes: Uint8Array, length: number, what: string, code: "invalid_key" | "invalid_argument") {
+function checkLength(
+	bytes: Uint8Array,
+	length: number,
+	what: string,
+	code: "invalid_key" | "invalid_argument",
+) {
 	if (bytes.length !== length) throw new ProtocolError(code, `ML-KEM-768 ${what} must be ${length} bytes`);
 }
 
@@ -95,15 +100,24 @@ export function generateMlKemKeyPair(seed?: Bytes): Promise<MlKemKeyPair> {
 	return backend.keyPair(input);
 }
 
-/** Checks an encapsulation key received from outside (length and FIPS 203 modulus check). */
-export async function checkMlKemPublicKey(publicKey: Uint8Array): Promise<boolean> {
+const ML_KEM_Q = 3329;
+/** ek = ByteEncode12(t̂) (k = 3 polynomials of 256 coefficients, 384 bytes each) || rho (32 bytes). */
+const ENCODED_T_BYTES = 3 * 384;
+
+/**
+ * Checks an encapsulation key received from outside without encapsulating (cheap enough for the relay
+ * to run on every upload): its length, and the FIPS 203 §7.2 modulus check, i.e. every 12-bit
+ * coefficient of ByteEncode12(t̂) is below q = 3,329 (so ByteEncode12(ByteDecode12(ek)) = ek).
+ */
+export function checkMlKemPublicKey(publicKey: Uint8Array): boolean {
 	if (publicKey.length !== ML_KEM_768_PUBLIC_KEY_BYTES) return false;
-	try {
-		await backend.encapsulate(copy(publicKey), new Uint8Array(ML_KEM_768_MESSAGE_BYTES));
-		return true;
-	} catch {
-		return false;
+	for (let i = 0; i < ENCODED_T_BYTES; i += 3) {
+		const b0 = publicKey[i] ?? 0;
+		const b1 = publicKey[i + 1] ?? 0;
+		const b2 = publicKey[i + 2] ?? 0;
+		if ((b0 | ((b1 & 0x0f) << 8)) >= ML_KEM_Q || ((b1 >> 4) | (b2 << 4)) >= ML_KEM_Q) return false;
 	}
+	return true;
 }
 
 /**

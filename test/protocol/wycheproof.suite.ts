@@ -9,7 +9,12 @@ import { ecdh, importEcdhPublicKey } from "../../protocol/crypto/ecdh.ts";
 import { importEcdsaPublicKey, verify } from "../../protocol/crypto/ecdsa.ts";
 import { hkdfSha256 } from "../../protocol/crypto/hkdf.ts";
 import { hmacSha256, hmacSha256Verify, importHmacSha256Key } from "../../protocol/crypto/hmac.ts";
-import { generateMlKemKeyPair, mlKemDecapsulate, mlKemEncapsulate } from "../../protocol/crypto/ml-kem.ts";
+import {
+	checkMlKemPublicKey,
+	generateMlKemKeyPair,
+	mlKemDecapsulate,
+	mlKemEncapsulate,
+} from "../../protocol/crypto/ml-kem.ts";
 import { importP256KeyPair } from "../../protocol/crypto/p256.ts";
 import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { concatBytes } from "../../protocol/encoding/bytes.ts";
@@ -380,13 +385,17 @@ export const wycheproofSuite: Suite = {
 					} catch (error) {
 						if (!isProtocolError(error, "invalid_key")) throw error;
 					}
+					// The relay's cheap key check (no encapsulation) must agree with the vectors too.
+					const checked = checkMlKemPublicKey(fromHex(t.ek));
 					if (t.result === "valid") {
 						tally.valid++;
 						if (!out || hex(out.ciphertext) !== t.c || hex(out.sharedSecret) !== t.K)
 							tally.fail(t.tcId, `encapsulation differs (${t.comment})`);
+						if (!checked) tally.fail(t.tcId, "checkMlKemPublicKey refused a valid key");
 					} else if (t.result === "invalid") {
 						tally.invalid++;
 						if (out) tally.fail(t.tcId, `invalid encapsulation key accepted (${t.flags.join(",")})`);
+						if (checked) tally.fail(t.tcId, "checkMlKemPublicKey accepted an invalid key");
 					}
 				}
 			}
