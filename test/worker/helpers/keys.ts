@@ -94,7 +94,7 @@ export async function newKemPrekeys(
 export async function unreducedKemKey(): Promise<Uint8Array> {
 	const { publicKey } = await generateMlKemKeyPair();
 	publicKey[0] = 0xff;
-	publicKey[1] |= 0x0f;
+	publicKey[1] = (publicKey[1] ?? 0) | 0x0f;
 	return publicKey;
 }
 
