@@ -7,9 +7,10 @@
 //
 // Padded plaintext = plaintext || 0x80 || 0x00 ... (ISO/IEC 7816-4 style), of total length
 // padme(length + 1): unambiguous to remove (the last non-zero byte must be 0x80), and removed only after
-// the AEAD authenticated it. Overhead: at most 2^(E-S) - 1 bytes beyond the 0x80 byte, which is under
-// 12% of L (under 6.25% from 2^16 bytes on), and there are at most 2^(S-1) sizes per doubling of L:
-// O(log log L) bits leak instead of O(log L).
+// the AEAD authenticated it. Overhead: at most 2^(E-S) - 1 bytes beyond the 0x80 byte, i.e. at most
+// 2^-S of the length: 12.5 % below 256 bytes, 6.25 % up to 64 KiB, 3.125 % beyond; and there are 2^S
+// sizes per doubling of the length (8 below 256 bytes, 16 up to 64 KiB): O(log log L) bits leak
+// instead of O(log L). test/protocol/padding-sizes.test.ts measures both over every text length.
 
 import type { Bytes } from "../encoding/bytes.ts";
 
