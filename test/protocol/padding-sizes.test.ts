@@ -69,7 +69,7 @@ describe("suite 2 padding", () => {
 		const edges = [...sizes.values()].flatMap((lengths) => [lengths[0] ?? 1, lengths.at(-1) ?? 1]);
 		for (const length of edges) {
 			const plaintext = plaintexts[length - 1] ?? new Uint8Array();
-			const sealed = await ratchetEncrypt(state, plaintext, undefined);
+			const sealed = await ratchetEncrypt(state, new Uint8Array(plaintext), undefined);
 			const size = sealed.headerBytes.length + sealed.ciphertext.length + ENVELOPE_SIGNATURE_BYTES;
 			expect(sizes.get(size)).toContain(length);
 		}
