@@ -323,11 +323,13 @@ async function decryptVerified(
 	// duplicate. A session is never stored without its pin.
 	if (accepted?.pin) await context.stores.identities.storeTrustedIdentity(accepted.pin);
 	await context.stores.sessions.storeSessionRecord(target);
-	if (accepted?.usedOneTimePrekeyId !== undefined) {
-		await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
-	}
+	// Then the used one-time KEM prekey (suite 2), then the one-time prekey: a redelivery after a crash
+	// between any two of these is a duplicate, which deletes both again (decryptMessage above).
 	if (accepted?.usedKemPrekeyId !== undefined) {
 		await context.stores.prekeys.removeKemPrekeys([accepted.usedKemPrekeyId]);
+	}
+	if (accepted?.usedOneTimePrekeyId !== undefined) {
+		await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
 	}
 	return {
 		from: message.from,
