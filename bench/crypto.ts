@@ -68,6 +68,8 @@ const subtle = globalThis.crypto.subtle;
 const ALICE = "+15555550101";
 const BOB = "+15555550102";
 const PLAINTEXT = new TextEncoder().encode("x".repeat(100));
+/** What suite 2 encrypts for PLAINTEXT: Padmé of 101 bytes (the 0x80 marker included) is 104. */
+const PADDED_PLAINTEXT = new Uint8Array(104);
 const clock = manualClock(Date.UTC(2026, 0, 1));
 
 // ---------------------------------------------------------------- timing
@@ -152,7 +154,8 @@ const ECDH = { name: "ECDH", namedCurve: "P-256" } as const;
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" } as const;
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
 const HMAC = { name: "HMAC", hash: "SHA-256" } as const;
-const INFO = new Uint8Array(24);
+/** The longest info string the library passes for messages: "FriendLy-v2 message-keys" ‖ 16-byte salt. */
+const INFO = new Uint8Array(40);
 const ONE = Uint8Array.of(1);
 const TWO = Uint8Array.of(2);
 
@@ -200,9 +203,11 @@ async function rawEncrypt(
 ) {
 	const step = await chainStep(side.chainKey);
 	side.chainKey = step.next;
+	// Suite 2: a fresh 16-byte salt per message (in the header; the HKDF info length is the floor's INFO).
+	crypto.getRandomValues(new Uint8Array(16));
 	const { key, iv } = await messageKeys(step.mk, ad);
 	const ct = new Uint8Array(
-		await subtle.encrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, PLAINTEXT),
+		await subtle.encrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, PADDED_PLAINTEXT),
 	);
 	const signed = concat(new Uint8Array(60), header, ct);
 	const signature = new Uint8Array(await subtle.sign(ECDSA_SHA256, signer, signed));
@@ -251,7 +256,7 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 		"verify",
 	]);
 	const ad = crypto.getRandomValues(new Uint8Array(32));
-	const header = crypto.getRandomValues(new Uint8Array(91));
+	const header = crypto.getRandomValues(new Uint8Array(107));
 	const sender: RawSide = { chainKey: crypto.getRandomValues(new Uint8Array(32)) };
 	const receiver: RawSide = { chainKey: new Uint8Array(sender.chainKey) };
 
