@@ -209,7 +209,7 @@ export function rotateSignedPrekey(
 		}
 		const current = currentSignedPrekey(records);
 		// A signed prekey from before suite 2 (no KEM key) cannot start suite-2 sessions: replace it now.
-		const due = !current || !current.kem || now - current.createdAt >= SIGNED_PREKEY_ROTATION_MS;
+		const due = !current?.kem || now - current.createdAt >= SIGNED_PREKEY_ROTATION_MS;
 		if (!options.force && !due) return undefined;
 		const ids = await counters(context);
 		const fresh = await generateSignedPrekey(identity, ids.nextSignedPrekeyId, now);

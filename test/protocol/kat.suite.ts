@@ -25,18 +25,25 @@ import {
 	x3dhInitiator,
 	x3dhResponder,
 } from "../../protocol/crypto/x3dh.ts";
+import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { concatBytes, utf8 } from "../../protocol/encoding/bytes.ts";
 import { encodeHeader } from "../../protocol/session/header.ts";
 import {
 	createMemoryStores,
 	createProtocolContext,
 	decryptMessage,
+	encryptMessage,
 	type LocalIdentity,
 	manualClock,
 	STATE_VERSION,
 	SUITE_V1,
 	SUITE_V2,
 } from "../../protocol/session/index.ts";
+import {
+	ENVELOPE_SIGNATURE_BYTES,
+	ENVELOPE_TAG_BYTES,
+	MESSAGE_HEADER_BYTES,
+} from "../../protocol/wire/envelope.ts";
 import { assertEqual, fromHex, hex, type Suite } from "./harness.ts";
 
 /** Fixed P-256 keys (scalar d, SEC1 point), generated once for these tests. */
@@ -405,6 +412,21 @@ export const katSuite: Suite = {
 			const context = createProtocolContext({ phone: BOB, stores, clock: manualClock(0) });
 			const result = await decryptMessage(context, { from: ALICE, id: "kat-1", body: RECORDED_BODY });
 			assertEqual(new TextDecoder().decode(result.plaintext), "known answer", "plaintext");
+			// A suite-1 session keeps its suite: the answer is a version-1 envelope, unpadded and unsalted.
+			const reply = await encryptMessage(context, {
+				to: ALICE,
+				id: "kat-2",
+				plaintext: utf8("still suite 1"),
+			});
+			const raw = decodeBase64Url(reply);
+			assertEqual(raw?.[0], SUITE_V1, "reply envelope version");
+			assertEqual(
+				raw?.length,
+				MESSAGE_HEADER_BYTES + utf8("still suite 1").length + ENVELOPE_TAG_BYTES + ENVELOPE_SIGNATURE_BYTES,
+				"unpadded suite-1 size",
+			);
+			const record = await stores.sessions.loadSessionRecord(ALICE);
+			assertEqual(record?.sessions[0]?.suite, SUITE_V1, "stored session suite");
 		},
 	},
 };

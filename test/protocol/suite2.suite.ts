@@ -2,6 +2,7 @@
 // strip, swap nor replay KEM prekeys without the setup being refused; a tampered KEM ciphertext fails the
 // derivation; padding hides exact lengths; two copies of one session state never share a (key, nonce).
 
+import { generateEcdhKeyPair } from "../../protocol/crypto/ecdh.ts";
 import { signedPrekeySignedBytes, signKey } from "../../protocol/crypto/key-signatures.ts";
 import { generateMlKemKeyPair } from "../../protocol/crypto/ml-kem.ts";
 import { pad } from "../../protocol/crypto/padme.ts";
@@ -10,6 +11,9 @@ import { decodeBase64Url, encodeBase64Url } from "../../protocol/encoding/base64
 import {
 	deserializeSessionRecord,
 	encryptMessage,
+	prepareKeyUpload,
+	STATE_VERSION,
+	SUITE_V1,
 	SUITE_V2,
 	serializeSessionRecord,
 } from "../../protocol/session/index.ts";
@@ -84,6 +88,40 @@ export const suite2Suite: Suite = {
 				assertEqual(kem?.kind, "last_resort", "kind");
 				assertEqual(kem?.keyId, openBody(first.body).prekey?.signedPrekeyId, "same id as the signed prekey");
 				assertEqual(await receive(bob, first), "last resort", "decrypts");
+			},
+
+		"a signed prekey stored before suite 2 is replaced at the next key upkeep, with its KEM key":
+			async () => {
+				const directory = new Directory();
+				const bob = await makeParty(PHONES.bob, directory);
+				const identity = await bob.context.localIdentity();
+				// Bob's store as an app from before suite 2 left it: one classical signed prekey, current.
+				for (const record of await bob.stores.prekeys.listSignedPrekeys())
+					await bob.stores.prekeys.removeSignedPrekey(record.keyId);
+				const old = await generateEcdhKeyPair(true);
+				await bob.stores.prekeys.storeSignedPrekey({
+					v: STATE_VERSION,
+					suite: SUITE_V1,
+					keyId: 900,
+					keyPair: old,
+					signature: await signKey(identity.signing.privateKey, signedPrekeySignedBytes(900, old.publicKey)),
+					createdAt: bob.context.clock.now(),
+				});
+				const upload = await prepareKeyUpload(bob.context, {
+					oneTimePrekeys: 100,
+					oneTimePrekeyIds: [],
+					signedPrekeyId: 900,
+					signedPrekeyKem: false,
+					kemPrekeyIds: [],
+				});
+				assert(upload?.signedPrekey?.kemPublicKey !== undefined, "a new signed prekey with its KEM key");
+				assert(upload?.signedPrekey?.keyId !== 900, "a new id");
+				assertEqual(upload?.kemPrekeys?.length, 25, "one-time KEM prekeys refilled");
+				// The old one is kept (replaced, not deleted) for suite-1 setups still in flight.
+				assert(
+					(await bob.stores.prekeys.loadSignedPrekey(900))?.replacedAt !== undefined,
+					"old one retained",
+				);
 			},
 
 		"a stripped KEM prekey is detected and the session refused (no classical fallback)": async () => {
