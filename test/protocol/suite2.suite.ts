@@ -4,7 +4,7 @@
 
 import { generateEcdhKeyPair } from "../../protocol/crypto/ecdh.ts";
 import { signedPrekeySignedBytes, signKey } from "../../protocol/crypto/key-signatures.ts";
-import { generateMlKemKeyPair } from "../../protocol/crypto/ml-kem.ts";
+import { generateMlKemKeyPair, nobleMlKemBackend, setMlKemBackend } from "../../protocol/crypto/ml-kem.ts";
 import { pad } from "../../protocol/crypto/padme.ts";
 import { expandMessageKey, kdfChain } from "../../protocol/crypto/ratchet-kdf.ts";
 import { decodeBase64Url, encodeBase64Url } from "../../protocol/encoding/base64url.ts";
@@ -77,6 +77,36 @@ export const suite2Suite: Suite = {
 					"used KEM prekey deleted",
 				);
 			},
+
+		"the ML-KEM implementation is replaceable: a session set up through another backend": async () => {
+			const { alice, bob } = await trio();
+			const calls: string[] = [];
+			// A stand-in for a native WebCrypto ML-KEM: records each call, delegates to the default backend.
+			const previous = setMlKemBackend({
+				keyPair: (seed) => {
+					calls.push("keyPair");
+					return nobleMlKemBackend.keyPair(seed);
+				},
+				encapsulate: (publicKey, message) => {
+					calls.push("encapsulate");
+					return nobleMlKemBackend.encapsulate(publicKey, message);
+				},
+				decapsulate: (ciphertext, secretKey) => {
+					calls.push("decapsulate");
+					return nobleMlKemBackend.decapsulate(ciphertext, secretKey);
+				},
+			});
+			try {
+				assertEqual(
+					await receive(bob, await send(alice, bob, "through the backend")),
+					"through the backend",
+					"decrypts",
+				);
+			} finally {
+				setMlKemBackend(previous);
+			}
+			assertEqual(calls.join(","), "encapsulate,decapsulate", "the setup went through the installed backend");
+		},
 
 		"without one-time KEM prekeys the last-resort KEM key (signed with the signed prekey) is used":
 			async () => {
