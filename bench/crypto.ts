@@ -7,19 +7,31 @@
 // Rows:
 //   message            encrypt + decrypt in an established chain (the common case: several in a row)
 //   message + ratchet  encrypt + decrypt where the receive performs a DH ratchet step (ping-pong)
-//   handshake          initiator: bundle checks + X3DH + first message; responder: checks + X3DH +
-//                      ratchet init + first message decrypt. Fresh contexts (no cached imports).
+//   handshake          suite 2 (PQXDH-style): initiator: bundle checks (three signatures) + ML-KEM-768
+//                      encapsulation + X3DH + first message; responder: checks + decapsulation + X3DH +
+//                      ratchet init + first message decrypt. Fresh contexts (no cached imports). The floor
+//                      makes the same WebCrypto calls plus the same ML-KEM-768 calls (@noble/post-quantum,
+//                      directly, without the wrapper's checks).
+// Sizes (not timed, printed beside): the suite-2 bundle (JSON, as GET /v1/keys/:phone returns it) and
+// prekey message (decoded envelope) beside their suite-1 sizes.
 
-import { identityDhKeySignedBytes, signedPrekeySignedBytes } from "../protocol/crypto/key-signatures.ts";
-import { encodeBase64Url } from "../protocol/encoding/base64url.ts";
+import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import {
+	identityDhKeySignedBytes,
+	kemPrekeySignedBytes,
+	signedPrekeyV2SignedBytes,
+} from "../protocol/crypto/key-signatures.ts";
+import { decodeBase64Url, encodeBase64Url } from "../protocol/encoding/base64url.ts";
 import {
 	createLocalIdentity,
 	createMemoryStores,
 	createProtocolContext,
 	decryptMessage,
 	encryptMessage,
+	generateKemPrekeys,
 	generateOneTimePrekeys,
 	generateSignedPrekey,
+	type KemPrekeyRecord,
 	type LocalIdentity,
 	type MemoryStores,
 	manualClock,
@@ -27,8 +39,21 @@ import {
 	type ProtocolContext,
 	publicIdentity,
 } from "../protocol/session/index.ts";
+import {
+	ENVELOPE_SIGNATURE_BYTES,
+	ENVELOPE_TAG_BYTES,
+	PREKEY_HEADER_BYTES,
+	PREKEY_HEADER_V2_BYTES,
+} from "../protocol/wire/envelope.ts";
 import type { PrekeyBundle } from "../protocol/wire/keys.ts";
 import { requireE164 } from "../protocol/wire/phone.ts";
+
+/** A size printed beside the timings: the suite-2 figure and the suite-1 one it replaces. */
+export interface SizeRow {
+	readonly name: string;
+	readonly bytes: number;
+	readonly suite1Bytes: number;
+}
 
 export interface BenchRow {
 	readonly name: string;
@@ -43,6 +68,8 @@ const subtle = globalThis.crypto.subtle;
 const ALICE = "+15555550101";
 const BOB = "+15555550102";
 const PLAINTEXT = new TextEncoder().encode("x".repeat(100));
+/** What suite 2 encrypts for PLAINTEXT: Padmé of 101 bytes (the 0x80 marker included) is 104. */
+const PADDED_PLAINTEXT = new Uint8Array(104);
 const clock = manualClock(Date.UTC(2026, 0, 1));
 
 // ---------------------------------------------------------------- timing
@@ -127,7 +154,8 @@ const ECDH = { name: "ECDH", namedCurve: "P-256" } as const;
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" } as const;
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
 const HMAC = { name: "HMAC", hash: "SHA-256" } as const;
-const INFO = new Uint8Array(24);
+/** The longest info string the library passes for messages: "FriendLy-v2 message-keys" ‖ 16-byte salt. */
+const INFO = new Uint8Array(40);
 const ONE = Uint8Array.of(1);
 const TWO = Uint8Array.of(2);
 
@@ -175,9 +203,11 @@ async function rawEncrypt(
 ) {
 	const step = await chainStep(side.chainKey);
 	side.chainKey = step.next;
+	// Suite 2: a fresh 16-byte salt per message (in the header; the HKDF info length is the floor's INFO).
+	crypto.getRandomValues(new Uint8Array(16));
 	const { key, iv } = await messageKeys(step.mk, ad);
 	const ct = new Uint8Array(
-		await subtle.encrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, PLAINTEXT),
+		await subtle.encrypt({ name: "AES-GCM", iv, additionalData: concat(ad, header) }, key, PADDED_PLAINTEXT),
 	);
 	const signed = concat(new Uint8Array(60), header, ct);
 	const signature = new Uint8Array(await subtle.sign(ECDSA_SHA256, signer, signed));
@@ -226,7 +256,7 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 		"verify",
 	]);
 	const ad = crypto.getRandomValues(new Uint8Array(32));
-	const header = crypto.getRandomValues(new Uint8Array(91));
+	const header = crypto.getRandomValues(new Uint8Array(107));
 	const sender: RawSide = { chainKey: crypto.getRandomValues(new Uint8Array(32)) };
 	const receiver: RawSide = { chainKey: new Uint8Array(sender.chainKey) };
 
@@ -299,6 +329,12 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 		otks.push(...batch.records);
 	}
 	await bob.stores.prekeys.storeOneTimePrekeys(otks);
+	const kems: KemPrekeyRecord[] = [];
+	for (let first = 1; kems.length < totalOtks; first += 100) {
+		const count = Math.min(100, totalOtks - kems.length);
+		kems.push(...(await generateKemPrekeys(bob.identity, first, count, clock.now())).records);
+	}
+	await bob.stores.prekeys.storeKemPrekeys(kems);
 	let nextOtk = 0;
 	let bundleForRun: PrekeyBundle = bundle;
 	const aliceIdentityRaw = {
@@ -311,13 +347,14 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 		dh: bob.identity.dh.publicKey,
 		dhSig: bob.identity.dhKeySignature,
 		spk: spk.record.keyPair.publicKey,
+		spkKem: spk.record.kem?.publicKey ?? new Uint8Array(),
 		spkSig: spk.record.signature,
 	};
 	let rawOtkIndex = 0;
 
 	rows.push(
 		await compare(
-			"handshake (X3DH both sides + first message)",
+			"handshake, suite 2 (PQXDH both sides + first message)",
 			1.5,
 			handshakes,
 			{
@@ -327,12 +364,20 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 						p.stores.identities.trusted.clear();
 						p.context = createProtocolContext({ phone: p.phone, stores: p.stores, clock });
 					}
-					const otk = otks[nextOtk++ % otks.length];
-					if (!otk) throw new Error("no otk");
+					const index = nextOtk++;
+					const otk = otks[index % otks.length];
+					const kem = kems[index % kems.length];
+					if (!otk || !kem) throw new Error("no otk");
 					await bob.stores.prekeys.storeOneTimePrekeys([otk]);
+					await bob.stores.prekeys.storeKemPrekeys([kem]);
 					bundleForRun = {
 						...bundle,
 						oneTimePrekey: { keyId: otk.keyId, publicKey: encodeBase64Url(otk.keyPair.publicKey) },
+						kemPrekey: {
+							keyId: kem.keyId,
+							publicKey: encodeBase64Url(kem.keyPair.publicKey),
+							signature: encodeBase64Url(kem.signature),
+						},
 					};
 				},
 				op: () => roundTrip(alice, bob, async () => bundleForRun),
@@ -340,15 +385,34 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 			{
 				prepare: () => {},
 				op: async () => {
-					const otk = otks[rawOtkIndex++ % otks.length];
-					if (!otk) throw new Error("no otk");
-					// Initiator: import and check Bob's keys, X3DH, first message.
+					const index = rawOtkIndex++;
+					const otk = otks[index % otks.length];
+					const kem = kems[index % kems.length];
+					if (!otk || !kem) throw new Error("no otk");
+					// Initiator: import and check Bob's keys (identity, signed prekey with its KEM key, one-time
+					// KEM prekey), encapsulate, X3DH with the KEM secret, first message.
 					const bobVerify = await subtle.importKey("raw", bobRaw.signing, ECDSA, false, ["verify"]);
-					const [okId, okSpk] = await Promise.all([
+					const [okId, okSpk, okKem] = await Promise.all([
 						subtle.verify(ECDSA_SHA256, bobVerify, bobRaw.dhSig, identityDhKeySignedBytes(bobRaw.dh)),
-						subtle.verify(ECDSA_SHA256, bobVerify, bobRaw.spkSig, signedPrekeySignedBytes(1, bobRaw.spk)),
+						subtle.verify(
+							ECDSA_SHA256,
+							bobVerify,
+							bobRaw.spkSig,
+							signedPrekeyV2SignedBytes(1, bobRaw.spk, bobRaw.spkKem),
+						),
+						subtle.verify(
+							ECDSA_SHA256,
+							bobVerify,
+							kem.signature,
+							kemPrekeySignedBytes(kem.keyId, kem.keyPair.publicKey),
+						),
 					]);
-					if (!okId || !okSpk) throw new Error("floor: bad bundle signature");
+					if (!okId || !okSpk || !okKem) throw new Error("floor: bad bundle signature");
+					const encapsulated = ml_kem768.encapsulate(kem.keyPair.publicKey);
+					const transcriptA = await subtle.digest(
+						"SHA-256",
+						concat(new Uint8Array(32), kem.keyPair.publicKey, encapsulated.cipherText),
+					);
 					const [ikB, spkB, otkB, ek, adA] = await Promise.all([
 						subtle.importKey("raw", bobRaw.dh, ECDH, true, []),
 						subtle.importKey("raw", bobRaw.spk, ECDH, true, []),
@@ -366,9 +430,13 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 						dh(ek.pair.privateKey, spkB),
 						dh(ek.pair.privateKey, otkB),
 					]);
-					const outA = await hkdf(concat(...secretsA), adBytes, 80);
+					const outA = await hkdf(
+						concat(...secretsA, encapsulated.sharedSecret, new Uint8Array(transcriptA)),
+						adBytes,
+						80,
+					);
 					const sendA: RawSide = { chainKey: outA.slice(32, 64) };
-					const prekeyHeader = new Uint8Array(294);
+					const prekeyHeader = new Uint8Array(PREKEY_HEADER_V2_BYTES);
 					const first = await rawEncrypt(sendA, adBytes, prekeyHeader, aliceSigning);
 					// Responder: import Alice's signing key, verify envelope and identity, X3DH, ratchet init, decrypt.
 					const aliceVerify = await subtle.importKey("raw", aliceIdentityRaw.signing, ECDSA, false, [
@@ -394,7 +462,16 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 						dh(spk.record.keyPair.privateKey, ekA),
 						dh(otk.keyPair.privateKey, ekA),
 					]);
-					const outB = await hkdf(concat(...secretsB), new Uint8Array(adB), 80);
+					const sharedB = ml_kem768.decapsulate(encapsulated.cipherText, kem.keyPair.secretKey);
+					const transcriptB = await subtle.digest(
+						"SHA-256",
+						concat(new Uint8Array(32), kem.keyPair.publicKey, encapsulated.cipherText),
+					);
+					const outB = await hkdf(
+						concat(...secretsB, sharedB, new Uint8Array(transcriptB)),
+						new Uint8Array(adB),
+						80,
+					);
 					const ratchet = await subtle.generateKey(ECDH, false, ["deriveBits"]);
 					await subtle.exportKey("raw", ratchet.publicKey);
 					await hkdf(await dh(ratchet.privateKey, ekA), outB.slice(0, 32), 64);
@@ -411,4 +488,53 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 		),
 	);
 	return rows;
+}
+
+/**
+ * The suite-2 bundle (one-time EC and KEM prekeys included, JSON as the relay sends it) and first
+ * message (100-byte text, decoded envelope) beside their suite-1 sizes.
+ */
+export async function suite2Sizes(): Promise<SizeRow[]> {
+	const alice = await phone(ALICE);
+	const bob = await phone(BOB);
+	const spk = await generateSignedPrekey(bob.identity, 1, clock.now());
+	const otk = (await generateOneTimePrekeys(bob.identity, 1, 1, clock.now())).records[0];
+	const kem = (await generateKemPrekeys(bob.identity, 1, 1, clock.now())).records[0];
+	if (!otk || !kem) throw new Error("no prekeys");
+	await bob.stores.prekeys.storeSignedPrekey(spk.record);
+	await bob.stores.prekeys.storeOneTimePrekeys([otk]);
+	await bob.stores.prekeys.storeKemPrekeys([kem]);
+	const oneTimePrekey = { keyId: otk.keyId, publicKey: encodeBase64Url(otk.keyPair.publicKey) };
+	const bundle: PrekeyBundle = {
+		phone: requireE164(BOB),
+		identity: publicIdentity(bob.identity),
+		signedPrekey: spk.wire,
+		oneTimePrekey,
+		kemPrekey: {
+			keyId: kem.keyId,
+			publicKey: encodeBase64Url(kem.keyPair.publicKey),
+			signature: encodeBase64Url(kem.signature),
+		},
+	};
+	const { kemPublicKey: _kem, ...classicalPrekey } = spk.wire;
+	const suite1Bundle = { ...bundle, signedPrekey: classicalPrekey, kemPrekey: undefined };
+	const body = await encryptMessage(alice.context, {
+		to: BOB,
+		id: nextId(),
+		plaintext: PLAINTEXT,
+		fetchBundle: async () => bundle,
+	});
+	const suite1First = PREKEY_HEADER_BYTES + PLAINTEXT.length + ENVELOPE_TAG_BYTES + ENVELOPE_SIGNATURE_BYTES;
+	return [
+		{
+			name: "bundle with one-time EC + KEM prekeys (JSON)",
+			bytes: JSON.stringify(bundle).length,
+			suite1Bytes: JSON.stringify(suite1Bundle).length,
+		},
+		{
+			name: "first (prekey) message, 100-byte text (envelope)",
+			bytes: decodeBase64Url(body)?.length ?? 0,
+			suite1Bytes: suite1First,
+		},
+	];
 }

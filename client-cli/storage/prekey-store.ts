@@ -1,17 +1,22 @@
-// PrekeyStore on disk: prekeys/signed-<id>.json, prekeys/one-time-<id>.json (private keys, deleted as
-// soon as they are used, or when pruned after leaving the relay) and prekeys/counters.json (the next key
-// ids, so an id is never reused).
+// PrekeyStore on disk: prekeys/signed-<id>.json (with its last-resort ML-KEM-768 key in suite 2),
+// prekeys/one-time-<id>.json and prekeys/kem-<id>.json (suite 2's one-time KEM prekeys) (private keys,
+// deleted as soon as they are used, or when pruned after leaving the relay) and prekeys/counters.json
+// (the next key ids, so an id is never reused). Every file goes through the profile's sealer.
 import * as v from "valibot";
 import {
+	deserializeKemPrekey,
 	deserializeOneTimePrekey,
 	deserializeSignedPrekey,
+	type KemPrekeyRecord,
 	type KeyIdCounters,
+	kemPrekeyState,
 	type OneTimePrekeyGoneChange,
 	type OneTimePrekeyRecord,
 	type OneTimePrekeyState,
 	oneTimePrekeyState,
 	type PrekeyStore,
 	type SignedPrekeyRecord,
+	serializeKemPrekey,
 	serializeOneTimePrekey,
 	serializeSignedPrekey,
 } from "../../protocol/session/index.ts";
@@ -21,6 +26,7 @@ const DIRECTORY = "prekeys";
 const COUNTERS_FILE = `${DIRECTORY}/counters.json`;
 const SIGNED_PATTERN = /^signed-([0-9]{1,10})\.json$/;
 const ONE_TIME_PATTERN = /^one-time-([0-9]{1,10})\.json$/;
+const KEM_PATTERN = /^kem-([0-9]{1,10})\.json$/;
 
 const KeyId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0x1_0000_0000));
 const CountersJson = v.strictObject({
@@ -28,6 +34,8 @@ const CountersJson = v.strictObject({
 	v: v.literal(1),
 	nextSignedPrekeyId: KeyId,
 	nextOneTimePrekeyId: KeyId,
+	/** Suite 2; absent in counters written before it. */
+	nextKemPrekeyId: v.optional(KeyId),
 });
 
 function signedPath(keyId: number): string {
@@ -36,6 +44,10 @@ function signedPath(keyId: number): string {
 
 function oneTimePath(keyId: number): string {
 	return `${DIRECTORY}/one-time-${keyId}.json`;
+}
+
+function kemPath(keyId: number): string {
+	return `${DIRECTORY}/kem-${keyId}.json`;
 }
 
 export class DiskPrekeyStore implements PrekeyStore {
@@ -136,6 +148,9 @@ export class DiskPrekeyStore implements PrekeyStore {
 		return {
 			nextSignedPrekeyId: parsed.output.nextSignedPrekeyId,
 			nextOneTimePrekeyId: parsed.output.nextOneTimePrekeyId,
+			...(parsed.output.nextKemPrekeyId === undefined
+				? {}
+				: { nextKemPrekeyId: parsed.output.nextKemPrekeyId }),
 		};
 	}
 
@@ -147,7 +162,50 @@ export class DiskPrekeyStore implements PrekeyStore {
 				v: 1,
 				nextSignedPrekeyId: counters.nextSignedPrekeyId,
 				nextOneTimePrekeyId: counters.nextOneTimePrekeyId,
+				...(counters.nextKemPrekeyId === undefined ? {} : { nextKemPrekeyId: counters.nextKemPrekeyId }),
 			}),
 		);
+	}
+
+	// Suite 2's one-time KEM prekeys: the same rules as the one-time prekeys above (one writer at a time).
+
+	async loadKemPrekey(keyId: number): Promise<KemPrekeyRecord | undefined> {
+		const text = await this.files.read(kemPath(keyId));
+		return text === undefined ? undefined : deserializeKemPrekey(text);
+	}
+
+	storeKemPrekeys(records: readonly KemPrekeyRecord[]): Promise<void> {
+		return this.oneTimeExclusive(async () => {
+			for (const record of records) await this.files.write(kemPath(record.keyId), serializeKemPrekey(record));
+		});
+	}
+
+	removeKemPrekeys(keyIds: readonly number[]): Promise<void> {
+		return this.oneTimeExclusive(async () => {
+			for (const keyId of keyIds) await this.files.remove(kemPath(keyId));
+		});
+	}
+
+	async listKemPrekeyStates(): Promise<readonly OneTimePrekeyState[]> {
+		const states: OneTimePrekeyState[] = [];
+		for (const name of await this.files.list(DIRECTORY)) {
+			const match = KEM_PATTERN.exec(name);
+			if (!match) continue;
+			const text = await this.files.read(kemPath(Number(match[1])));
+			if (text !== undefined) states.push(kemPrekeyState(text));
+		}
+		return states;
+	}
+
+	setKemPrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void> {
+		return this.oneTimeExclusive(async () => {
+			for (const { keyId, goneSince } of changes) {
+				const record = await this.loadKemPrekey(keyId);
+				if (!record) continue; // used meanwhile: never re-create it
+				const { goneSince: _previous, ...rest } = record;
+				const updated: KemPrekeyRecord = goneSince === undefined ? rest : { ...rest, goneSince };
+				await this.files.write(kemPath(keyId), serializeKemPrekey(updated));
+			}
+		});
 	}
 }

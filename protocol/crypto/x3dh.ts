@@ -5,6 +5,17 @@
 //                 || len8(phone_A) || phone_A || len8(phone_B) || phone_B)          (A = initiator)
 //   RK || CK || SID = HKDF-SHA-256(ikm = DH1 || DH2 || DH3 [|| DH4], salt = AD, info = "FriendLy-v1 x3dh", 80)
 //
+// Suite 2 (PQXDH-style; Signal, "The PQXDH Key Agreement Protocol", rev. 3, 2024-01-23) adds one
+// ML-KEM-768 encapsulation (ml-kem.ts) to the recipient's one-time KEM prekey, or to the last-resort KEM
+// prekey signed together with its signed prekey, and binds it into the derivation:
+//   (CT, SS) = ML-KEM-768.Encaps(PQPK_B)
+//   T   = SHA-256("FriendLy-v2 kem-transcript" || 0x00 || kind (1 = last-resort, 2 = one-time)
+//                 || keyId (uint32 BE) || PQPK_B (1,184) || CT (1,088))
+//   RK || CK || SID = HKDF-SHA-256(ikm = DH1 || DH2 || DH3 [|| DH4] || SS, salt = AD,
+//                                  info = "FriendLy-v2 pqxdh" || 0x00 || T, 80)
+// An attacker must then break both P-256 (the DHs) and ML-KEM-768 (SS) to learn the keys; swapping the
+// KEM key, its id or the ciphertext changes T, hence SID, and the responder refuses the message.
+//
 // Differences from the X3DH paper, and why:
 // - IK_A is split in two keys (ECDSA for signatures, ECDH for agreement, the latter signed by the
 //   former) because WebCrypto cannot use one P-256 key for both (no XEdDSA equivalent).
@@ -15,11 +26,11 @@
 //   session in every header; EK_A doubles as the initiator's first ratchet key (ratchet.ts), which
 //   saves one key generation and one DH without changing what either side can compute.
 
-import { type Bytes, concatBytes, utf8 } from "../encoding/bytes.ts";
+import { type Bytes, concatBytes, uint32BigEndian, utf8 } from "../encoding/bytes.ts";
 import { ecdh } from "./ecdh.ts";
 import { hkdfSha256 } from "./hkdf.ts";
 import { sha256 } from "./sha.ts";
-import { LABELS } from "./suite.ts";
+import { LABELS, LABELS_V2 } from "./suite.ts";
 
 export const ROOT_KEY_BYTES = 32;
 export const CHAIN_KEY_BYTES = 32;
@@ -59,11 +70,41 @@ export interface X3dhOutput {
 	readonly sessionId: Bytes;
 }
 
-async function x3dhKdf(secrets: Bytes[], ad: Bytes): Promise<X3dhOutput> {
+/** Suite 2: the KEM encapsulation both sides bind into the setup. */
+export interface KemTranscript {
+	/** 1 = the signed prekey's last-resort KEM key, 2 = a one-time KEM prekey. */
+	readonly kind: 1 | 2;
+	readonly keyId: number;
+	readonly publicKey: Bytes;
+	readonly ciphertext: Bytes;
+}
+
+export function kemTranscriptInput(transcript: KemTranscript): Bytes {
+	return concatBytes(
+		LABELS_V2.kemTranscript,
+		Uint8Array.of(0, transcript.kind),
+		uint32BigEndian(transcript.keyId),
+		transcript.publicKey,
+		transcript.ciphertext,
+	);
+}
+
+/** Suite 2's HKDF info: the label, 0x00 and the KEM transcript hash T. */
+export async function pqxdhInfo(transcript: KemTranscript): Promise<Bytes> {
+	return concatBytes(LABELS_V2.pqxdh, Uint8Array.of(0), await sha256(kemTranscriptInput(transcript)));
+}
+
+/** Suite 2: the KEM shared secret and what it was agreed over. */
+export interface KemAgreement {
+	readonly sharedSecret: Bytes;
+	readonly transcript: KemTranscript;
+}
+
+async function x3dhKdf(secrets: Bytes[], ad: Bytes, kem: KemAgreement | undefined): Promise<X3dhOutput> {
 	const okm = await hkdfSha256(
-		concatBytes(...secrets),
+		concatBytes(...secrets, ...(kem ? [kem.sharedSecret] : [])),
 		ad,
-		LABELS.x3dh,
+		kem ? await pqxdhInfo(kem.transcript) : LABELS.x3dh,
 		ROOT_KEY_BYTES + CHAIN_KEY_BYTES + SESSION_ID_BYTES,
 	);
 	return {
@@ -81,14 +122,19 @@ export interface X3dhInitiatorKeys {
 	readonly peerOneTimePrekey: CryptoKey | undefined;
 }
 
-export async function x3dhInitiator(keys: X3dhInitiatorKeys, ad: Bytes): Promise<X3dhOutput> {
+/** Suite 1 without `kem`, suite 2 (PQXDH-style) with it. */
+export async function x3dhInitiator(
+	keys: X3dhInitiatorKeys,
+	ad: Bytes,
+	kem?: KemAgreement,
+): Promise<X3dhOutput> {
 	const secrets = await Promise.all([
 		ecdh(keys.identityDhPrivate, keys.peerSignedPrekey),
 		ecdh(keys.ephemeralPrivate, keys.peerIdentityDh),
 		ecdh(keys.ephemeralPrivate, keys.peerSignedPrekey),
 		...(keys.peerOneTimePrekey ? [ecdh(keys.ephemeralPrivate, keys.peerOneTimePrekey)] : []),
 	]);
-	return x3dhKdf(secrets, ad);
+	return x3dhKdf(secrets, ad, kem);
 }
 
 export interface X3dhResponderKeys {
@@ -99,12 +145,16 @@ export interface X3dhResponderKeys {
 	readonly peerEphemeral: CryptoKey;
 }
 
-export async function x3dhResponder(keys: X3dhResponderKeys, ad: Bytes): Promise<X3dhOutput> {
+export async function x3dhResponder(
+	keys: X3dhResponderKeys,
+	ad: Bytes,
+	kem?: KemAgreement,
+): Promise<X3dhOutput> {
 	const secrets = await Promise.all([
 		ecdh(keys.signedPrekeyPrivate, keys.peerIdentityDh),
 		ecdh(keys.identityDhPrivate, keys.peerEphemeral),
 		ecdh(keys.signedPrekeyPrivate, keys.peerEphemeral),
 		...(keys.oneTimePrekeyPrivate ? [ecdh(keys.oneTimePrekeyPrivate, keys.peerEphemeral)] : []),
 	]);
-	return x3dhKdf(secrets, ad);
+	return x3dhKdf(secrets, ad, kem);
 }

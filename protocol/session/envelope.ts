@@ -32,15 +32,18 @@ export function parseEnvelopeBody(body: string): ParsedEnvelope {
 	const { envelope } = read;
 	return {
 		header: {
+			suite: envelope.v,
 			session: envelope.session,
 			ratchetKey: envelope.ratchetKey,
 			pn: envelope.pn,
 			n: envelope.n,
+			salt: envelope.salt,
 			prekey: envelope.prekey
 				? {
 						identity: envelope.prekey.identity,
 						signedPrekeyId: envelope.prekey.signedPrekeyId,
 						oneTimePrekeyId: envelope.prekey.oneTimePrekeyId,
+						kem: envelope.prekey.kem,
 					}
 				: undefined,
 		},

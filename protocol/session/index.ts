@@ -16,7 +16,7 @@
 // Every failure is a ProtocolError with a `code` from PROTOCOL_ERROR_CODES, and leaves state unchanged.
 
 export type { P256KeyPair } from "../crypto/p256.ts";
-export { SUITE_NAME, SUITE_V1, SUPPORTED_SUITES } from "../crypto/suite.ts";
+export { SUITE_NAME, SUITE_V1, SUITE_V2, SUITE_V2_NAME, SUPPORTED_SUITES } from "../crypto/suite.ts";
 export { type Clock, manualClock, systemClock } from "./clock.ts";
 export { createProtocolContext, ProtocolContext, type ProtocolContextOptions } from "./context.ts";
 export {
@@ -65,15 +65,21 @@ export {
 } from "./notices.ts";
 export {
 	currentSignedPrekeyWire,
+	generateKemPrekeys,
 	generateOneTimePrekeys,
 	generateSignedPrekey,
+	KEM_PREKEY_REFILL_THRESHOLD,
+	kemPrekeyWire,
+	MAX_LOCAL_KEM_PREKEYS,
 	MAX_LOCAL_ONE_TIME_PREKEYS,
 	ONE_TIME_PREKEY_GONE_RETENTION_MS,
 	ONE_TIME_PREKEY_REFILL_THRESHOLD,
 	type OneTimePrekeyPruning,
 	prepareKeyUpload,
+	pruneKemPrekeys,
 	pruneOneTimePrekeys,
 	type RelayPrekeyStatus,
+	refillKemPrekeys,
 	refillOneTimePrekeys,
 	rotateSignedPrekey,
 	SIGNED_PREKEY_RETENTION_MS,
@@ -90,12 +96,15 @@ export {
 } from "./safety.ts";
 export {
 	type DeserializeOptions,
+	deserializeKemPrekey,
 	deserializeLocalIdentity,
 	deserializeOneTimePrekey,
 	deserializeSessionRecord,
 	deserializeSignedPrekey,
 	deserializeTrustedIdentity,
+	kemPrekeyState,
 	oneTimePrekeyState,
+	serializeKemPrekey,
 	serializeLocalIdentity,
 	serializeOneTimePrekey,
 	serializeSessionRecord,
@@ -105,6 +114,7 @@ export {
 export {
 	type ChainState,
 	type IdentityStore,
+	type KemPrekeyRecord,
 	type KeyIdCounters,
 	type LocalIdentity,
 	MAX_PREVIOUS_IDENTITIES,

@@ -3,6 +3,7 @@
 
 import type {
 	IdentityStore,
+	KemPrekeyRecord,
 	KeyIdCounters,
 	LocalIdentity,
 	OneTimePrekeyGoneChange,
@@ -37,6 +38,7 @@ export class MemoryIdentityStore implements IdentityStore {
 export class MemoryPrekeyStore implements PrekeyStore {
 	readonly signed = new Map<number, SignedPrekeyRecord>();
 	readonly oneTime = new Map<number, OneTimePrekeyRecord>();
+	readonly kem = new Map<number, KemPrekeyRecord>();
 	counters: KeyIdCounters | undefined;
 
 	async loadSignedPrekey(keyId: number) {
@@ -86,6 +88,30 @@ export class MemoryPrekeyStore implements PrekeyStore {
 	}
 	async storeKeyIdCounters(counters: KeyIdCounters) {
 		this.counters = counters;
+	}
+	async loadKemPrekey(keyId: number) {
+		return this.kem.get(keyId);
+	}
+	async storeKemPrekeys(records: readonly KemPrekeyRecord[]) {
+		for (const record of records) this.kem.set(record.keyId, record);
+	}
+	async removeKemPrekeys(keyIds: readonly number[]) {
+		for (const keyId of keyIds) this.kem.delete(keyId);
+	}
+	async listKemPrekeyStates(): Promise<OneTimePrekeyState[]> {
+		return [...this.kem.values()].map((record) =>
+			record.goneSince === undefined
+				? { keyId: record.keyId }
+				: { keyId: record.keyId, goneSince: record.goneSince },
+		);
+	}
+	async setKemPrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]) {
+		for (const { keyId, goneSince } of changes) {
+			const record = this.kem.get(keyId);
+			if (!record) continue; // used meanwhile: never re-create it
+			const { goneSince: _previous, ...rest } = record;
+			this.kem.set(keyId, goneSince === undefined ? rest : { ...rest, goneSince });
+		}
 	}
 }
 

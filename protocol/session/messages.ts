@@ -12,12 +12,10 @@
 // Both operations are serialised per peer (context.locks), so concurrent sends and receives for the same
 // peer cannot interleave.
 
-import { AES_GCM_TAG_BYTES } from "../crypto/aes-gcm.ts";
 import { type EnvelopeSignatureInput, signEnvelope, verifyEnvelope } from "../crypto/envelope-signature.ts";
-import { SUITE_V1 } from "../crypto/suite.ts";
+import { SUPPORTED_SUITES } from "../crypto/suite.ts";
 import { type Bytes, constantTimeEqual } from "../encoding/bytes.ts";
 import type { DeliveryNoticeReason } from "../wire/delivery-notice.ts";
-import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from "../wire/envelope.ts";
 import type { IdentityKeys, PrekeyBundle } from "../wire/keys.ts";
 import { assertPhone, type ProtocolContext } from "./context.ts";
 import { encodeEnvelopeBody, parseEnvelopeBody } from "./envelope.ts";
@@ -29,7 +27,11 @@ import { addSession, emptyRecord, isRetired, rememberReceived, retireAllSessions
 import { type AcceptedSession, acceptSession, initiateSession, type NewSession } from "./setup.ts";
 import type { LocalIdentity, SessionRecord, SessionState, TrustedIdentity } from "./stores.ts";
 
-export const MAX_PLAINTEXT_BYTES = MAX_ENVELOPE_CIPHERTEXT_BYTES - AES_GCM_TAG_BYTES;
+/**
+ * The largest plaintext whose suite-2 padded form (crypto/padme.ts) still fits an envelope:
+ * padme(516,096) = 516,096 and 516,096 + 16 <= 524,288 (MAX_ENVELOPE_CIPHERTEXT_BYTES).
+ */
+export const MAX_PLAINTEXT_BYTES = 516_095;
 const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface OutgoingMessage {
@@ -103,7 +105,7 @@ export function encryptMessage(context: ProtocolContext, message: OutgoingMessag
 			created = await initiateSession(context, identity, message.to, await message.fetchBundle());
 			session = created.state;
 		}
-		if (session.suite !== SUITE_V1)
+		if (!SUPPORTED_SUITES.includes(session.suite))
 			throw new ProtocolError("unsupported_version", "the session uses another suite");
 		const pending = session.pendingPrekey;
 		const sealed = await ratchetEncrypt(
@@ -118,6 +120,7 @@ export function encryptMessage(context: ProtocolContext, message: OutgoingMessag
 						},
 						signedPrekeyId: pending.signedPrekeyId,
 						oneTimePrekeyId: pending.oneTimePrekeyId,
+						kem: pending.kem,
 					}
 				: undefined,
 		);
@@ -174,7 +177,7 @@ export function decryptMessage(
 			ciphertext,
 		};
 		if (session) {
-			if (session.suite !== SUITE_V1)
+			if (!SUPPORTED_SUITES.includes(session.suite))
 				throw new ProtocolError("unsupported_version", "the session uses another suite");
 			if (header.prekey && !constantTimeEqual(header.prekey.identity.signingKey, session.peerSigningKey)) {
 				throw new ProtocolError(
@@ -212,6 +215,8 @@ export function decryptMessage(
 			// (the last write of a first message): then this redelivery completes it.
 			if (header.prekey?.oneTimePrekeyId !== undefined)
 				await context.stores.prekeys.removeOneTimePrekey(header.prekey.oneTimePrekeyId);
+			if (header.prekey?.kem?.kind === "one_time")
+				await context.stores.prekeys.removeKemPrekeys([header.prekey.kem.keyId]);
 			throw new ProtocolError("duplicate", "this message was already received");
 		}
 		try {
@@ -318,6 +323,11 @@ async function decryptVerified(
 	// duplicate. A session is never stored without its pin.
 	if (accepted?.pin) await context.stores.identities.storeTrustedIdentity(accepted.pin);
 	await context.stores.sessions.storeSessionRecord(target);
+	// Then the used one-time KEM prekey (suite 2), then the one-time prekey: a redelivery after a crash
+	// between any two of these is a duplicate, which deletes both again (decryptMessage above).
+	if (accepted?.usedKemPrekeyId !== undefined) {
+		await context.stores.prekeys.removeKemPrekeys([accepted.usedKemPrekeyId]);
+	}
 	if (accepted?.usedOneTimePrekeyId !== undefined) {
 		await context.stores.prekeys.removeOneTimePrekey(accepted.usedOneTimePrekeyId);
 	}

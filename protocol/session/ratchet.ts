@@ -8,12 +8,20 @@
 // Skipped message keys (out-of-order and lost messages): at most MAX_SKIP keys are derived per chain in
 // one step (further is too_far_ahead), at most MAX_SKIPPED_KEYS are kept per session (oldest evicted),
 // and a key is deleted as soon as it decrypted its message.
+//
+// Suite 2 sessions pad every plaintext (crypto/padme.ts) and put a fresh 16-byte salt in every header,
+// mixed into the message key expansion (crypto/ratchet-kdf.ts), so a forked copy of this state never
+// reuses a (key, nonce) pair. Suite-1 sessions are unchanged.
 
 import { aesGcmDecrypt, aesGcmEncrypt } from "../crypto/aes-gcm.ts";
 import { ecdh, generateEcdhKeyPair, importEcdhPublicKey } from "../crypto/ecdh.ts";
+import { pad, unpad } from "../crypto/padme.ts";
 import { expandMessageKey, kdfChain, kdfRoot } from "../crypto/ratchet-kdf.ts";
+import { SUITE_V2 } from "../crypto/suite.ts";
+import { randomBytes } from "../crypto/webcrypto.ts";
 import { encodeBase64Url } from "../encoding/base64url.ts";
 import { type Bytes, concatBytes, constantTimeEqual } from "../encoding/bytes.ts";
+import { MESSAGE_SALT_BYTES } from "../wire/envelope.ts";
 import { ProtocolError } from "./errors.ts";
 import { encodeHeader, type MessageHeader, type PrekeyHeaderFields } from "./header.ts";
 import type { ChainState, SessionState } from "./stores.ts";
@@ -35,16 +43,25 @@ export async function ratchetEncrypt(
 	prekey: PrekeyHeaderFields | undefined,
 ): Promise<EncryptResult> {
 	const step = await kdfChain(state.send.chainKey);
+	const v2 = state.suite === SUITE_V2;
+	const salt = v2 ? randomBytes(MESSAGE_SALT_BYTES) : undefined;
 	const header: MessageHeader = {
+		suite: state.suite,
 		session: state.id,
 		ratchetKey: state.ratchet.publicKey,
 		pn: state.pn,
 		n: state.send.n,
+		salt,
 		prekey,
 	};
 	const headerBytes = encodeHeader(header);
-	const { key, nonce } = await expandMessageKey(step.messageKey, state.ad);
-	const ciphertext = await aesGcmEncrypt(key, nonce, plaintext, concatBytes(state.ad, headerBytes));
+	const { key, nonce } = await expandMessageKey(step.messageKey, state.ad, salt);
+	const ciphertext = await aesGcmEncrypt(
+		key,
+		nonce,
+		v2 ? pad(plaintext) : plaintext,
+		concatBytes(state.ad, headerBytes),
+	);
 	const next: ChainState = { chainKey: step.chainKey, n: state.send.n + 1 };
 	return {
 		header,
@@ -56,11 +73,20 @@ export async function ratchetEncrypt(
 	};
 }
 
-async function openWith(state: SessionState, messageKey: Bytes, headerBytes: Bytes, ciphertext: Bytes) {
-	const { key, nonce } = await expandMessageKey(messageKey, state.ad);
+async function openWith(
+	state: SessionState,
+	messageKey: Bytes,
+	header: MessageHeader,
+	headerBytes: Bytes,
+	ciphertext: Bytes,
+) {
+	const { key, nonce } = await expandMessageKey(messageKey, state.ad, header.salt);
 	const plaintext = await aesGcmDecrypt(key, nonce, ciphertext, concatBytes(state.ad, headerBytes));
 	if (!plaintext) throw new ProtocolError("decrypt_failed", "the message does not authenticate");
-	return plaintext;
+	if (state.suite !== SUITE_V2) return plaintext;
+	const unpadded = unpad(plaintext);
+	if (!unpadded) throw new ProtocolError("malformed", "the decrypted message is not padded correctly");
+	return unpadded;
 }
 
 /** Derives the keys of messages chain.n .. until-1 (they were skipped), returning the advanced chain. */
@@ -95,6 +121,10 @@ export async function ratchetDecrypt(
 	ciphertext: Bytes,
 	extractable: boolean,
 ): Promise<DecryptResult> {
+	// The envelope's version is the session's suite: a suite-1 envelope on a suite-2 session (or the
+	// reverse) is a downgrade attempt or a bug, never decrypted.
+	if (header.suite !== state.suite)
+		throw new ProtocolError("unsupported_version", "the envelope's suite is not the session's");
 	// Base64url of the remote ratchet key names skipped keys; computed only when skipped keys are involved.
 	let remoteKeyText: string | undefined;
 	const remoteKey = (): string => {
@@ -104,7 +134,7 @@ export async function ratchetDecrypt(
 	const skippedId = state.skipped.size > 0 ? `${remoteKey()}:${header.n}` : "";
 	const skippedKey = skippedId ? state.skipped.get(skippedId) : undefined;
 	if (skippedKey) {
-		const plaintext = await openWith(state, skippedKey, headerBytes, ciphertext);
+		const plaintext = await openWith(state, skippedKey, header, headerBytes, ciphertext);
 		return {
 			plaintext,
 			commit: () => {
@@ -155,7 +185,7 @@ export async function ratchetDecrypt(
 
 	if (header.n > recv.n) recv = await skipKeys(recv, header.n, remoteKey(), added);
 	const step = await kdfChain(recv.chainKey);
-	const plaintext = await openWith(state, step.messageKey, headerBytes, ciphertext);
+	const plaintext = await openWith(state, step.messageKey, header, headerBytes, ciphertext);
 	const nextRecv: ChainState = { chainKey: step.chainKey, n: recv.n + 1 };
 
 	return {

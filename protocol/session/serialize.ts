@@ -3,19 +3,27 @@
 // never need this. Every document is JSON with `kind` and `v` (state version) and, where keys are
 // involved, `suite`; an unknown `v` or `suite` is refused with unsupported_version, a bad shape with
 // malformed. Byte fields are base64url; a private key is {d: scalar, pub: SEC1 point}, so only
-// extractable keys can be serialised (not_extractable otherwise).
+// extractable keys can be serialised (not_extractable otherwise). ML-KEM-768 key pairs (suite 2) are
+// {pub: encapsulation key, sk: decapsulation key}, both base64url bytes.
 // These documents contain private keys and message keys: store them with file permissions 0600.
 
 import * as v from "valibot";
+import {
+	ML_KEM_768_PUBLIC_KEY_BYTES,
+	ML_KEM_768_SECRET_KEY_BYTES,
+	type MlKemKeyPair,
+} from "../crypto/ml-kem.ts";
 import { exportP256Scalar, importP256KeyPair, type P256KeyPair } from "../crypto/p256.ts";
 import { SUPPORTED_SUITES } from "../crypto/suite.ts";
 import type { EcKind } from "../crypto/webcrypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "../encoding/base64url.ts";
 import type { Bytes } from "../encoding/bytes.ts";
+import { KEM_CIPHERTEXT_BYTES, KEM_PREKEY_KINDS } from "../wire/envelope.ts";
 import { E164_PATTERN } from "../wire/phone.ts";
 import { base64UrlBytes, KeyId, P256PublicKey, P256Signature } from "../wire/primitives.ts";
 import { ProtocolError } from "./errors.ts";
 import {
+	type KemPrekeyRecord,
 	type LocalIdentity,
 	MAX_PREVIOUS_IDENTITIES,
 	type OneTimePrekeyRecord,
@@ -32,6 +40,23 @@ const Time = v.pipe(v.number(), v.integer());
 const StoredPhone = v.pipe(v.string(), v.regex(E164_PATTERN));
 const Key32 = base64UrlBytes(32, "key");
 const KeyPairJson = v.strictObject({ d: base64UrlBytes(32, "private key"), pub: P256PublicKey });
+const KemKeyPairJson = v.strictObject({
+	pub: base64UrlBytes(ML_KEM_768_PUBLIC_KEY_BYTES, "ML-KEM-768 public key"),
+	sk: base64UrlBytes(ML_KEM_768_SECRET_KEY_BYTES, "ML-KEM-768 secret key"),
+});
+const KemHeaderJson = v.strictObject({
+	kind: v.picklist(KEM_PREKEY_KINDS),
+	keyId: KeyId,
+	ciphertext: base64UrlBytes(KEM_CIPHERTEXT_BYTES, "KEM ciphertext"),
+});
+
+function kemKeyPairToJson(pair: MlKemKeyPair) {
+	return { pub: encodeBase64Url(pair.publicKey), sk: encodeBase64Url(pair.secretKey) };
+}
+
+function kemKeyPairFromJson(json: { pub: string; sk: string }): MlKemKeyPair {
+	return { publicKey: bytes(json.pub), secretKey: bytes(json.sk) };
+}
 const Suite = v.pipe(
 	v.number(),
 	v.check((suite) => SUPPORTED_SUITES.includes(suite), "unsupported suite"),
@@ -203,6 +228,7 @@ const SignedPrekeyJson = v.strictObject({
 	suite: Suite,
 	keyId: KeyId,
 	keyPair: KeyPairJson,
+	kem: v.optional(KemKeyPairJson),
 	signature: P256Signature,
 	createdAt: Time,
 	replacedAt: v.optional(Time),
@@ -215,6 +241,7 @@ export async function serializeSignedPrekey(record: SignedPrekeyRecord): Promise
 		suite: record.suite,
 		keyId: record.keyId,
 		keyPair: await keyPairToJson(record.keyPair),
+		...(record.kem ? { kem: kemKeyPairToJson(record.kem) } : {}),
 		signature: encodeBase64Url(record.signature),
 		createdAt: record.createdAt,
 		...(record.replacedAt === undefined ? {} : { replacedAt: record.replacedAt }),
@@ -231,6 +258,7 @@ export async function deserializeSignedPrekey(
 		suite: json.suite,
 		keyId: json.keyId,
 		keyPair: await keyPairFromJson("ECDH", json.keyPair, options.extractable ?? true),
+		...(json.kem ? { kem: kemKeyPairFromJson(json.kem) } : {}),
 		signature: bytes(json.signature),
 		createdAt: json.createdAt,
 		...(json.replacedAt === undefined ? {} : { replacedAt: json.replacedAt }),
@@ -283,6 +311,52 @@ export async function deserializeOneTimePrekey(
 	};
 }
 
+const KemPrekeyJson = v.strictObject({
+	kind: v.literal("friendly.kem-prekey"),
+	v: v.literal(STATE_VERSION),
+	suite: Suite,
+	keyId: KeyId,
+	keyPair: KemKeyPairJson,
+	signature: P256Signature,
+	createdAt: Time,
+	goneSince: v.optional(Time),
+});
+
+/** Suite 2: a one-time ML-KEM-768 prekey (no CryptoKey inside, so no extractability question). */
+export function serializeKemPrekey(record: KemPrekeyRecord): string {
+	return JSON.stringify({
+		kind: "friendly.kem-prekey",
+		v: record.v,
+		suite: record.suite,
+		keyId: record.keyId,
+		keyPair: kemKeyPairToJson(record.keyPair),
+		signature: encodeBase64Url(record.signature),
+		createdAt: record.createdAt,
+		...(record.goneSince === undefined ? {} : { goneSince: record.goneSince }),
+	});
+}
+
+export function deserializeKemPrekey(text: string): KemPrekeyRecord {
+	const json = parseDocument("friendly.kem-prekey", KemPrekeyJson, text);
+	return {
+		v: STATE_VERSION,
+		suite: json.suite,
+		keyId: json.keyId,
+		keyPair: kemKeyPairFromJson(json.keyPair),
+		signature: bytes(json.signature),
+		createdAt: json.createdAt,
+		...(json.goneSince === undefined ? {} : { goneSince: json.goneSince }),
+	};
+}
+
+/** A stored one-time KEM prekey's id and `goneSince`. */
+export function kemPrekeyState(text: string): OneTimePrekeyState {
+	const json = parseDocument("friendly.kem-prekey", KemPrekeyJson, text);
+	return json.goneSince === undefined
+		? { keyId: json.keyId }
+		: { keyId: json.keyId, goneSince: json.goneSince };
+}
+
 // ---- Sessions ----
 
 const ChainJson = v.strictObject({ chainKey: Key32, n: Count });
@@ -302,7 +376,13 @@ const SessionStateJson = v.strictObject({
 	send: ChainJson,
 	recv: v.nullable(ChainJson),
 	pn: Count,
-	pendingPrekey: v.nullable(v.strictObject({ signedPrekeyId: KeyId, oneTimePrekeyId: v.optional(KeyId) })),
+	pendingPrekey: v.nullable(
+		v.strictObject({
+			signedPrekeyId: KeyId,
+			oneTimePrekeyId: v.optional(KeyId),
+			kem: v.optional(KemHeaderJson),
+		}),
+	),
 	skipped: v.pipe(v.array(v.tuple([v.pipe(v.string(), v.maxLength(120)), Key32])), v.maxLength(1000)),
 	previousRemoteRatchets: v.pipe(v.array(P256PublicKey), v.maxLength(64)),
 });
@@ -338,6 +418,15 @@ async function sessionToJson(state: SessionState): Promise<v.InferOutput<typeof 
 					...(state.pendingPrekey.oneTimePrekeyId === undefined
 						? {}
 						: { oneTimePrekeyId: state.pendingPrekey.oneTimePrekeyId }),
+					...(state.pendingPrekey.kem
+						? {
+								kem: {
+									kind: state.pendingPrekey.kem.kind,
+									keyId: state.pendingPrekey.kem.keyId,
+									ciphertext: encodeBase64Url(state.pendingPrekey.kem.ciphertext),
+								},
+							}
+						: {}),
 				}
 			: null,
 		skipped: [...state.skipped].map(([id, key]): [string, string] => [id, encodeBase64Url(key)]),
@@ -368,6 +457,15 @@ async function sessionFromJson(
 			? {
 					signedPrekeyId: json.pendingPrekey.signedPrekeyId,
 					oneTimePrekeyId: json.pendingPrekey.oneTimePrekeyId,
+					...(json.pendingPrekey.kem
+						? {
+								kem: {
+									kind: json.pendingPrekey.kem.kind,
+									keyId: json.pendingPrekey.kem.keyId,
+									ciphertext: bytes(json.pendingPrekey.kem.ciphertext),
+								},
+							}
+						: {}),
 				}
 			: null,
 		skipped: new Map(json.skipped.map(([id, key]): [string, Bytes] => [id, bytes(key)])),

@@ -13,20 +13,38 @@
 //   2. Same X3DH from Bob's side with the named signed / one-time prekeys; the derived SID must equal the
 //      header's. Bob's receiving chain is CK on ratchet key EK; he immediately performs the sending half
 //      of a DH ratchet step, so he can answer at once.
+//
+// New sessions are always suite 2 (PQXDH-style, crypto/x3dh.ts): the bundle's signed prekey must carry
+// its last-resort ML-KEM-768 key under the suite-2 signature, else the setup is refused with
+// unsupported_version (a bundle without it comes from an out-of-date app, or from a relay that stripped
+// it: either way we do not fall back to a classical-only session). Alice encapsulates to the bundle's
+// one-time KEM prekey (signed on its own) when there is one, else to the last-resort one. Bob accepts
+// suite-1 prekey messages only for signed prekeys made before suite 2 (their records have no KEM key),
+// so a stored suite-1 setup in flight still completes.
 
 import * as v from "valibot";
 import { ecdh, generateEcdhKeyPair, importEcdhPublicKey } from "../crypto/ecdh.ts";
 import {
 	identityDhKeySignedBytes,
+	kemPrekeySignedBytes,
 	signedPrekeySignedBytes,
+	signedPrekeyV2SignedBytes,
 	verifyKeySignature,
 } from "../crypto/key-signatures.ts";
+import { mlKemDecapsulate, mlKemEncapsulate } from "../crypto/ml-kem.ts";
 import { kdfRoot } from "../crypto/ratchet-kdf.ts";
-import { SUITE_V1 } from "../crypto/suite.ts";
-import { associatedDataHash, x3dhInitiator, x3dhResponder } from "../crypto/x3dh.ts";
+import { SUITE_V1, SUITE_V2 } from "../crypto/suite.ts";
+import {
+	associatedDataHash,
+	type KemAgreement,
+	type KemTranscript,
+	x3dhInitiator,
+	x3dhResponder,
+} from "../crypto/x3dh.ts";
 import { decodeBase64Url } from "../encoding/base64url.ts";
-import { constantTimeEqual } from "../encoding/bytes.ts";
-import { IdentityKeys, OneTimePrekey, type PrekeyBundle, SignedPrekey } from "../wire/keys.ts";
+import { type Bytes, constantTimeEqual } from "../encoding/bytes.ts";
+import type { KemPrekeyKind } from "../wire/envelope.ts";
+import { IdentityKeys, KemPrekey, OneTimePrekey, type PrekeyBundle, SignedPrekey } from "../wire/keys.ts";
 
 /**
  * The bundle's keys, re-validated here whatever the caller did. The phone is compared verbatim with the
@@ -37,11 +55,14 @@ const BundleKeys = v.object({
 	identity: IdentityKeys,
 	signedPrekey: SignedPrekey,
 	oneTimePrekey: v.optional(OneTimePrekey),
+	kemPrekey: v.optional(KemPrekey),
 });
+
+const KEM_KIND_NUMBER: Record<KemPrekeyKind, 1 | 2> = { last_resort: 1, one_time: 2 };
 
 import type { ProtocolContext } from "./context.ts";
 import { ProtocolError } from "./errors.ts";
-import type { PrekeyHeaderFields } from "./header.ts";
+import type { KemHeaderFields, PrekeyHeaderFields } from "./header.ts";
 import { checkIdentityKeys, checkTrust, identityKeyBytes, keysExtractable } from "./identity.ts";
 import { type LocalIdentity, type SessionState, STATE_VERSION, type TrustedIdentity } from "./stores.ts";
 
@@ -76,14 +97,29 @@ export async function initiateSession(
 	}
 	const signedPrekey = keyBytes(bundle.signedPrekey.publicKey);
 	const verifier = await context.verifier(peerIdentity.signingKey);
-	// Both signatures are verified concurrently, then reported in order.
-	const [identityOk, signedPrekeyOk] = await Promise.all([
+	const lastResortKem = bundle.signedPrekey.kemPublicKey
+		? keyBytes(bundle.signedPrekey.kemPublicKey)
+		: undefined;
+	const oneTimeKem = bundle.kemPrekey
+		? { keyId: bundle.kemPrekey.keyId, publicKey: keyBytes(bundle.kemPrekey.publicKey) }
+		: undefined;
+	// The signatures are verified concurrently, then reported in order.
+	const [identityOk, signedPrekeyOk, oneTimeKemOk] = await Promise.all([
 		verifyKeySignature(verifier, identityDhKeySignedBytes(peerIdentity.dhKey), peerIdentity.dhKeySignature),
 		verifyKeySignature(
 			verifier,
-			signedPrekeySignedBytes(bundle.signedPrekey.keyId, signedPrekey),
+			lastResortKem
+				? signedPrekeyV2SignedBytes(bundle.signedPrekey.keyId, signedPrekey, lastResortKem)
+				: signedPrekeySignedBytes(bundle.signedPrekey.keyId, signedPrekey),
 			keyBytes(bundle.signedPrekey.signature),
 		),
+		bundle.kemPrekey && oneTimeKem
+			? verifyKeySignature(
+					verifier,
+					kemPrekeySignedBytes(oneTimeKem.keyId, oneTimeKem.publicKey),
+					keyBytes(bundle.kemPrekey.signature),
+				)
+			: true,
 	]);
 	if (!identityOk) {
 		throw new ProtocolError("bad_signature", "the identity DH key is not signed by the identity signing key");
@@ -91,7 +127,31 @@ export async function initiateSession(
 	if (!signedPrekeyOk) {
 		throw new ProtocolError("bad_signature", "the signed prekey is not signed by the identity key");
 	}
+	if (!lastResortKem) {
+		// A validly signed suite-1 prekey: an out-of-date app, or a relay that stripped the KEM key (then
+		// the signature above failed instead). Never fall back to a classical-only session.
+		throw new ProtocolError(
+			"unsupported_version",
+			"the contact's keys have no post-quantum (suite 2) prekey: their app must be updated before a new session can start",
+		);
+	}
+	if (!oneTimeKemOk) {
+		throw new ProtocolError("bad_signature", "the one-time KEM prekey is not signed by the identity key");
+	}
 	const pin = await checkTrust(context, peer, peerIdentity);
+	const kemTarget = oneTimeKem
+		? { kind: "one_time" as const, keyId: oneTimeKem.keyId, publicKey: oneTimeKem.publicKey }
+		: { kind: "last_resort" as const, keyId: bundle.signedPrekey.keyId, publicKey: lastResortKem };
+	const encapsulated = await mlKemEncapsulate(kemTarget.publicKey);
+	const kemHeader: KemHeaderFields = {
+		kind: kemTarget.kind,
+		keyId: kemTarget.keyId,
+		ciphertext: encapsulated.ciphertext,
+	};
+	const kem: KemAgreement = {
+		sharedSecret: encapsulated.sharedSecret,
+		transcript: kemTranscript(kemHeader, kemTarget.publicKey),
+	};
 
 	const [peerIdentityDh, peerSignedPrekey, peerOneTimePrekey, ephemeral, ad] = await Promise.all([
 		importEcdhPublicKey(peerIdentity.dhKey),
@@ -112,12 +172,13 @@ export async function initiateSession(
 			peerOneTimePrekey,
 		},
 		ad,
+		kem,
 	);
 	return {
 		pin,
 		state: {
 			v: STATE_VERSION,
-			suite: SUITE_V1,
+			suite: SUITE_V2,
 			id: secrets.sessionId,
 			role: "initiator",
 			ad,
@@ -133,6 +194,7 @@ export async function initiateSession(
 			pendingPrekey: {
 				signedPrekeyId: bundle.signedPrekey.keyId,
 				oneTimePrekeyId: bundle.oneTimePrekey?.keyId,
+				kem: kemHeader,
 			},
 			skipped: new Map(),
 			previousRemoteRatchets: [],
@@ -140,9 +202,50 @@ export async function initiateSession(
 	};
 }
 
+function kemTranscript(header: KemHeaderFields, publicKey: Bytes): KemTranscript {
+	return {
+		kind: KEM_KIND_NUMBER[header.kind],
+		keyId: header.keyId,
+		publicKey,
+		ciphertext: header.ciphertext,
+	};
+}
+
 export interface AcceptedSession extends NewSession {
 	/** The one-time prekey to delete once the message decrypted. */
 	readonly usedOneTimePrekeyId: number | undefined;
+	/** Suite 2: the one-time KEM prekey to delete once the message decrypted. */
+	readonly usedKemPrekeyId: number | undefined;
+}
+
+/**
+ * Suite 2, responder: the KEM prekey the header names, decapsulated. unknown_prekey when it is gone
+ * (a one-time KEM prekey is used once: a replayed or re-issued one is refused here).
+ */
+async function responderKem(
+	context: ProtocolContext,
+	kem: KemHeaderFields,
+	signedPrekeyId: number,
+	lastResort: { readonly publicKey: Bytes; readonly secretKey: Bytes } | undefined,
+): Promise<KemAgreement> {
+	let pair = lastResort;
+	if (kem.kind === "last_resort") {
+		if (kem.keyId !== signedPrekeyId) {
+			throw new ProtocolError("malformed", "the last-resort KEM prekey is not the signed prekey's");
+		}
+	} else {
+		const record = await context.stores.prekeys.loadKemPrekey(kem.keyId);
+		if (!record) {
+			throw new ProtocolError(
+				"unknown_prekey",
+				"the one-time KEM prekey this message names was already used",
+			);
+		}
+		pair = record.keyPair;
+	}
+	if (!pair) throw new ProtocolError("unknown_prekey", "the signed prekey this message names has no KEM key");
+	const sharedSecret = await mlKemDecapsulate(kem.ciphertext, pair.secretKey);
+	return { sharedSecret, transcript: kemTranscript(kem, pair.publicKey) };
 }
 
 export async function acceptSession(
@@ -166,9 +269,16 @@ export async function acceptSession(
 	if (prekey.oneTimePrekeyId !== undefined && !oneTimePrekey) {
 		throw new ProtocolError("unknown_prekey", "the one-time prekey this message names was already used");
 	}
-	if (signedPrekey.suite !== SUITE_V1 || (oneTimePrekey && oneTimePrekey.suite !== SUITE_V1)) {
+	// A suite-2 message needs the KEM key; a suite-1 one is accepted only on a signed prekey made before
+	// suite 2 (a relay cannot turn a suite-2 setup into a classical one by rewriting the header: the
+	// envelope signature covers it, and our suite-2 signed prekeys refuse suite-1 setups).
+	const suite = prekey.kem ? SUITE_V2 : SUITE_V1;
+	if (signedPrekey.suite !== suite || (oneTimePrekey && oneTimePrekey.suite !== SUITE_V1)) {
 		throw new ProtocolError("unsupported_version", "the named prekey belongs to another suite");
 	}
+	const kem = prekey.kem
+		? await responderKem(context, prekey.kem, prekey.signedPrekeyId, signedPrekey.kem)
+		: undefined;
 	const [peerIdentityDh, peerEphemeral, ad] = await Promise.all([
 		importEcdhPublicKey(prekey.identity.dhKey),
 		importEcdhPublicKey(ephemeralKey),
@@ -186,6 +296,7 @@ export async function acceptSession(
 			peerEphemeral,
 		},
 		ad,
+		kem,
 	);
 	if (!constantTimeEqual(secrets.sessionId, sessionId)) {
 		throw new ProtocolError("decrypt_failed", "the session id does not match the agreed keys");
@@ -195,9 +306,10 @@ export async function acceptSession(
 	return {
 		pin,
 		usedOneTimePrekeyId: prekey.oneTimePrekeyId,
+		usedKemPrekeyId: prekey.kem?.kind === "one_time" ? prekey.kem.keyId : undefined,
 		state: {
 			v: STATE_VERSION,
-			suite: SUITE_V1,
+			suite,
 			id: secrets.sessionId,
 			role: "responder",
 			ad,

@@ -7,8 +7,10 @@
 // every check of an operation has passed, and then stores it. A failed operation stores nothing.
 // Every record carries `v` (state version) and the key-bearing ones the suite they belong to.
 
+import type { MlKemKeyPair } from "../crypto/ml-kem.ts";
 import type { P256KeyPair } from "../crypto/p256.ts";
 import type { Bytes } from "../encoding/bytes.ts";
+import type { KemHeaderFields } from "./header.ts";
 
 export const STATE_VERSION = 1;
 
@@ -52,9 +54,12 @@ export interface PreviousIdentity {
 
 export interface SignedPrekeyRecord {
 	readonly v: typeof STATE_VERSION;
+	/** 2 when `kem` is present (the signature then covers it), 1 for records made before suite 2. */
 	readonly suite: number;
 	readonly keyId: number;
 	readonly keyPair: P256KeyPair;
+	/** Suite 2: the last-resort ML-KEM-768 prekey, same key id, rotated and retained with this one. */
+	readonly kem?: MlKemKeyPair;
 	readonly signature: Bytes;
 	readonly createdAt: number;
 	/** When a newer signed prekey replaced this one; deleted SIGNED_PREKEY_RETENTION_MS later. */
@@ -76,6 +81,17 @@ export interface OneTimePrekeyRecord {
 	readonly goneSince?: number;
 }
 
+/** Suite 2: a one-time ML-KEM-768 prekey (its own id counter); deleted and pruned like OneTimePrekeyRecord. */
+export interface KemPrekeyRecord {
+	readonly v: typeof STATE_VERSION;
+	readonly suite: number;
+	readonly keyId: number;
+	readonly keyPair: MlKemKeyPair;
+	readonly signature: Bytes;
+	readonly createdAt: number;
+	readonly goneSince?: number;
+}
+
 /** What pruning needs to know of a held one-time prekey, without loading its private key. */
 export interface OneTimePrekeyState {
 	readonly keyId: number;
@@ -91,6 +107,8 @@ export interface OneTimePrekeyGoneChange {
 export interface KeyIdCounters {
 	readonly nextSignedPrekeyId: number;
 	readonly nextOneTimePrekeyId: number;
+	/** Suite 2 (absent in counters stored before it: starts at 1). */
+	readonly nextKemPrekeyId?: number;
 }
 
 export interface ChainState {
@@ -123,7 +141,12 @@ export interface SessionState {
 	/** PN */
 	pn: number;
 	/** Set on the initiator until the first reply: every message then carries the prekey header. */
-	pendingPrekey: { readonly signedPrekeyId: number; readonly oneTimePrekeyId: number | undefined } | null;
+	pendingPrekey: {
+		readonly signedPrekeyId: number;
+		readonly oneTimePrekeyId: number | undefined;
+		/** Suite 2: the KEM encapsulation, repeated in every prekey header until the first reply. */
+		readonly kem?: KemHeaderFields;
+	} | null;
 	/** MKSKIPPED: "<base64url ratchet key>:<n>" → message key, oldest first. */
 	skipped: Map<string, Bytes>;
 	/** Base64url of the last few remote ratchet keys, to tell an old message from a new ratchet step. */
@@ -170,6 +193,14 @@ export interface PrekeyStore {
 	setOneTimePrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void>;
 	loadKeyIdCounters(): Promise<KeyIdCounters | undefined>;
 	storeKeyIdCounters(counters: KeyIdCounters): Promise<void>;
+	// Suite 2's one-time KEM prekeys, with the same contract as the one-time prekey methods above.
+	loadKemPrekey(keyId: number): Promise<KemPrekeyRecord | undefined>;
+	storeKemPrekeys(records: readonly KemPrekeyRecord[]): Promise<void>;
+	/** Deletes several one-time KEM prekeys (ids not held are ignored). */
+	removeKemPrekeys(keyIds: readonly number[]): Promise<void>;
+	listKemPrekeyStates(): Promise<readonly OneTimePrekeyState[]>;
+	/** Like setOneTimePrekeysGoneSince: never re-creates a record that was removed meanwhile. */
+	setKemPrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void>;
 }
 
 export interface SessionStore {

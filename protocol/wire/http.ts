@@ -4,6 +4,9 @@ import * as v from "valibot";
 import { RELAY_ERROR_CODES } from "./errors.ts";
 import {
 	IdentityKeys,
+	KemPrekey,
+	MAX_KEM_PREKEYS_HELD,
+	MAX_KEM_PREKEYS_PER_UPLOAD,
 	MAX_ONE_TIME_PREKEYS_HELD,
 	MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
 	OneTimePrekey,
@@ -57,6 +60,16 @@ export const PrekeyUpload = v.strictObject({
 			`at most ${MAX_ONE_TIME_PREKEYS_PER_UPLOAD} one-time prekeys per upload`,
 		),
 	),
+	/** Suite 2: one-time ML-KEM-768 prekeys. */
+	kemPrekeys: v.optional(
+		v.pipe(
+			v.array(KemPrekey),
+			v.maxLength(
+				MAX_KEM_PREKEYS_PER_UPLOAD,
+				`at most ${MAX_KEM_PREKEYS_PER_UPLOAD} one-time KEM prekeys per upload`,
+			),
+		),
+	),
 });
 export type PrekeyUpload = v.InferOutput<typeof PrekeyUpload>;
 
@@ -69,6 +82,10 @@ export const PrekeyStatus = v.object({
 	 */
 	oneTimePrekeyIds: v.pipe(v.array(KeyId), v.maxLength(MAX_ONE_TIME_PREKEYS_HELD)),
 	signedPrekeyId: v.nullable(v.number()),
+	/** Suite 2: whether the signed prekey carries its last-resort KEM key (absent from older relays). */
+	signedPrekeyKem: v.optional(v.boolean()),
+	/** Suite 2: the one-time KEM prekeys the relay holds, like oneTimePrekeyIds. */
+	kemPrekeyIds: v.optional(v.pipe(v.array(KeyId), v.maxLength(MAX_KEM_PREKEYS_HELD))),
 });
 export type PrekeyStatus = v.InferOutput<typeof PrekeyStatus>;
 

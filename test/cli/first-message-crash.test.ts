@@ -27,6 +27,8 @@ const BOUNDARIES = [
 	"write contacts/",
 	"write trusted/",
 	"write sessions/",
+	// Suite 2: the one-time KEM prekey the setup used, then the one-time prekey.
+	"remove prekeys/kem-",
 	"remove prekeys/one-time-",
 ];
 
@@ -126,7 +128,10 @@ async function usedOneTimePrekey(s: Setup): Promise<number> {
 
 function kinds(lines: string[], phone: string): string[] {
 	return lines.map((line) =>
-		line.replace(`${phone}.json`, "").replace(/one-time-[0-9]+\.json$/, "one-time-"),
+		line
+			.replace(`${phone}.json`, "")
+			.replace(/one-time-[0-9]+\.json$/, "one-time-")
+			.replace(/kem-[0-9]+\.json$/, "kem-"),
 	);
 }
 

@@ -5,7 +5,12 @@ import { decodeBase64Url, encodeBase64Url } from "../../protocol/encoding/base64
 import { type Bytes, concatBytes } from "../../protocol/encoding/bytes.ts";
 import { parseEnvelopeBody } from "../../protocol/session/envelope.ts";
 import type { LocalIdentity } from "../../protocol/session/index.ts";
-import { encodeEnvelopeHeader, readEnvelope } from "../../protocol/wire/envelope.ts";
+import {
+	ENVELOPE_VERSION,
+	ENVELOPE_VERSION_V2,
+	encodeEnvelopeHeader,
+	readEnvelope,
+} from "../../protocol/wire/envelope.ts";
 import { AssertionFailed } from "./harness.ts";
 
 export interface EnvelopeView {
@@ -14,11 +19,15 @@ export interface EnvelopeView {
 	ratchetKey: string;
 	pn: number;
 	n: number;
+	/** Suite 2 only. */
+	salt?: string | undefined;
 	prekey?:
 		| {
 				identity: { signingKey: string; dhKey: string; dhKeySignature: string };
 				signedPrekeyId: number;
 				oneTimePrekeyId?: number | undefined;
+				/** Suite 2 only. */
+				kem?: { kind: "last_resort" | "one_time"; keyId: number; ciphertext: string } | undefined;
 		  }
 		| undefined;
 	ciphertext: string;
@@ -47,6 +56,7 @@ export function openBody(body: string): EnvelopeView {
 		ratchetKey: b64(e.ratchetKey),
 		pn: e.pn,
 		n: e.n,
+		salt: e.salt && b64(e.salt),
 		prekey: e.prekey && {
 			identity: {
 				signingKey: b64(e.prekey.identity.signingKey),
@@ -55,6 +65,11 @@ export function openBody(body: string): EnvelopeView {
 			},
 			signedPrekeyId: e.prekey.signedPrekeyId,
 			oneTimePrekeyId: e.prekey.oneTimePrekeyId,
+			kem: e.prekey.kem && {
+				kind: e.prekey.kem.kind,
+				keyId: e.prekey.kem.keyId,
+				ciphertext: b64(e.prekey.kem.ciphertext),
+			},
 		},
 		ciphertext: b64(e.ciphertext),
 		signature: b64(e.signature),
@@ -63,11 +78,15 @@ export function openBody(body: string): EnvelopeView {
 
 /** Serialises a (possibly edited) view; the version byte is written as given, even when unsupported. */
 export function closeBody(view: EnvelopeView): string {
+	const kem = view.prekey?.kem;
 	const header = encodeEnvelopeHeader({
+		// The layout follows the fields present; the version byte is then overwritten with view.v.
+		v: view.salt === undefined ? ENVELOPE_VERSION : ENVELOPE_VERSION_V2,
 		session: bytes(view.session),
 		ratchetKey: bytes(view.ratchetKey),
 		pn: view.pn,
 		n: view.n,
+		...(view.salt === undefined ? {} : { salt: bytes(view.salt) }),
 		...(view.prekey
 			? {
 					prekey: {
@@ -80,6 +99,7 @@ export function closeBody(view: EnvelopeView): string {
 						...(view.prekey.oneTimePrekeyId === undefined
 							? {}
 							: { oneTimePrekeyId: view.prekey.oneTimePrekeyId }),
+						...(kem ? { kem: { kind: kem.kind, keyId: kem.keyId, ciphertext: bytes(kem.ciphertext) } } : {}),
 					},
 				}
 			: {}),

@@ -13,7 +13,7 @@ import {
 	prepareKeyUpload,
 	publicIdentity,
 } from "../../protocol/session/index.ts";
-import type { OneTimePrekey, PrekeyBundle, SignedPrekey } from "../../protocol/wire/keys.ts";
+import type { KemPrekey, OneTimePrekey, PrekeyBundle, SignedPrekey } from "../../protocol/wire/keys.ts";
 import { requireE164 } from "../../protocol/wire/phone.ts";
 
 export const PHONES = { alice: "+15555550101", bob: "+15555550102", carol: "+15555550103" } as const;
@@ -25,6 +25,8 @@ export interface DirectoryEntry {
 	identity: ReturnType<typeof publicIdentity>;
 	signedPrekey: SignedPrekey | undefined;
 	oneTimePrekeys: OneTimePrekey[];
+	/** Suite 2's one-time KEM prekeys (handed out like the one-time prekeys). */
+	kemPrekeys: KemPrekey[];
 }
 
 export class Directory {
@@ -34,11 +36,13 @@ export class Directory {
 		const entry = this.entries.get(phone);
 		if (!entry?.signedPrekey) throw new Error(`no keys for ${phone}`);
 		const oneTimePrekey = entry.oneTimePrekeys.shift();
+		const kemPrekey = entry.kemPrekeys.shift();
 		return {
 			phone: requireE164(phone),
 			identity: entry.identity,
 			signedPrekey: entry.signedPrekey,
 			...(oneTimePrekey ? { oneTimePrekey } : {}),
+			...(kemPrekey ? { kemPrekey } : {}),
 		};
 	}
 }
@@ -53,7 +57,7 @@ export interface Party {
 export async function makeParty(
 	phone: string,
 	directory: Directory,
-	options: { extractable?: boolean; oneTimePrekeys?: boolean } = {},
+	options: { extractable?: boolean; oneTimePrekeys?: boolean; kemPrekeys?: boolean } = {},
 ): Promise<Party> {
 	const stores = createMemoryStores();
 	const identity = await createLocalIdentity({ extractable: options.extractable ?? true, clock });
@@ -63,11 +67,14 @@ export async function makeParty(
 		oneTimePrekeys: options.oneTimePrekeys === false ? 1000 : 0,
 		oneTimePrekeyIds: [],
 		signedPrekeyId: null,
+		// A full relay needs no KEM refill: 100 held ids (none of them ours, so nothing local is kept).
+		kemPrekeyIds: options.kemPrekeys === false ? Array.from({ length: 100 }, (_, i) => 1_000_000 + i) : [],
 	});
 	directory.entries.set(phone, {
 		identity: publicIdentity(identity),
 		signedPrekey: upload?.signedPrekey,
 		oneTimePrekeys: upload?.oneTimePrekeys.slice(0, 20) ?? [],
+		kemPrekeys: upload?.kemPrekeys?.slice(0, 20) ?? [],
 	});
 	return { phone, stores, context, directory };
 }

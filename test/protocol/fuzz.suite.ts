@@ -11,9 +11,13 @@ import {
 	type ProtocolErrorCode,
 	serializeSessionRecord,
 } from "../../protocol/session/index.ts";
-import { flipBodyBit } from "./envelope-tools.ts";
+import { PREKEY_HEADER_V2_BYTES } from "../../protocol/wire/envelope.ts";
+import { bodyBytes, flipBodyBit } from "./envelope-tools.ts";
 import { Directory, makeParty, type Party, PHONES, type Sent, send, untext } from "./fixtures.ts";
 import { AssertionFailed, assert, assertEqual, type Suite, seededRandom } from "./harness.ts";
+
+/** Where a suite-2 prekey header's KEM fields start (protocol/wire/envelope.ts). */
+const KEM_FIELDS_OFFSET = 310;
 
 const TAMPER_CODES: readonly ProtocolErrorCode[] = [
 	"malformed",
@@ -31,6 +35,8 @@ interface Stats {
 	replayed: number;
 	tampered: number;
 	restored: number;
+	/** Tampered suite-2 setup messages (a bit flipped in the KEM fields). */
+	kemTampered: number;
 }
 
 async function simulate(
@@ -55,7 +61,15 @@ async function simulate(
 	};
 	const inFlight: Sent[] = [];
 	const delivered: Sent[] = [];
-	const stats: Stats = { sent: 0, delivered: 0, dropped: 0, replayed: 0, tampered: 0, restored: 0 };
+	const stats: Stats = {
+		sent: 0,
+		delivered: 0,
+		dropped: 0,
+		replayed: 0,
+		tampered: 0,
+		restored: 0,
+		kemTampered: 0,
+	};
 	let counter = 0;
 
 	const deliver = async (message: Sent) => {
@@ -80,6 +94,21 @@ async function simulate(
 		stats.restored++;
 	};
 
+	// Suite-2 session setup: a bit flipped inside the KEM fields (kind, id, ciphertext) of a prekey
+	// message is rejected (prekey messages are few, so each one sent is tampered with once).
+	const tamperKem = async (target: Sent) => {
+		if (bodyBytes(target.body)[1] !== 2) return;
+		const kemBit = (KEM_FIELDS_OFFSET + random.int(PREKEY_HEADER_V2_BYTES - KEM_FIELDS_OFFSET)) * 8;
+		try {
+			const body = flipBodyBit(target.body, kemBit + random.int(8));
+			await decryptMessage(party(target.to).context, { ...target, body });
+			throw new AssertionFailed(`seed ${seed}: KEM-tampered ${target.id} accepted`);
+		} catch (error) {
+			if (!isProtocolError(error) || !TAMPER_CODES.includes(error.code)) throw error;
+		}
+		stats.kemTampered++;
+	};
+
 	for (let step = 0; step < steps; step++) {
 		if (random.next() < 0.01) {
 			const target = random.pick(parties);
@@ -91,9 +120,14 @@ async function simulate(
 			const from = random.pick(parties);
 			const to = random.pick(parties.filter((p) => p !== from));
 			const id = `s${seed}-${++counter}`;
-			inFlight.push(
-				await send(from, to, `${from.phone}>${to.phone} #${counter} ${"x".repeat(random.int(40))}`, id),
+			const sent = await send(
+				from,
+				to,
+				`${from.phone}>${to.phone} #${counter} ${"x".repeat(random.int(40))}`,
+				id,
 			);
+			await tamperKem(sent);
+			inFlight.push(sent);
 			stats.sent++;
 		} else if (roll < 0.76 || inFlight.length > 150) {
 			// Mostly near the front (mild reordering), sometimes anywhere.
@@ -157,7 +191,8 @@ export const fuzzSuite: Suite = {
 					stats.dropped > 50 &&
 					stats.replayed > 100 &&
 					stats.tampered > 100 &&
-					stats.restored > 3,
+					stats.restored > 3 &&
+					stats.kemTampered > 0,
 				"all actions ran",
 			);
 		},

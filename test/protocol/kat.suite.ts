@@ -6,23 +6,44 @@
 import { aesGcmEncrypt } from "../../protocol/crypto/aes-gcm.ts";
 import { ecdh, importEcdhPublicKey } from "../../protocol/crypto/ecdh.ts";
 import { envelopeSignedBytes } from "../../protocol/crypto/envelope-signature.ts";
-import { identityDhKeySignedBytes, signedPrekeySignedBytes } from "../../protocol/crypto/key-signatures.ts";
+import {
+	identityDhKeySignedBytes,
+	kemPrekeySignedBytes,
+	signedPrekeySignedBytes,
+	signedPrekeyV2SignedBytes,
+} from "../../protocol/crypto/key-signatures.ts";
+import { generateMlKemKeyPair, mlKemDecapsulate, mlKemEncapsulate } from "../../protocol/crypto/ml-kem.ts";
 import { importP256KeyPair, type P256KeyPair } from "../../protocol/crypto/p256.ts";
+import { pad, padme } from "../../protocol/crypto/padme.ts";
 import { expandMessageKey, kdfChain, kdfRoot } from "../../protocol/crypto/ratchet-kdf.ts";
 import { computeSafetyNumber } from "../../protocol/crypto/safety-number.ts";
 import { sha256 } from "../../protocol/crypto/sha.ts";
-import { associatedDataHash, x3dhInitiator, x3dhResponder } from "../../protocol/crypto/x3dh.ts";
+import {
+	associatedDataHash,
+	type KemTranscript,
+	kemTranscriptInput,
+	x3dhInitiator,
+	x3dhResponder,
+} from "../../protocol/crypto/x3dh.ts";
+import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { concatBytes, utf8 } from "../../protocol/encoding/bytes.ts";
 import { encodeHeader } from "../../protocol/session/header.ts";
 import {
 	createMemoryStores,
 	createProtocolContext,
 	decryptMessage,
+	encryptMessage,
 	type LocalIdentity,
 	manualClock,
 	STATE_VERSION,
 	SUITE_V1,
+	SUITE_V2,
 } from "../../protocol/session/index.ts";
+import {
+	ENVELOPE_SIGNATURE_BYTES,
+	ENVELOPE_TAG_BYTES,
+	MESSAGE_HEADER_BYTES,
+} from "../../protocol/wire/envelope.ts";
 import { assertEqual, fromHex, hex, type Suite } from "./harness.ts";
 
 /** Fixed P-256 keys (scalar d, SEC1 point), generated once for these tests. */
@@ -127,6 +148,7 @@ export async function computeKnownAnswers(): Promise<Record<string, string>> {
 	const chain = await kdfChain(withOtk.chainKey);
 	out.kdfChain = hex(concatBytes(chain.messageKey, chain.chainKey));
 	const header = {
+		suite: SUITE_V1,
 		session: withOtk.sessionId,
 		ratchetKey: point("aliceEphemeral"),
 		pn: 0,
@@ -212,9 +234,148 @@ const RECORDED_BODY =
 	"BwEAAAAq6zz277WrEJLad7ZPkv0mDq3Zo896FAWcu5fBa69Q5piOEfxgAZB-b-2wHPy5IQQUuEcFRgmfIcX1udxMMU2vn1dC" +
 	"3a1wXUglUwvVydxTMccNLAwKdr1dPPacaws";
 
+/** Fixed ML-KEM-768 inputs: Bob's KEM key seed (d || z) and Alice's encapsulation randomness m. */
+const BOB_KEM_SEED = fromHex("42".repeat(32) + "17".repeat(32));
+const ALICE_KEM_MESSAGE = fromHex("a5".repeat(32));
+const MESSAGE_SALT = fromHex("0f".repeat(16));
+
+/** Suite 2's constructions (docs/E2E-PROTOCOL.md §Suite 2), from the same fixed keys. */
+export async function computeSuite2KnownAnswers(): Promise<Record<string, string>> {
+	const out: Record<string, string> = {};
+	const kem = await generateMlKemKeyPair(BOB_KEM_SEED);
+	out.kemPublicKey = hex(await sha256(kem.publicKey));
+	out.signedPrekeyV2SignedBytes = hex(
+		await sha256(signedPrekeyV2SignedBytes(7, point("bobSignedPrekey"), kem.publicKey)),
+	);
+	out.kemPrekeySignedBytes = hex(await sha256(kemPrekeySignedBytes(9, kem.publicKey)));
+	const encapsulated = await mlKemEncapsulate(kem.publicKey, ALICE_KEM_MESSAGE);
+	out.kemCiphertext = hex(await sha256(encapsulated.ciphertext));
+	out.kemSharedSecret = hex(encapsulated.sharedSecret);
+	out.kemDecapsulationAgrees = String(
+		hex(await mlKemDecapsulate(encapsulated.ciphertext, kem.secretKey)) === hex(encapsulated.sharedSecret),
+	);
+	const transcript: KemTranscript = {
+		kind: 2,
+		keyId: 9,
+		publicKey: kem.publicKey,
+		ciphertext: encapsulated.ciphertext,
+	};
+	out.kemTranscript = hex(await sha256(kemTranscriptInput(transcript)));
+	const ad = await associatedDataHash(
+		{ signingKey: point("aliceSigning"), dhKey: point("aliceDh"), phone: ALICE },
+		{ signingKey: point("bobSigning"), dhKey: point("bobDh"), phone: BOB },
+	);
+	const [aliceDh, aliceEphemeral, bobDh, bobSignedPrekey, bobOneTimePrekey] = await Promise.all([
+		key("aliceDh"),
+		key("aliceEphemeral"),
+		key("bobDh"),
+		key("bobSignedPrekey"),
+		key("bobOneTimePrekey"),
+	]);
+	const pub = (name: KeyName) => importEcdhPublicKey(point(name));
+	const agreement = { sharedSecret: encapsulated.sharedSecret, transcript };
+	const initiator = await x3dhInitiator(
+		{
+			identityDhPrivate: aliceDh.privateKey,
+			ephemeralPrivate: aliceEphemeral.privateKey,
+			peerIdentityDh: await pub("bobDh"),
+			peerSignedPrekey: await pub("bobSignedPrekey"),
+			peerOneTimePrekey: await pub("bobOneTimePrekey"),
+		},
+		ad,
+		agreement,
+	);
+	out.pqxdh = hex(concatBytes(initiator.rootKey, initiator.chainKey, initiator.sessionId));
+	const lastResort = await x3dhInitiator(
+		{
+			identityDhPrivate: aliceDh.privateKey,
+			ephemeralPrivate: aliceEphemeral.privateKey,
+			peerIdentityDh: await pub("bobDh"),
+			peerSignedPrekey: await pub("bobSignedPrekey"),
+			peerOneTimePrekey: undefined,
+		},
+		ad,
+		{ ...agreement, transcript: { ...transcript, kind: 1, keyId: 7 } },
+	);
+	out.pqxdhLastResort = hex(concatBytes(lastResort.rootKey, lastResort.chainKey, lastResort.sessionId));
+	const responder = await x3dhResponder(
+		{
+			identityDhPrivate: bobDh.privateKey,
+			signedPrekeyPrivate: bobSignedPrekey.privateKey,
+			oneTimePrekeyPrivate: bobOneTimePrekey.privateKey,
+			peerIdentityDh: await pub("aliceDh"),
+			peerEphemeral: await pub("aliceEphemeral"),
+		},
+		ad,
+		agreement,
+	);
+	out.pqxdhResponderAgrees = String(hex(responder.rootKey) === hex(initiator.rootKey));
+	const chain = await kdfChain(initiator.chainKey);
+	const cipher = await expandMessageKey(chain.messageKey, ad, MESSAGE_SALT);
+	out.messageNonceV2 = hex(cipher.nonce);
+	const header = {
+		suite: SUITE_V2,
+		session: initiator.sessionId,
+		ratchetKey: point("aliceEphemeral"),
+		pn: 0,
+		n: 0,
+		salt: MESSAGE_SALT,
+		prekey: {
+			identity: {
+				signingKey: point("aliceSigning"),
+				dhKey: point("aliceDh"),
+				dhKeySignature: new Uint8Array(64).fill(7),
+			},
+			signedPrekeyId: 7,
+			oneTimePrekeyId: 42,
+			kem: { kind: "one_time" as const, keyId: 9, ciphertext: encapsulated.ciphertext },
+		},
+	};
+	const headerBytes = encodeHeader(header);
+	out.prekeyHeaderV2 = hex(await sha256(headerBytes));
+	out.headerV2 = hex(encodeHeader({ ...header, pn: 3, n: 258, prekey: undefined }));
+	out.paddedPlaintext = hex(pad(utf8("hello bob")));
+	out.messageCiphertextV2 = hex(
+		await aesGcmEncrypt(cipher.key, cipher.nonce, pad(utf8("hello bob")), concatBytes(ad, headerBytes)),
+	);
+	out.padme = [1, 2, 9, 100, 1000, 1001, 48_201, 65_536, 65_537].map((n) => padme(n)).join(",");
+	return out;
+}
+
+const EXPECTED_V2: Record<string, string> = {
+	kemPublicKey: "8cde1b49992415b527e361f52465634978fcc488d6f541c4a1fec97fd14b4661",
+	signedPrekeyV2SignedBytes: "6c62e2f28b34bd2c3f8a56f5ca520f90f5463e967b37f6373d5c1b5f53abcf8c",
+	kemPrekeySignedBytes: "370b80e944bec5c11851ae0697a23a3e03562c79e4efb3338939a6e05ac84c86",
+	kemCiphertext: "3b91c1241b89fa0e73943eed64feee2532a5f4c8b2b4df2dd6bad67d510d3b3f",
+	kemSharedSecret: "482d90e3e4ea07119e714d75bc509deb705f310885880ae6f9020b5f3660e796",
+	kemDecapsulationAgrees: "true",
+	kemTranscript: "391a02d2345c910e3c9e8fff5771a15b8b708039545ff31517b834ee942a6804",
+	pqxdh:
+		"9fcc3d16565200067fc72228d13c3c59b7f727d697af34d66dc3ef6acc2ceccbae3137b2b98404488a47a506be" +
+		"03384d4667a1c2b5ed2617507e9d533c1457eb8c811992586be4f6a36021655a2ea4d1",
+	pqxdhLastResort:
+		"38148fcf34531116a64caa70c291c11981858586c3621faf9d8d2289e83e7daaa711b814ed8e3c46148e4af51e" +
+		"2cf7245a5df054c3a381b813aa40a1eed556092e8e9df35d6744746d9a01db82d04e0f",
+	pqxdhResponderAgrees: "true",
+	messageNonceV2: "4fb1f25b3e032e5b45ed1771",
+	prekeyHeaderV2: "b42bc00e70e0052d2351fa7cb0e8500442dea16ffb7ad5124492291cc86c0168",
+	headerV2:
+		"02018c811992586be4f6a36021655a2ea4d10404f71b90434aaac775a62e4f28dd67bf9cf80694fbb92ee2a035" +
+		"91e315c96453625f1d5172d50304c11700e23e8e2b1d452c512e8ee250efff4a80bce08e00b700000003000001" +
+		"020f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f",
+	paddedPlaintext: "68656c6c6f20626f6280",
+	messageCiphertextV2: "d2eeda3947e6ad7f14959d2c8da123d7cfec54e598bb481447a3",
+	padme: "1,2,10,104,1024,1024,49152,65536,67584",
+};
+
 export const katSuite: Suite = {
 	name: "known answers",
 	cases: {
+		"suite 2 constructions give the recorded bytes": async () => {
+			const actual = await computeSuite2KnownAnswers();
+			for (const [name, value] of Object.entries(EXPECTED_V2)) assertEqual(actual[name], value, name);
+			assertEqual(Object.keys(actual).length, Object.keys(EXPECTED_V2).length, "every output is pinned");
+		},
 		"constructions give the recorded bytes": async () => {
 			const actual = await computeKnownAnswers();
 			for (const [name, value] of Object.entries(EXPECTED)) assertEqual(actual[name], value, name);
@@ -251,6 +412,21 @@ export const katSuite: Suite = {
 			const context = createProtocolContext({ phone: BOB, stores, clock: manualClock(0) });
 			const result = await decryptMessage(context, { from: ALICE, id: "kat-1", body: RECORDED_BODY });
 			assertEqual(new TextDecoder().decode(result.plaintext), "known answer", "plaintext");
+			// A suite-1 session keeps its suite: the answer is a version-1 envelope, unpadded and unsalted.
+			const reply = await encryptMessage(context, {
+				to: ALICE,
+				id: "kat-2",
+				plaintext: utf8("still suite 1"),
+			});
+			const raw = decodeBase64Url(reply);
+			assertEqual(raw?.[0], SUITE_V1, "reply envelope version");
+			assertEqual(
+				raw?.length,
+				MESSAGE_HEADER_BYTES + utf8("still suite 1").length + ENVELOPE_TAG_BYTES + ENVELOPE_SIGNATURE_BYTES,
+				"unpadded suite-1 size",
+			);
+			const record = await stores.sessions.loadSessionRecord(ALICE);
+			assertEqual(record?.sessions[0]?.suite, SUITE_V1, "stored session suite");
 		},
 	},
 };

@@ -5,6 +5,7 @@ import type { Suite } from "./harness.ts";
 import { katSuite } from "./kat.suite.ts";
 import { prekeyHygieneSuite } from "./prekey-hygiene.suite.ts";
 import { sessionSuite } from "./session.suite.ts";
+import { suite2Suite } from "./suite2.suite.ts";
 import { tamperSuite } from "./tamper.suite.ts";
 import { trustSuite } from "./trust.suite.ts";
 import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
@@ -18,5 +19,6 @@ export const suites: readonly Suite[] = [
 	trustSuite,
 	prekeyHygieneSuite,
 	tamperSuite,
+	suite2Suite,
 	fuzzSuite,
 ];

@@ -52,8 +52,11 @@ const FIELD_EDITS: ReadonlyArray<[string, Edit, readonly ProtocolErrorCode[]]> =
 	],
 	["ciphertext (tag)", (e) => ({ ...e, ciphertext: flipBase64(e.ciphertext) }), ["bad_signature"]],
 	["signature", (e) => ({ ...e, signature: flipBase64(e.signature, 10, 3) }), ["bad_signature"]],
-	["version", (e) => ({ ...e, v: 2 }), ["unsupported_version"]],
+	["salt", (e) => ({ ...e, salt: e.salt && flipBase64(e.salt) }), ["bad_signature"]],
+	["version 3", (e) => ({ ...e, v: 3 }), ["unsupported_version"]],
 	["version 0 (downgrade)", (e) => ({ ...e, v: 0 }), ["unsupported_version"]],
+	// Read as a suite-1 layout, the fields shift: it no longer parses, or the signature fails.
+	["version 1 (downgrade to suite 1)", (e) => ({ ...e, v: 1 }), ["malformed", "bad_signature"]],
 	["ratchet key prefix", (e) => ({ ...e, ratchetKey: flipBase64(e.ratchetKey, 0, 1) }), ["malformed"]],
 ];
 
@@ -105,6 +108,36 @@ const PREKEY_EDITS: ReadonlyArray<[string, Edit, readonly ProtocolErrorCode[]]> 
 			e.prekey && { ...e, prekey: { ...e.prekey, oneTimePrekeyId: (e.prekey.oneTimePrekeyId ?? 0) ^ 1 } },
 		["bad_signature"],
 	],
+	[
+		"prekey.kem.ciphertext",
+		(e) =>
+			e.prekey?.kem && {
+				...e,
+				prekey: { ...e.prekey, kem: { ...e.prekey.kem, ciphertext: flipBase64(e.prekey.kem.ciphertext, 7) } },
+			},
+		["bad_signature"],
+	],
+	[
+		"prekey.kem.keyId",
+		(e) =>
+			e.prekey?.kem && {
+				...e,
+				prekey: { ...e.prekey, kem: { ...e.prekey.kem, keyId: e.prekey.kem.keyId ^ 1 } },
+			},
+		["bad_signature"],
+	],
+	[
+		"prekey.kem.kind",
+		(e) =>
+			e.prekey?.kem && {
+				...e,
+				prekey: {
+					...e.prekey,
+					kem: { ...e.prekey.kem, kind: e.prekey.kem.kind === "one_time" ? "last_resort" : "one_time" },
+				},
+			},
+		["bad_signature"],
+	],
 	// Without the prekey header and without a pin or session, the envelope cannot be attributed at all.
 	["prekey removed", (e) => ({ ...e, prekey: undefined }), ["no_session"]],
 ];
@@ -118,7 +151,9 @@ const RAW_EDITS: ReadonlyArray<
 	["truncated below header + tag + signature", (raw) => raw.slice(0, 100), ["malformed"]],
 	["one byte appended", (raw) => Uint8Array.of(...raw, 0), ["bad_signature"]],
 	["one byte removed", (raw) => raw.slice(0, raw.length - 1), ["bad_signature"]],
-	["prekey: one-time prekey flag 2", (raw) => raw.map((b, i) => (i === 289 ? 2 : b)), ["malformed"]],
+	// Suite 2 offsets (protocol/wire/envelope.ts): flag at 305, KEM prekey kind at 310.
+	["prekey: one-time prekey flag 2", (raw) => raw.map((b, i) => (i === 305 ? 2 : b)), ["malformed"]],
+	["prekey: KEM prekey kind 3", (raw) => raw.map((b, i) => (i === 310 ? 3 : b)), ["malformed"]],
 ];
 
 async function checkEdits(

@@ -14,6 +14,10 @@ export const WYCHEPROOF_FILES = [
 	"ecdsa_secp256r1_sha256_p1363_test.json",
 	"hkdf_sha256_test.json",
 	"hmac_sha256_test.json",
+	"mlkem_768_keygen_seed_test.json",
+	"mlkem_768_test.json",
+	"mlkem_768_encaps_test.json",
+	"mlkem_768_semi_expanded_decaps_test.json",
 ] as const;
 
 export function wycheproofDir(): string {

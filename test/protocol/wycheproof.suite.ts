@@ -9,6 +9,12 @@ import { ecdh, importEcdhPublicKey } from "../../protocol/crypto/ecdh.ts";
 import { importEcdsaPublicKey, verify } from "../../protocol/crypto/ecdsa.ts";
 import { hkdfSha256 } from "../../protocol/crypto/hkdf.ts";
 import { hmacSha256, hmacSha256Verify, importHmacSha256Key } from "../../protocol/crypto/hmac.ts";
+import {
+	checkMlKemPublicKey,
+	generateMlKemKeyPair,
+	mlKemDecapsulate,
+	mlKemEncapsulate,
+} from "../../protocol/crypto/ml-kem.ts";
 import { importP256KeyPair } from "../../protocol/crypto/p256.ts";
 import { decodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { concatBytes } from "../../protocol/encoding/bytes.ts";
@@ -116,6 +122,46 @@ const HmacFile = file(
 		keySize: v.number(),
 		tagSize: v.number(),
 		tests: v.array(v.object({ ...Base, key: v.string(), msg: v.string(), tag: v.string() })),
+	}),
+);
+
+/** The ML-KEM files leave `comment` or `flags` out where they would be empty. */
+const MlKemBase = {
+	tcId: v.number(),
+	comment: v.optional(v.string(), ""),
+	flags: v.optional(v.array(v.string()), []),
+	result: Result,
+};
+
+const MlKemKeyGenFile = file(
+	v.object({
+		parameterSet: v.literal("ML-KEM-768"),
+		tests: v.array(v.object({ ...MlKemBase, seed: v.string(), ek: v.string(), dk: v.string() })),
+	}),
+);
+
+const MlKemFile = file(
+	v.object({
+		parameterSet: v.literal("ML-KEM-768"),
+		tests: v.array(
+			v.object({ ...MlKemBase, seed: v.string(), ek: v.optional(v.string()), c: v.string(), K: v.string() }),
+		),
+	}),
+);
+
+const MlKemEncapsFile = file(
+	v.object({
+		parameterSet: v.literal("ML-KEM-768"),
+		tests: v.array(v.object({ ...MlKemBase, ek: v.string(), m: v.string(), c: v.string(), K: v.string() })),
+	}),
+);
+
+const MlKemDecapsFile = file(
+	v.object({
+		parameterSet: v.literal("ML-KEM-768"),
+		tests: v.array(
+			v.object({ ...MlKemBase, dk: v.string(), c: v.string(), ek: v.string(), K: v.optional(v.string()) }),
+		),
 	}),
 );
 
@@ -283,6 +329,100 @@ export const wycheproofSuite: Suite = {
 				}
 			}
 			tally.check("HMAC", 170);
+		},
+
+		"ML-KEM-768 key generation from seeds (FIPS 203)": async (env) => {
+			const data = await load(env, "mlkem_768_keygen_seed_test.json", MlKemKeyGenFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					const pair = await generateMlKemKeyPair(fromHex(t.seed));
+					assertEqual(t.result, "valid", "every key-generation vector is valid");
+					tally.valid++;
+					if (hex(pair.publicKey) !== t.ek) tally.fail(t.tcId, "encapsulation key differs");
+					if (hex(pair.secretKey) !== t.dk) tally.fail(t.tcId, "decapsulation key differs");
+				}
+			}
+			tally.check("ML-KEM keygen", 100);
+		},
+
+		"ML-KEM-768 seed, decapsulation and implicit rejection; bad lengths refused": async (env) => {
+			const data = await load(env, "mlkem_768_test.json", MlKemFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					let shared: Uint8Array | null = null;
+					let publicKey: Uint8Array | null = null;
+					try {
+						const pair = await generateMlKemKeyPair(fromHex(t.seed));
+						publicKey = pair.publicKey;
+						shared = await mlKemDecapsulate(fromHex(t.c), pair.secretKey);
+					} catch (error) {
+						if (!isProtocolError(error)) throw error;
+					}
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!shared || hex(shared) !== t.K) tally.fail(t.tcId, `shared secret differs (${t.comment})`);
+						if (t.ek !== undefined && (!publicKey || hex(publicKey) !== t.ek))
+							tally.fail(t.tcId, "encapsulation key differs");
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (shared) tally.fail(t.tcId, `invalid input accepted (${t.comment})`);
+					}
+				}
+			}
+			tally.check("ML-KEM", 190);
+		},
+
+		"ML-KEM-768 encapsulation, including the modulus check": async (env) => {
+			const data = await load(env, "mlkem_768_encaps_test.json", MlKemEncapsFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					let out: { ciphertext: Uint8Array; sharedSecret: Uint8Array } | null = null;
+					try {
+						out = await mlKemEncapsulate(fromHex(t.ek), fromHex(t.m));
+					} catch (error) {
+						if (!isProtocolError(error, "invalid_key")) throw error;
+					}
+					// The relay's cheap key check (no encapsulation) must agree with the vectors too.
+					const checked = checkMlKemPublicKey(fromHex(t.ek));
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!out || hex(out.ciphertext) !== t.c || hex(out.sharedSecret) !== t.K)
+							tally.fail(t.tcId, `encapsulation differs (${t.comment})`);
+						if (!checked) tally.fail(t.tcId, "checkMlKemPublicKey refused a valid key");
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (out) tally.fail(t.tcId, `invalid encapsulation key accepted (${t.flags.join(",")})`);
+						if (checked) tally.fail(t.tcId, "checkMlKemPublicKey accepted an invalid key");
+					}
+				}
+			}
+			tally.check("ML-KEM encaps", 260);
+		},
+
+		"ML-KEM-768 decapsulation-key and ciphertext validation": async (env) => {
+			const data = await load(env, "mlkem_768_semi_expanded_decaps_test.json", MlKemDecapsFile);
+			const tally = new Tally();
+			for (const group of data.testGroups) {
+				for (const t of group.tests) {
+					let shared: Uint8Array | null = null;
+					try {
+						shared = await mlKemDecapsulate(fromHex(t.c), fromHex(t.dk));
+					} catch (error) {
+						if (!isProtocolError(error)) throw error;
+					}
+					if (t.result === "valid") {
+						tally.valid++;
+						if (!shared || hex(shared) !== t.K) tally.fail(t.tcId, `shared secret differs (${t.comment})`);
+					} else if (t.result === "invalid") {
+						tally.invalid++;
+						if (shared) tally.fail(t.tcId, `invalid input accepted (${t.flags.join(",")})`);
+					}
+				}
+			}
+			tally.check("ML-KEM decaps", 9);
 		},
 	},
 };

@@ -11,6 +11,8 @@ export const FIRST_MESSAGE_WRITES = [
 	"contacts.storeContact",
 	"identities.storeTrustedIdentity",
 	"sessions.storeSessionRecord",
+	// Suite 2: the one-time KEM prekey the setup used.
+	"prekeys.removeKemPrekeys",
 	"prekeys.removeOneTimePrekey",
 ] as const;
 

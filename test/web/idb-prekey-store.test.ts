@@ -1,7 +1,8 @@
 // The web client's IndexedDB PrekeyStore under one-time prekey pruning (docs/E2E-PROTOCOL.md §Prekeys),
 // in a real Chromium with the tab's write fence claimed: marks are committed, a key a message used during
 // the prune is never re-created, a marked key is still a usable non-extractable key, and 30 days later
-// only the keys the relay holds are left. The store code is bundled with esbuild and served from
+// only the keys the relay holds are left; suite 2's one-time KEM prekeys, kept in the same object store,
+// follow the same rules without ever mixing with the EC ones. The store code is bundled with esbuild and served from
 // 127.0.0.1 (WebCrypto needs a secure context).
 import { createServer, type Server } from "node:http";
 import { dirname, resolve } from "node:path";
@@ -72,6 +73,11 @@ describe("IndexedDB prekey store", () => {
 			key2Extractable: false,
 			key2Derives: true,
 			idsAfterRetention: [3, 4],
+			// Suite 2's KEM prekeys share the object store (database version 1) under their own keys.
+			kemStatesAfterMarking: [{ keyId: 2, goneSince: 10_000 }, { keyId: 3 }],
+			kemKey2Decapsulates: true,
+			kemIdsAfterRetention: [3],
+			oneTimeCountAfterRetention: 2,
 		});
 	});
 });

@@ -42,6 +42,26 @@ describe("browser ↔ CLI", () => {
 			expect.objectContaining({ type: "message", from: WEB, text: "Hello terminal, this is the browser" }),
 		);
 		await web.expectStatus("Hello terminal, this is the browser", ["delivered"]);
+		// Both ends set the session up post-quantum (suite 2: ML-KEM-768 hybrid, padded, salted).
+		expect(await cli.sessionSuites(WEB)).toEqual([2]);
+		const webSuites = await web.page.evaluate(async (peer) => {
+			const db = await new Promise<IDBDatabase>((resolve, reject) => {
+				const request = indexedDB.open("friendly");
+				request.onsuccess = () => resolve(request.result);
+				request.onerror = () => reject(request.error);
+			});
+			const record = await new Promise<unknown>((resolve, reject) => {
+				const request = db.transaction("sessions").objectStore("sessions").get(peer);
+				request.onsuccess = () => resolve(request.result);
+				request.onerror = () => reject(request.error);
+			});
+			db.close();
+			const sessions: unknown = Reflect.get(Object(record), "sessions");
+			return Array.isArray(sessions)
+				? sessions.map((session) => Number(Reflect.get(Object(session), "suite")))
+				: [];
+		}, CLI);
+		expect(webSuites).toEqual([2]);
 	});
 
 	it("the CLI answers; the browser shows it live", async () => {

@@ -1,6 +1,7 @@
 // Key directory: PUT /v1/keys, GET /v1/keys, GET /v1/keys/:phone.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import {
 	ONE_TIME_PREKEY_GONE_RETENTION_MS,
 	SIGNED_PREKEY_RETENTION_MS,
@@ -8,7 +9,15 @@ import {
 import { PrekeyBundle, PrekeyStatus } from "../../protocol/wire/index.ts";
 import { MAILBOX_RETENTION_MS } from "../../worker/phone/mailbox.ts";
 import { call, expectError, expectOk } from "./helpers/http.ts";
-import { newOneTimePrekeys, newSignedPrekey, offCurvePoint, tamper } from "./helpers/keys.ts";
+import {
+	newKemPrekeys,
+	newOneTimePrekeys,
+	newSignedPrekey,
+	newSignedPrekeyWithKem,
+	offCurvePoint,
+	tamper,
+	unreducedKemKey,
+} from "./helpers/keys.ts";
 import { newPhone, pathPhone } from "./helpers/phones.ts";
 import { type Registered, register, registerWithKeys, stubOf } from "./helpers/register.ts";
 
@@ -34,6 +43,8 @@ describe("PUT /v1/keys", () => {
 			oneTimePrekeys: 10,
 			oneTimePrekeyIds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
 			signedPrekeyId: 7,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
 		});
 		expect(await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).toEqual(status);
 	});
@@ -59,6 +70,8 @@ describe("PUT /v1/keys", () => {
 			oneTimePrekeys: 2,
 			oneTimePrekeyIds: [1, 2],
 			signedPrekeyId: 1,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
 		});
 	});
 
@@ -79,6 +92,8 @@ describe("PUT /v1/keys", () => {
 			oneTimePrekeys: 0,
 			oneTimePrekeyIds: [],
 			signedPrekeyId: 1,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
 		});
 	});
 
@@ -176,6 +191,8 @@ describe("GET /v1/keys", () => {
 			oneTimePrekeys: 5,
 			oneTimePrekeyIds: [4, 5, 40, 41, 42],
 			signedPrekeyId: 1,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
 		});
 		// The PUT answer lists them too: a held id re-uploaded once, a new one added.
 		const after = await expectOk(
@@ -190,6 +207,8 @@ describe("GET /v1/keys", () => {
 			oneTimePrekeys: 0,
 			oneTimePrekeyIds: [],
 			signedPrekeyId: 1,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
 		});
 	});
 
@@ -288,5 +307,154 @@ describe("GET /v1/keys/:phone", () => {
 		for (const bad of ["12345", "%2Babc", "%2B1"]) {
 			await expectError(await call(`/v1/keys/${bad}`, { token: requester.token }), "invalid_phone", 400);
 		}
+	});
+});
+
+describe("suite 2: ML-KEM-768 prekeys", () => {
+	it("stores the signed prekey's last-resort KEM key and signed one-time KEM prekeys, and hands each one-time KEM prekey out once", async () => {
+		const me = await register();
+		const signedPrekey = await newSignedPrekeyWithKem(me.identity, 3);
+		const kemPrekeys = await newKemPrekeys(me.identity, 2, 11);
+		const status = await expectOk(
+			await upload(me.token, { signedPrekey, oneTimePrekeys: await newOneTimePrekeys(1), kemPrekeys }),
+			PrekeyStatus,
+		);
+		expect(status).toEqual({
+			oneTimePrekeys: 1,
+			oneTimePrekeyIds: [1],
+			signedPrekeyId: 3,
+			signedPrekeyKem: true,
+			kemPrekeyIds: [11, 12],
+		});
+		const requester = await register();
+		const first = await expectOk(await fetchBundle(requester, me.phone), PrekeyBundle);
+		expect(first.signedPrekey).toEqual(signedPrekey);
+		expect(first.kemPrekey).toEqual(kemPrekeys[0]);
+		const second = await expectOk(await fetchBundle(requester, me.phone), PrekeyBundle);
+		expect(second.kemPrekey).toEqual(kemPrekeys[1]);
+		// None left: the last-resort KEM key (in the signed prekey) still lets sessions start.
+		const third = await expectOk(await fetchBundle(requester, me.phone), PrekeyBundle);
+		expect(third.kemPrekey).toBeUndefined();
+		expect(third.signedPrekey.kemPublicKey).toBe(signedPrekey.kemPublicKey);
+		expect((await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).kemPrekeyIds).toEqual(
+			[],
+		);
+	});
+
+	it("a stripped or swapped last-resort KEM key fails the signed prekey's signature", async () => {
+		const me = await register();
+		const signedPrekey = await newSignedPrekeyWithKem(me.identity, 4);
+		const other = await newSignedPrekeyWithKem(me.identity, 4);
+		const { kemPublicKey: _stripped, ...stripped } = signedPrekey;
+		await expectError(
+			await upload(me.token, { signedPrekey: stripped, oneTimePrekeys: [] }),
+			"invalid_signature",
+			400,
+		);
+		await expectError(
+			await upload(me.token, {
+				signedPrekey: { ...signedPrekey, kemPublicKey: other.kemPublicKey },
+				oneTimePrekeys: [],
+			}),
+			"invalid_signature",
+			400,
+		);
+		expect((await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).signedPrekeyId).toBe(
+			null,
+		);
+	});
+
+	it("refuses KEM prekeys with a bad signature, an unreduced key or a wrong length, storing nothing", async () => {
+		const me = await register();
+		const [good] = await newKemPrekeys(me.identity, 1, 5);
+		if (!good) throw new Error("no KEM prekey");
+		await expectError(
+			await upload(me.token, {
+				oneTimePrekeys: [],
+				kemPrekeys: [{ ...good, signature: tamper(good.signature) }],
+			}),
+			"invalid_signature",
+			400,
+		);
+		await expectError(
+			await upload(me.token, { oneTimePrekeys: [], kemPrekeys: [{ ...good, keyId: 6 }] }),
+			"invalid_signature",
+			400,
+		);
+		// Unreduced coefficients (FIPS 203 modulus check), refused before the signature is looked at.
+		const unreduced = encodeBase64Url(await unreducedKemKey());
+		await expectError(
+			await upload(me.token, { oneTimePrekeys: [], kemPrekeys: [{ ...good, publicKey: unreduced }] }),
+			"invalid_key",
+			400,
+		);
+		const signedUnreduced = await newSignedPrekeyWithKem(me.identity, 1);
+		await expectError(
+			await upload(me.token, {
+				signedPrekey: { ...signedUnreduced, kemPublicKey: unreduced },
+				oneTimePrekeys: [],
+			}),
+			"invalid_key",
+			400,
+		);
+		await expectError(
+			await upload(me.token, {
+				oneTimePrekeys: [],
+				kemPrekeys: [{ ...good, publicKey: good.publicKey.slice(4) }],
+			}),
+			"bad_request",
+			400,
+		);
+		expect((await expectOk(await call("/v1/keys", { token: me.token }), PrekeyStatus)).kemPrekeyIds).toEqual(
+			[],
+		);
+	});
+
+	it("accepts 25 KEM prekeys per upload (refusing 26) and holds at most 100 (prekey_limit)", async () => {
+		const me = await register();
+		const batch = await newKemPrekeys(me.identity, 26, 1);
+		await expectError(await upload(me.token, { oneTimePrekeys: [], kemPrekeys: batch }), "bad_request", 400);
+		for (let first = 1; first <= 100; first += 25) {
+			const status = await expectOk(
+				await upload(me.token, {
+					oneTimePrekeys: [],
+					kemPrekeys: first === 1 ? batch.slice(0, 25) : await newKemPrekeys(me.identity, 25, first),
+				}),
+				PrekeyStatus,
+			);
+			expect(status.kemPrekeyIds).toHaveLength(first + 24);
+		}
+		const refused = await expectError(
+			await upload(me.token, { oneTimePrekeys: [], kemPrekeys: await newKemPrekeys(me.identity, 1, 500) }),
+			"prekey_limit",
+			400,
+		);
+		expect(refused.message).toContain("100");
+		// Re-uploading a held id counts once.
+		await expectOk(
+			await upload(me.token, { oneTimePrekeys: [], kemPrekeys: batch.slice(0, 1) }),
+			PrekeyStatus,
+		);
+	});
+
+	it("never hands out a one-time KEM prekey twice under concurrent fetches", async () => {
+		const target = await register();
+		await expectOk(
+			await upload(target.token, {
+				signedPrekey: await newSignedPrekeyWithKem(target.identity, 1),
+				oneTimePrekeys: [],
+				kemPrekeys: await newKemPrekeys(target.identity, 6, 1),
+			}),
+			PrekeyStatus,
+		);
+		const requesters = await Promise.all(Array.from({ length: 3 }, () => register()));
+		const responses = await Promise.all(
+			requesters.flatMap((requester) =>
+				Array.from({ length: 4 }, () => fetchBundle(requester, target.phone)),
+			),
+		);
+		const bundles = await Promise.all(responses.map((response) => expectOk(response, PrekeyBundle)));
+		const handedOut = bundles.flatMap((bundle) => (bundle.kemPrekey ? [bundle.kemPrekey.keyId] : []));
+		expect(handedOut.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
 	});
 });

@@ -24,7 +24,13 @@ describe("registration", () => {
 		expect(registered.phone).toBe(phone);
 		expect(registered.identityChanged).toBe(false);
 		const status = await expectOk(await keyStatus(registered.token), PrekeyStatus);
-		expect(status).toEqual({ oneTimePrekeys: 0, oneTimePrekeyIds: [], signedPrekeyId: null });
+		expect(status).toEqual({
+			oneTimePrekeys: 0,
+			oneTimePrekeyIds: [],
+			signedPrekeyId: null,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
+		});
 	});
 
 	it("stores no plaintext token", async () => {
@@ -126,7 +132,13 @@ describe("registration", () => {
 		expect(again.identityChanged).toBe(false);
 		await expectError(await keyStatus(first.token), "unauthenticated", 401);
 		const status = await expectOk(await keyStatus(again.token), PrekeyStatus);
-		expect(status).toEqual({ oneTimePrekeys: 3, oneTimePrekeyIds: [1, 2, 3], signedPrekeyId: 1 });
+		expect(status).toEqual({
+			oneTimePrekeys: 3,
+			oneTimePrekeyIds: [1, 2, 3],
+			signedPrekeyId: 1,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
+		});
 	});
 
 	it("re-registering with a new identity replaces it, revokes the old token and drops the old prekeys", async () => {
@@ -136,7 +148,13 @@ describe("registration", () => {
 		expect(again.identityChanged).toBe(true);
 		await expectError(await keyStatus(first.token), "unauthenticated", 401);
 		const status = await expectOk(await keyStatus(again.token), PrekeyStatus);
-		expect(status).toEqual({ oneTimePrekeys: 0, oneTimePrekeyIds: [], signedPrekeyId: null });
+		expect(status).toEqual({
+			oneTimePrekeys: 0,
+			oneTimePrekeyIds: [],
+			signedPrekeyId: null,
+			signedPrekeyKem: false,
+			kemPrekeyIds: [],
+		});
 		// Contacts no longer get the old keys: no bundle until new ones are published.
 		await expectError(
 			await call(`/v1/keys/${encodeURIComponent(first.phone)}`, { token: fetcher.token }),

@@ -43,6 +43,25 @@ describe("schema", () => {
 		});
 	});
 
+	it("adds the last-resort KEM key column to a pre-suite-2 signed_prekey table, keeping its row", async () => {
+		const { phone } = await register();
+		await runInDurableObject(stubOf(phone), (_instance, state) => {
+			const sql = state.storage.sql;
+			// The signed_prekey table as objects created before suite 2 (2026-12-01) have it.
+			sql.exec("DROP TABLE signed_prekey");
+			sql.exec(
+				"CREATE TABLE signed_prekey (id INTEGER PRIMARY KEY CHECK (id = 1), key_id INTEGER NOT NULL, public_key TEXT NOT NULL, signature TEXT NOT NULL)",
+			);
+			sql.exec("INSERT INTO signed_prekey VALUES (1, 7, 'pk', 'sig')");
+			migrate(sql);
+			migrate(sql);
+			expect(
+				sql.exec("SELECT key_id, public_key, signature, kem_public_key FROM signed_prekey").toArray(),
+			).toEqual([{ key_id: 7, public_key: "pk", signature: "sig", kem_public_key: null }]);
+			expect(sql.exec("SELECT count(*) AS n FROM kem_prekeys").one().n).toBe(0);
+		});
+	});
+
 	it("a stored message sets the expiry alarm on the hour after its 30 days", async () => {
 		const alice = await register();
 		const bob = await register();

@@ -68,6 +68,7 @@ export class Registration {
 		if (identityChanged) {
 			this.sql.exec("DELETE FROM signed_prekey");
 			this.sql.exec("DELETE FROM one_time_prekeys");
+			this.sql.exec("DELETE FROM kem_prekeys");
 		}
 		return { token, identityChanged };
 	}

@@ -29,9 +29,12 @@ const STATEMENTS = [
 		id INTEGER PRIMARY KEY CHECK (id = 1),
 		key_id INTEGER NOT NULL,
 		public_key TEXT NOT NULL,
-		signature TEXT NOT NULL
+		signature TEXT NOT NULL,
+		kem_public_key TEXT
 	)`,
 	"CREATE TABLE IF NOT EXISTS one_time_prekeys (key_id INTEGER PRIMARY KEY, public_key TEXT NOT NULL)",
+	// Suite 2's one-time ML-KEM-768 prekeys (the last-resort one is signed_prekey.kem_public_key).
+	"CREATE TABLE IF NOT EXISTS kem_prekeys (key_id INTEGER PRIMARY KEY, public_key TEXT NOT NULL, signature TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS bundle_fetches (requester TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)",
 	`CREATE TABLE IF NOT EXISTS mailbox (
 		seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,9 +84,19 @@ const STATEMENTS = [
 export function migrate(sql: SqlStorage): void {
 	rebuildDeliveredWithoutRowid(sql);
 	for (const statement of STATEMENTS) sql.exec(statement);
+	addSignedPrekeyKemColumn(sql);
 	// Indexes of the first schema, dropped to write fewer rows per message.
 	sql.exec("DROP INDEX IF EXISTS mailbox_expiry");
 	sql.exec("DROP INDEX IF EXISTS delivered_expiry");
+}
+
+/** Objects created before suite 2 (2026-12-01) have no last-resort KEM key column: added once, empty. */
+function addSignedPrekeyKemColumn(sql: SqlStorage): void {
+	const table = sql
+		.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'signed_prekey'")
+		.toArray()[0];
+	if (!table || /kem_public_key/.test(table.sql)) return;
+	sql.exec("ALTER TABLE signed_prekey ADD COLUMN kem_public_key TEXT");
 }
 
 /** Objects created before 2026-11-28 have a rowid `delivered` table: rebuilt once, keeping its ids. */

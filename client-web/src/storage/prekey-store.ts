@@ -1,6 +1,13 @@
 // PrekeyStore on IndexedDB: our signed and one-time prekeys (private halves non-extractable) and the
 // counters that hand out their key ids.
+//
+// Suite 2's one-time ML-KEM-768 prekeys live in the same `oneTimePrekeys` object store, so the database
+// version stays 1: they are wrapped as { keyId: ["kem", id], kem: record }. IndexedDB orders every
+// number before every array, so the one-time EC prekeys (number keys) are read with oneTimeRange() and
+// the KEM prekeys with kemRange(), and neither ever sees the other. The last-resort KEM key is a field of
+// its signed prekey record. KEM secret keys are bytes (WebCrypto has no ML-KEM CryptoKey yet).
 import type {
+	KemPrekeyRecord,
 	KeyIdCounters,
 	OneTimePrekeyGoneChange,
 	OneTimePrekeyRecord,
@@ -10,6 +17,16 @@ import type {
 } from "../../../protocol/session/index.ts";
 import { deleteRecord, getAllRecords, getRecord, putRecord, transact } from "./idb.ts";
 import { LOCAL_KEYS, STORES } from "./schema.ts";
+
+// Functions, not constants: IDBKeyRange exists only where IndexedDB does.
+const oneTimeRange = () => IDBKeyRange.upperBound(Number.POSITIVE_INFINITY);
+const kemRange = () => IDBKeyRange.bound(["kem"], ["kem", []]);
+const kemKey = (keyId: number): [string, number] => ["kem", keyId];
+
+interface StoredKemPrekey {
+	readonly keyId: [string, number];
+	readonly kem: KemPrekeyRecord;
+}
 
 export class IdbPrekeyStore implements PrekeyStore {
 	constructor(private readonly db: IDBDatabase) {}
@@ -48,7 +65,7 @@ export class IdbPrekeyStore implements PrekeyStore {
 		});
 	}
 	async listOneTimePrekeyStates(): Promise<readonly OneTimePrekeyState[]> {
-		const records = await getAllRecords<OneTimePrekeyRecord>(this.db, STORES.oneTimePrekeys);
+		const records = await getAllRecords<OneTimePrekeyRecord>(this.db, STORES.oneTimePrekeys, oneTimeRange());
 		return records.map((record) =>
 			record.goneSince === undefined
 				? { keyId: record.keyId }
@@ -74,7 +91,7 @@ export class IdbPrekeyStore implements PrekeyStore {
 	}
 	async countOneTimePrekeys(): Promise<number> {
 		const count = await transact<number>(this.db, STORES.oneTimePrekeys, "readonly", (tx) =>
-			tx.objectStore(STORES.oneTimePrekeys).count(),
+			tx.objectStore(STORES.oneTimePrekeys).count(oneTimeRange()),
 		);
 		return count ?? 0;
 	}
@@ -83,5 +100,46 @@ export class IdbPrekeyStore implements PrekeyStore {
 	}
 	storeKeyIdCounters(counters: KeyIdCounters): Promise<void> {
 		return putRecord(this.db, STORES.local, counters, LOCAL_KEYS.counters);
+	}
+	async loadKemPrekey(keyId: number): Promise<KemPrekeyRecord | undefined> {
+		const stored = await getRecord<StoredKemPrekey>(this.db, STORES.oneTimePrekeys, kemKey(keyId));
+		return stored?.kem;
+	}
+	async storeKemPrekeys(records: readonly KemPrekeyRecord[]): Promise<void> {
+		await transact(this.db, STORES.oneTimePrekeys, "readwrite", (tx) => {
+			const store = tx.objectStore(STORES.oneTimePrekeys);
+			for (const kem of records) store.put({ keyId: kemKey(kem.keyId), kem } satisfies StoredKemPrekey);
+			return undefined;
+		});
+	}
+	async removeKemPrekeys(keyIds: readonly number[]): Promise<void> {
+		await transact(this.db, STORES.oneTimePrekeys, "readwrite", (tx) => {
+			const store = tx.objectStore(STORES.oneTimePrekeys);
+			for (const keyId of keyIds) store.delete(kemKey(keyId));
+			return undefined;
+		});
+	}
+	async listKemPrekeyStates(): Promise<readonly OneTimePrekeyState[]> {
+		const stored = await getAllRecords<StoredKemPrekey>(this.db, STORES.oneTimePrekeys, kemRange());
+		return stored.map(({ kem }) =>
+			kem.goneSince === undefined ? { keyId: kem.keyId } : { keyId: kem.keyId, goneSince: kem.goneSince },
+		);
+	}
+	async setKemPrekeysGoneSince(changes: readonly OneTimePrekeyGoneChange[]): Promise<void> {
+		// As setOneTimePrekeysGoneSince: read and write in one transaction, never re-create a used key.
+		await transact(this.db, STORES.oneTimePrekeys, "readwrite", (tx) => {
+			const store = tx.objectStore(STORES.oneTimePrekeys);
+			for (const { keyId, goneSince } of changes) {
+				const read = store.get(kemKey(keyId));
+				read.onsuccess = () => {
+					const stored = read.result as StoredKemPrekey | undefined;
+					if (!stored) return;
+					const { goneSince: _previous, ...rest } = stored.kem;
+					const kem: KemPrekeyRecord = goneSince === undefined ? rest : { ...rest, goneSince };
+					store.put({ keyId: kemKey(keyId), kem } satisfies StoredKemPrekey);
+				};
+			}
+			return undefined;
+		});
 	}
 }

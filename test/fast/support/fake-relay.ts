@@ -22,6 +22,7 @@ import {
 	CodeRequest,
 	HTTP_STATUS,
 	type IdentityKeys,
+	type KemPrekey,
 	type MessageFrame,
 	normalisePhone,
 	type OneTimePrekey,
@@ -48,6 +49,8 @@ interface Account {
 	identity: IdentityKeys;
 	signedPrekey?: SignedPrekey;
 	oneTimePrekeys: OneTimePrekey[];
+	/** Suite 2's one-time KEM prekeys, handed out once like the one-time prekeys. */
+	kemPrekeys: KemPrekey[];
 }
 
 type Entry = MessageFrame | ReceiptFrame;
@@ -138,6 +141,9 @@ export class FakeRelay {
 				const held = new Map(account.oneTimePrekeys.map((key) => [key.keyId, key]));
 				for (const key of upload.oneTimePrekeys) held.set(key.keyId, key);
 				account.oneTimePrekeys = [...held.values()].sort((a, b) => a.keyId - b.keyId);
+				const heldKem = new Map(account.kemPrekeys.map((key) => [key.keyId, key]));
+				for (const key of upload.kemPrekeys ?? []) heldKem.set(key.keyId, key);
+				account.kemPrekeys = [...heldKem.values()].sort((a, b) => a.keyId - b.keyId);
 				return json(status(account));
 			}
 			if (method === "GET" && path === "/keys") return json(status(account));
@@ -146,11 +152,13 @@ export class FakeRelay {
 				const target = this.accounts.get(canonical(decodeURIComponent(bundleOf)));
 				if (!target?.signedPrekey) throw new HttpError("not_registered", "That phone is not registered.");
 				const oneTimePrekey = target.oneTimePrekeys.shift();
+				const kemPrekey = target.kemPrekeys.shift();
 				return json({
 					phone: target.phone,
 					identity: target.identity,
 					signedPrekey: target.signedPrekey,
 					...(oneTimePrekey ? { oneTimePrekey } : {}),
+					...(kemPrekey ? { kemPrekey } : {}),
 				});
 			}
 			throw new HttpError("not_found", `No route ${method} ${path} in the fake relay.`);
@@ -176,6 +184,7 @@ export class FakeRelay {
 				? { signedPrekey: previous.signedPrekey }
 				: {}),
 			oneTimePrekeys: previous && !identityChanged ? previous.oneTimePrekeys : [],
+			kemPrekeys: previous && !identityChanged ? previous.kemPrekeys : [],
 		});
 		// Registering again revokes every earlier token and closes the connected socket.
 		this.connections.get(phone)?.closeFromRelay(CLOSE_CODES.revoked, "registered again");
@@ -417,6 +426,8 @@ function status(account: Account) {
 		oneTimePrekeys: account.oneTimePrekeys.length,
 		oneTimePrekeyIds: account.oneTimePrekeys.map((key) => key.keyId),
 		signedPrekeyId: account.signedPrekey?.keyId ?? null,
+		signedPrekeyKem: account.signedPrekey?.kemPublicKey !== undefined,
+		kemPrekeyIds: account.kemPrekeys.map((key) => key.keyId),
 	};
 }
 

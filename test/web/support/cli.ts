@@ -3,7 +3,7 @@
 // data in a temporary FRIENDLY_HOME. Processes are spawned asynchronously: the relay runs in this
 // process's event loop (wrangler's test harness), so blocking it would deadlock.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildCli } from "../../../client-cli/build.ts";
@@ -67,6 +67,16 @@ export class FriendlyCli {
 				const value: unknown = JSON.parse(line);
 				return typeof value === "object" && value !== null ? { ...value } : { value };
 			});
+	}
+
+	/** The suites of the sessions the CLI stored for `peer` (its sessions/<phone>.json, no passphrase). */
+	async sessionSuites(peer: string): Promise<number[]> {
+		const text = await readFile(join(this.root, "home", this.profile, "sessions", `${peer}.json`), "utf8");
+		const record: unknown = JSON.parse(text);
+		const sessions: unknown = Reflect.get(Object(record), "sessions");
+		return Array.isArray(sessions)
+			? sessions.map((session) => Number(Reflect.get(Object(session), "suite")))
+			: [];
 	}
 
 	async register(phone: string): Promise<void> {

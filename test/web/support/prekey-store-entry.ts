@@ -2,12 +2,15 @@
 // IndexedDB PrekeyStore under one-time prekey pruning, with the tab's write fence claimed as in the app.
 // Publishes what it observed on globalThis.__prekeyStoreResult for the Node side to assert.
 import { claimBrowserStores, openBrowserStores } from "../../../client-web/src/storage/index.ts";
+import { mlKemDecapsulate, mlKemEncapsulate } from "../../../protocol/crypto/ml-kem.ts";
 import {
 	createLocalIdentity,
 	createProtocolContext,
+	generateKemPrekeys,
 	generateOneTimePrekeys,
 	manualClock,
 	ONE_TIME_PREKEY_GONE_RETENTION_MS,
+	pruneKemPrekeys,
 	pruneOneTimePrekeys,
 } from "../../../protocol/session/index.ts";
 
@@ -22,6 +25,12 @@ export interface PrekeyStoreResult {
 	readonly key2Derives?: boolean;
 	/** After 30 days. */
 	readonly idsAfterRetention?: number[];
+	/** Suite 2's one-time KEM prekeys (ids 1-3, the same ids as EC ones), in the same object store. */
+	readonly kemStatesAfterMarking?: { keyId: number; goneSince?: number }[];
+	readonly kemKey2Decapsulates?: boolean;
+	readonly kemIdsAfterRetention?: number[];
+	/** The EC count and list never include the KEM records. */
+	readonly oneTimeCountAfterRetention?: number;
 }
 
 declare global {
@@ -35,9 +44,22 @@ async function main(): Promise<PrekeyStoreResult> {
 	await stores.identities.storeLocalIdentity(identity);
 	const { records } = await generateOneTimePrekeys(identity, 1, 4, 1_000);
 	await stores.prekeys.storeOneTimePrekeys(records);
+	const kem = await generateKemPrekeys(identity, 1, 3, 1_000);
+	await stores.prekeys.storeKemPrekeys(kem.records);
 	const clock = manualClock(10_000);
 	const context = createProtocolContext({ phone: "+15555550180", stores, clock });
 	await Promise.all([pruneOneTimePrekeys(context, [3, 4]), stores.prekeys.removeOneTimePrekey(1)]);
+	await Promise.all([pruneKemPrekeys(context, [3]), stores.prekeys.removeKemPrekeys([1])]);
+	const kemStatesAfterMarking = [...(await stores.prekeys.listKemPrekeyStates())]
+		.map((state) => ({ ...state }))
+		.sort((a, b) => a.keyId - b.keyId);
+	const kemKey2 = await stores.prekeys.loadKemPrekey(2);
+	let kemKey2Decapsulates = false;
+	if (kemKey2) {
+		const sent = await mlKemEncapsulate(kemKey2.keyPair.publicKey);
+		const received = await mlKemDecapsulate(sent.ciphertext, kemKey2.keyPair.secretKey);
+		kemKey2Decapsulates = received.every((byte, i) => byte === sent.sharedSecret[i]);
+	}
 	// Read back through a second connection: what was committed.
 	const statesAfterMarking = await committedStates(stores.db.name);
 	const key2 = await stores.prekeys.loadOneTimePrekey(2);
@@ -53,6 +75,9 @@ async function main(): Promise<PrekeyStoreResult> {
 	}
 	clock.advance(ONE_TIME_PREKEY_GONE_RETENTION_MS);
 	await pruneOneTimePrekeys(context, [3, 4]);
+	await pruneKemPrekeys(context, [3]);
+	const kemIdsAfterRetention = (await stores.prekeys.listKemPrekeyStates()).map((state) => state.keyId);
+	const oneTimeCountAfterRetention = await stores.prekeys.countOneTimePrekeys();
 	const idsAfterRetention = (await stores.prekeys.listOneTimePrekeyStates())
 		.map((state) => state.keyId)
 		.sort((a, b) => a - b);
@@ -64,6 +89,10 @@ async function main(): Promise<PrekeyStoreResult> {
 		...(key2 ? { key2Extractable: key2.keyPair.privateKey.extractable } : {}),
 		key2Derives,
 		idsAfterRetention,
+		kemStatesAfterMarking,
+		kemKey2Decapsulates,
+		kemIdsAfterRetention,
+		oneTimeCountAfterRetention,
 	};
 }
 

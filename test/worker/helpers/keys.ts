@@ -2,10 +2,13 @@
 // protocol/crypto/key-signatures.ts.
 import {
 	identityDhKeySignedBytes,
+	kemPrekeySignedBytes,
 	signedPrekeySignedBytes,
+	signedPrekeyV2SignedBytes,
 } from "../../../protocol/crypto/key-signatures.ts";
+import { generateMlKemKeyPair } from "../../../protocol/crypto/ml-kem.ts";
 import { encodeBase64Url } from "../../../protocol/encoding/base64url.ts";
-import type { IdentityKeys, OneTimePrekey, SignedPrekey } from "../../../protocol/wire/index.ts";
+import type { IdentityKeys, KemPrekey, OneTimePrekey, SignedPrekey } from "../../../protocol/wire/index.ts";
 
 export interface TestIdentity {
 	keys: IdentityKeys;
@@ -51,6 +54,48 @@ export async function newSignedPrekey(identity: TestIdentity, keyId: number): Pr
 		publicKey: encodeBase64Url(publicKey),
 		signature: await sign(identity.signingPrivateKey, signedPrekeySignedBytes(keyId, publicKey)),
 	};
+}
+
+/** Suite 2: a signed prekey with its last-resort ML-KEM-768 key, one signature over both. */
+export async function newSignedPrekeyWithKem(identity: TestIdentity, keyId: number): Promise<SignedPrekey> {
+	const publicKey = await newDhPublicKey();
+	const kem = await generateMlKemKeyPair();
+	return {
+		keyId,
+		publicKey: encodeBase64Url(publicKey),
+		signature: await sign(
+			identity.signingPrivateKey,
+			signedPrekeyV2SignedBytes(keyId, publicKey, kem.publicKey),
+		),
+		kemPublicKey: encodeBase64Url(kem.publicKey),
+	};
+}
+
+/** Suite 2: signed one-time ML-KEM-768 prekeys. */
+export async function newKemPrekeys(
+	identity: TestIdentity,
+	count: number,
+	firstKeyId = 1,
+): Promise<KemPrekey[]> {
+	const out: KemPrekey[] = [];
+	for (let i = 0; i < count; i++) {
+		const keyId = firstKeyId + i;
+		const { publicKey } = await generateMlKemKeyPair();
+		out.push({
+			keyId,
+			publicKey: encodeBase64Url(publicKey),
+			signature: await sign(identity.signingPrivateKey, kemPrekeySignedBytes(keyId, publicKey)),
+		});
+	}
+	return out;
+}
+
+/** An ML-KEM-768 encapsulation key whose first coefficient is 4095 (>= q): fails the modulus check. */
+export async function unreducedKemKey(): Promise<Uint8Array> {
+	const { publicKey } = await generateMlKemKeyPair();
+	publicKey[0] = 0xff;
+	publicKey[1] = (publicKey[1] ?? 0) | 0x0f;
+	return publicKey;
 }
 
 export async function newOneTimePrekeys(count: number, firstKeyId = 1): Promise<OneTimePrekey[]> {
