@@ -10,6 +10,7 @@ import { receiveCommand } from "./commands/receive.ts";
 import { registerCommand } from "./commands/register.ts";
 import { sendCommand } from "./commands/send.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { verifyWebCommand } from "./commands/verify-web.ts";
 import { whoamiCommand } from "./commands/whoami.ts";
 import { DEFAULT_RELAY_URL } from "./context.ts";
 import { EXIT_CODE_TABLE } from "./exit-codes.ts";
@@ -44,6 +45,7 @@ export function createProgram(runtime: Runtime, json: boolean): Command {
 		receiveCommand(runtime),
 		contactsCommand(runtime),
 		verifyCommand(runtime),
+		verifyWebCommand(runtime),
 		historyCommand(runtime),
 		whoamiCommand(runtime),
 	]) {
