@@ -287,6 +287,13 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				code,
 				`A message from ${peer} could not be decrypted on this device; their app was told and sends it again.`,
 			);
+		case "invalid_name":
+			return new CliError(
+				EXIT_CODES.usage,
+				code,
+				"A name is 1 to 64 characters, without control characters or line breaks.",
+				"Pick a shorter name, or clear it with: friendly name <phone> --clear",
+			);
 		case "unknown_error":
 			return new CliError(
 				EXIT_CODES.failure,
