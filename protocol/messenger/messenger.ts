@@ -288,12 +288,7 @@ export class Messenger {
 	async send(peerInput: string, text: string): Promise<HistoryEntry> {
 		const peer = this.peer(peerInput);
 		if (text.length === 0) throw new MessengerError("invalid_argument", "Type a message first.");
-		if (text.length > MAX_TEXT_CHARS) {
-			throw new MessengerError(
-				"too_large",
-				`Messages are limited to ${MAX_TEXT_CHARS} characters; split it up.`,
-			);
-		}
+		if (text.length > MAX_TEXT_CHARS) throw textTooLong(text.length);
 		await this.assertSendable(peer);
 		const entry: HistoryEntry = {
 			v: MESSENGER_STATE_VERSION,
@@ -1036,6 +1031,16 @@ export class Messenger {
 function shownTime(signed: number | undefined, relaySentAt: number, now: number): number {
 	if (signed === undefined || signed > now + 24 * 60 * 60 * 1000) return relaySentAt;
 	return signed;
+}
+
+/** "16,000 characters at most; this one has 23,456 — split it." */
+export function textTooLong(length: number): MessengerError {
+	const count = (n: number) => n.toLocaleString("en-US");
+	return new MessengerError(
+		"too_large",
+		`${count(MAX_TEXT_CHARS)} characters at most; this one has ${count(length)} — split it.`,
+		{ textLength: length },
+	);
 }
 
 function retryKey(peer: string, id: string): string {
