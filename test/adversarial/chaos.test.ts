@@ -79,7 +79,7 @@ interface Planned {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a reconnect storm and ${RELAY_RESTARTS} relay SIGKILL(s): every message shown once; none reported failed but a quitting sender's, sent at its next start`, async () => {
+it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a reconnect storm and ${RELAY_RESTARTS} relay SIGKILL(s): every message shown once, none reported failed (a quitting sender's waits for its next start)`, async () => {
 	const started = Date.now();
 	const seed = Number(process.env.FRIENDLY_CHAOS_SEED ?? Date.now() % 1_000_000);
 	const random = prng(seed);
