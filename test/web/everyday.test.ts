@@ -155,6 +155,7 @@ describe("everyday chat", () => {
 
 		// Ben names Ana in her contact details; the number stays there, the name replaces it elsewhere.
 		await ben.page.getByRole("link", { name: "Contact details" }).click();
+		await ben.page.getByRole("button", { name: "Add a name" }).click();
 		const name = ben.page.getByLabel("Name", { exact: true });
 		await name.fill("\u0007");
 		await ben.page.getByRole("button", { name: "Save name" }).click();
@@ -163,6 +164,10 @@ describe("everyday chat", () => {
 		await name.fill("  Ana Lima ");
 		await ben.page.getByRole("button", { name: "Save name" }).click();
 		await ben.page.getByRole("status").filter({ hasText: "Name saved." }).waitFor();
+		// The form folds back and the keyboard returns to the button that opened it.
+		await expect
+			.poll(() => ben.page.evaluate(() => document.activeElement?.textContent), WAIT)
+			.toBe("Edit name");
 		await ben.page.locator(".contact-name", { hasText: "Ana Lima" }).waitFor();
 		expect(await ben.page.locator(".contact-phone").textContent()).toBe(ANA);
 		await expectAccessible(ben.page, "contact details with a name");
