@@ -191,10 +191,18 @@ describe("everyday chat", () => {
 		await ben.page.getByText("Verified: you compared this safety number.").waitFor();
 		await expect.poll(() => item.getAttribute("data-verified"), WAIT).toBe("true");
 		expect(await item.textContent()).toContain("(verified)");
+		// Cleared and verified again: the list follows, and each step is written into the conversation.
+		await ben.page.getByRole("button", { name: "Clear verification" }).click();
+		await expect.poll(() => item.getAttribute("data-verified"), WAIT).toBe("false");
+		await ben.page.getByRole("button", { name: "Mark as verified" }).click();
+		await expect.poll(() => item.getAttribute("data-verified"), WAIT).toBe("true");
 		await ben.openChat(ANA);
-		await systemEntry(ben.page, "verified")
-			.filter({ hasText: "You verified Ana Lima's safety number." })
+		await systemEntry(ben.page, "unverified")
+			.filter({ hasText: "You cleared the verification of Ana Lima's safety number." })
 			.waitFor();
+		await expect.poll(() => systemEntry(ben.page, "verified").count(), WAIT).toBe(2);
+		for (const text of await systemEntry(ben.page, "verified").allTextContents())
+			expect(text).toMatch(/^You verified Ana Lima's safety number\. /);
 		await expectAccessible(ben.page, "conversation list with a verified contact, and a system entry");
 		await screenshotBoth(ben.page, "conversation-verified-entry");
 	});
