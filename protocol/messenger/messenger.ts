@@ -369,6 +369,7 @@ export class Messenger {
 		}
 		const outcome = await this.connection.send(peer, id, body);
 		if (outcome.ok) {
+			this.attempts.delete(retryKey(peer, id));
 			return (await this.updateStatus(peer, id, outcome.delivery === "live" ? "sent" : "queued")) ?? entry;
 		}
 		const message =

@@ -34,6 +34,6 @@ export const SYSTEM_TEXT = {
 export function notDeliveredEntryText(message: HistoryEntry, why: string): string {
 	const chars = [...message.text];
 	const snippet = chars.length > SNIPPET_CHARS ? `${chars.slice(0, SNIPPET_CHARS).join("")}…` : message.text;
-	const reason = why.replace(/^Not delivered:\s*/, "");
+	const reason = why.replace(/^Not (delivered|sent):\s*/, "");
 	return `Not delivered: “${snippet.replace(/\s+/g, " ")}” — ${reason}`;
 }
