@@ -415,9 +415,11 @@ export class ChatSession {
 		this.statusPrints = this.statusPrints
 			.then(async () => {
 				const entry = await this.profile.stores.history.loadEntry(peer, "out", id).catch(() => undefined);
-				this.print(
-					statusLine(label(peer, this.names), status, this.context.output.style, error, entry?.text),
-				);
+				const { style } = this.context.output;
+				this.print(statusLine(label(peer, this.names), status, style, error, entry?.text));
+				// Not sent (a refusal retrying could not fix, or 24 hours without the relay): say how to retry.
+				if (status === "failed" && entry && entry.redelivery !== "waiting")
+					this.print(style.dim(`hint: \`resend ${entry.id}\` sends it again.`));
 			})
 			.catch(() => undefined);
 	}
