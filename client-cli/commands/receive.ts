@@ -95,12 +95,12 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					});
 				else
 					output.notice(
-						`${output.style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${problemText(event.code, event.message, { relayUrl: context.relayUrl, ...(event.peer ? { peer: event.peer } : {}) })}`,
+						`${output.style.yellow("warning:")} ${event.peer ? `${label(event.peer, names)}: ` : ""}${problemText(event.code, event.message, { relayUrl: context.relayUrl, ...(event.peer ? { peer: event.peer } : {}) })}`,
 					);
 				return;
 			case "resume":
 				if (output.json) output.writeJson({ type: "resume", peer: event.peer });
-				else output.notice(`${event.peer}'s mailbox has room again; you can send to them.`);
+				else output.notice(`${label(event.peer, names)}'s mailbox has room again; you can send to them.`);
 				return;
 			case "connection":
 				if (event.state === "offline")

@@ -445,7 +445,7 @@ export class ChatSession {
 				// The relay refusing the token is followed by the end of the session, which explains it.
 				if (event.code === "unauthenticated") return;
 				this.print(
-					`${style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${problemText(
+					`${style.yellow("warning:")} ${event.peer ? `${label(event.peer, this.names)}: ` : ""}${problemText(
 						event.code,
 						event.message,
 						{
@@ -456,7 +456,7 @@ export class ChatSession {
 				);
 				return;
 			case "resume":
-				this.print(`${event.peer}'s mailbox has room again; you can send to them.`);
+				this.print(`${label(event.peer, this.names)}'s mailbox has room again; you can send to them.`);
 				return;
 			case "connection":
 				if (event.state === "online") {

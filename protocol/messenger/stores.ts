@@ -18,6 +18,11 @@
 // - Keep trying: an outgoing entry stays `status: "sending"` while the relay is unreachable or the
 //   connection drops, and is sent again under its id with backoff (and at every reconnect, and on the
 //   next start) until it is SEND_RETRY_WINDOW_MS (24 h) old; only then does it become `failed`.
+//   `send()` then resolves with the entry still "sending"; later outcomes arrive as `status` events.
+//   Other refusals (`unknown_recipient`, `mailbox_full`, a changed key, …) fail at once; `resend()`.
+// - The text limit: MAX_TEXT_CHARS (16,000 UTF-16 code units); `send()` refuses a longer text with
+//   MessengerError `too_large` whose `textLength` is its length ("16,000 characters at most; this one
+//   has 23,456 — split it."). Every text within it fits the relay's envelope (content.ts).
 import type { IdentityChangeEvent, ProtocolStores } from "../session/index.ts";
 import type { DeliveryNoticeReason } from "../wire/index.ts";
 import type { UserFacingCode } from "./codes.ts";
