@@ -1,8 +1,9 @@
 // The Messenger's everyday API (issue 16) on memory stores and the in-process FakeRelay: local contact
 // names, system entries in the conversation, the pending verification kept across restarts, and
 // sends the relay did not confirm kept "sending" and tried again under the same id until 24 hours
-// old. End-to-end twins: test/integration/messenger-everyday.test.ts (real Worker) and
-// test/cli/everyday.test.ts (the real CLI).
+// old. End-to-end twins: test/cli/everyday.test.ts (names, system entries, resend), test/cli/terminal.test.ts
+// (pending verification), test/integration/messenger.test.ts and test/cli/reconnect.test.ts (unconfirmed
+// sends tried again), test/adversarial/chaos.test.ts (none reported failed under faults).
 import { afterEach, describe, expect, it } from "vitest";
 import {
 	createMemoryMessengerStores,
