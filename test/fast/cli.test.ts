@@ -8,6 +8,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportSend } from "../../client-cli/commands/send.ts";
+import { CliContext, type Io } from "../../client-cli/context.ts";
+import { CliError } from "../../client-cli/errors.ts";
 import { EXIT_CODES } from "../../client-cli/exit-codes.ts";
 import { dayHeading } from "../../client-cli/output/format.ts";
 import { createDiskStores } from "../../client-cli/storage/index.ts";
@@ -320,5 +323,34 @@ describe("name", () => {
 		expect(jsonOf(cleared)).toEqual({ ok: true, phone: BOB, name: null });
 		expect((await alice.contacts.loadContact(BOB))?.name).toBeUndefined();
 		expect((await asAlice("contacts")).stdout).not.toContain("Bob the Builder");
+	});
+});
+
+describe("send outcome", () => {
+	it("a send the relay did not confirm is exit 3 `not_confirmed` with its id, kept for the next run (never 'sent')", async () => {
+		const io = {
+			stdin: process.stdin,
+			stdout: process.stdout,
+			stderr: process.stderr,
+			env: { FRIENDLY_HOME: home, FRIENDLY_SERVER: "http://127.0.0.1:9" },
+		} as Io;
+		const context = new CliContext({ profile: "alice", json: true }, io);
+		const unconfirmed = {
+			v: 1 as const,
+			peer: BOB,
+			id: "still-trying",
+			direction: "out" as const,
+			text: "x",
+			at: Date.now(),
+			status: "sending" as const,
+		};
+		const error = await reportSend(context, alice, unconfirmed).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(CliError);
+		expect(error).toMatchObject({
+			exitCode: EXIT_CODES.serverUnreachable,
+			code: "not_confirmed",
+			details: { id: "still-trying", peer: BOB },
+		});
+		expect((error as CliError).hint).toContain("sends it again under the same id the next time it connects");
 	});
 });
