@@ -8,7 +8,11 @@
 // A code requested earlier and still valid (pending verification, kept in the profile) is not requested
 // again: the question asks for that code ("I already have a code"), and `new` sends a new one once the
 // relay allows it — the prompt counts down the seconds until then.
-import type { AccountRecord, PendingVerification } from "../../protocol/messenger/index.ts";
+import {
+	type AccountRecord,
+	loadPendingVerification,
+	type PendingVerification,
+} from "../../protocol/messenger/index.ts";
 import type { CliContext } from "../context.ts";
 import { type CliError, toCliError } from "../errors.ts";
 import {
@@ -43,6 +47,14 @@ export async function registerInteractively(
 ): Promise<AccountRecord | undefined> {
 	const { reader, print, printError } = io;
 	print(`Welcome to FriendLy. This profile (${context.profileName}) is not registered yet.`);
+	// A registration left at the code question (Ctrl-C, end of input) goes on where it stopped.
+	const pending = await loadPendingVerification(profile.stores.account);
+	if (pending && pending.relayUrl === context.relayUrl.replace(/\/+$/, "")) {
+		const outcome = await requestAndConfirm(context, profile, io, pending.phone);
+		if (outcome.kind === "registered") return outcome.account;
+		if (outcome.kind === "cancelled") return undefined;
+		printError(outcome.error);
+	}
 	for (;;) {
 		const phoneInput = await reader.ask("Your phone number (+ and country code): ");
 		if (phoneInput === null) return undefined;

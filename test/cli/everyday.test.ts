@@ -133,6 +133,33 @@ describe("friendly for everyday use", () => {
 		}
 	});
 
+	it("the interactive first run, stopped at the code question, goes on with that code when started again", async () => {
+		const first = new CliProcess(env, ["--profile", "dora"]);
+		let code = "";
+		try {
+			await first.waitFor(/Your phone number \(\+ and country code\): /);
+			first.writeLine("+1 555 555 0184");
+			[, code = ""] = await first.waitFor(/delivered the code by echo.*: ([0-9]{6})/);
+			first.endInput();
+			await first.exited;
+		} finally {
+			await first.stop();
+		}
+		const second = new CliProcess(env, ["--profile", "dora"]);
+		try {
+			await second.waitFor(
+				/A code for \+15555550184 was already sent and works for \d+ minutes more: enter it/,
+			);
+			expect(second.stdout).not.toContain("Your phone number");
+			second.writeLine(code);
+			await second.waitFor(/Registered \+15555550184; your keys are published\./);
+			second.writeLine("quit");
+			expect(await second.exited).toBe(0);
+		} finally {
+			await second.stop();
+		}
+	});
+
 	it("a text over 16,000 characters is refused in the limit's words, not as 'too large for the relay'", async () => {
 		const long = await runCli(env, ["--profile", "anna", "send", BEN, "-"], { input: "x".repeat(23_456) });
 		expect(long.code).toBe(2);
