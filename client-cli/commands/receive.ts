@@ -83,7 +83,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 				return;
 			case "identity_changed":
 				if (output.json) output.writeJson(identityChangeJson(event.change));
-				else output.result(identityChangeWarning(event.change, output.style), {});
+				else output.result(identityChangeWarning(event.change, output.style, names), {});
 				return;
 			case "problem":
 				if (output.json)

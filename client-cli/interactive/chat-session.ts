@@ -277,7 +277,7 @@ export class ChatSession {
 					this.current = chat.phone;
 					const pending = (await this.profile.stores.contacts.loadContact(chat.phone))?.pendingIdentityChange;
 					if (pending) {
-						for (const warning of identityChangeWarning(pending, style))
+						for (const warning of identityChangeWarning(pending, style, this.names))
 							this.print(warning.replaceAll("friendly verify", "verify"));
 						return true;
 					}
@@ -438,7 +438,7 @@ export class ChatSession {
 				if (event.status !== "sending") this.printStatus(event.peer, event.id, event.status, event.error);
 				return;
 			case "identity_changed":
-				for (const line of identityChangeWarning(event.change, style))
+				for (const line of identityChangeWarning(event.change, style, this.names))
 					this.print(line.replaceAll("friendly verify", "verify"));
 				return;
 			case "problem":

@@ -152,14 +152,14 @@ export function contactLine(contact: ContactRecord, verified: boolean | undefine
 	return `${mark}${style.bold(who)}${flags.length > 0 ? ` [${flags.join(", ")}]` : ""}${when}${last}`;
 }
 
-export function keyChangedHeadline(phone: string, style: Style): string {
-	return `${style.red(style.bold("!!!"))} ${style.red(style.bold(`SAFETY NUMBER CHANGED for ${phone}`))}`;
+export function keyChangedHeadline(phone: string, style: Style, names?: Names): string {
+	return `${style.red(style.bold("!!!"))} ${style.red(style.bold(`SAFETY NUMBER CHANGED for ${labelWithNumber(phone, names)}`))}`;
 }
 
-export function identityChangeWarning(change: IdentityChangeEvent, style: Style): string[] {
+export function identityChangeWarning(change: IdentityChangeEvent, style: Style, names?: Names): string[] {
 	const bar = style.red(style.bold("!!!"));
 	return [
-		keyChangedHeadline(change.phone, style),
+		keyChangedHeadline(change.phone, style, names),
 		`${bar} Their identity key is not the one you trusted${change.previouslyVerified ? " (you had verified it)" : ""}: a new phone or a reinstall — or someone in the middle.`,
 		`${bar} Sending to them is blocked and messages signed by the new key are held. Compare safety numbers in person`,
 		`${bar} or by call, then accept the new key: friendly verify ${change.phone} --accept`,
