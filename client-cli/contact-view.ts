@@ -5,6 +5,7 @@
 
 import { encodeBase64Url } from "../protocol/encoding/base64url.ts";
 import type { ContactRecord, HistoryEntry, MessengerStores } from "../protocol/messenger/index.ts";
+import { namesOf } from "./output/format.ts";
 
 export interface ContactView {
 	contact: ContactRecord;
@@ -19,6 +20,11 @@ export async function listContactViews(stores: MessengerStores): Promise<Contact
 		views.push({ contact, verified: pinned?.verified });
 	}
 	return views;
+}
+
+/** The user's names for contacts (ContactRecord.name), by phone. */
+export async function loadNames(stores: MessengerStores): Promise<Map<string, string>> {
+	return namesOf(await stores.contacts.listContacts());
 }
 
 /** A short, non-secret fingerprint of our own identity key, for `whoami`. */

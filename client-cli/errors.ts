@@ -26,6 +26,8 @@ interface CodedError {
 	message: string;
 	retryAfter?: number;
 	attemptsLeft?: number;
+	/** A text over the limit: its length in characters. */
+	textLength?: number;
 }
 
 function codedError(error: unknown): CodedError | undefined {
@@ -41,6 +43,7 @@ function codedError(error: unknown): CodedError | undefined {
 		message: failure.message,
 		...(failure.retryAfter !== undefined ? { retryAfter: failure.retryAfter } : {}),
 		...(failure.attemptsLeft !== undefined ? { attemptsLeft: failure.attemptsLeft } : {}),
+		...(failure.textLength !== undefined ? { textLength: failure.textLength } : {}),
 	};
 }
 
@@ -177,12 +180,18 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				"See friendly --help.",
 			);
 		case "too_large":
-			return new CliError(
-				EXIT_CODES.usage,
-				"too_large",
-				"The message is too large for the relay.",
-				"Send a shorter message.",
-			);
+			// A text over the one limit (MAX_TEXT_CHARS), in the messenger's words; any text within it fits
+			// the relay, so "too large for the relay" is left for a relay configured below the default.
+			return coded.textLength !== undefined
+				? new CliError(EXIT_CODES.usage, "too_large", coded.message, "Split it into several messages.", {
+						length: coded.textLength,
+					})
+				: new CliError(
+						EXIT_CODES.usage,
+						"too_large",
+						"The message is too large for this relay (its ENVELOPE_MAX_BYTES is below the default).",
+						"Send a shorter message, or ask the relay's operator.",
+					);
 		case "delivery_failed":
 			return new CliError(
 				EXIT_CODES.failure,
@@ -286,6 +295,13 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				EXIT_CODES.failure,
 				code,
 				`A message from ${peer} could not be decrypted on this device; their app was told and sends it again.`,
+			);
+		case "invalid_name":
+			return new CliError(
+				EXIT_CODES.usage,
+				code,
+				"A name is 1 to 64 characters, without control characters or line breaks.",
+				"Pick a shorter name, or clear it with: friendly name <phone> --clear",
 			);
 		case "unknown_error":
 			return new CliError(

@@ -25,6 +25,8 @@ export const EXIT_CODES = {
 	verificationFailed: 9,
 	/** The profile cannot be used: in use by another `friendly` process, wrong passphrase, damaged files. */
 	profileUnavailable: 10,
+	/** `verify-web`: the web app the relay serves is not byte for byte the user's own build. */
+	webMismatch: 11,
 } as const;
 
 export type ExitCodeName = keyof typeof EXIT_CODES;
@@ -61,4 +63,5 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
 		code: EXIT_CODES.profileUnavailable,
 		meaning: "profile unavailable: in use by another friendly process, wrong passphrase, damaged files",
 	},
+	{ code: EXIT_CODES.webMismatch, meaning: "verify-web: the relay's web app differs from your build" },
 ];

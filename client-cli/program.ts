@@ -6,10 +6,13 @@ import packageJson from "../package.json" with { type: "json" };
 import { contactsCommand } from "./commands/contacts.ts";
 import { historyCommand } from "./commands/history.ts";
 import { interactiveAction } from "./commands/interactive.ts";
+import { nameCommand } from "./commands/name.ts";
 import { receiveCommand } from "./commands/receive.ts";
 import { registerCommand } from "./commands/register.ts";
+import { resendCommand } from "./commands/resend.ts";
 import { sendCommand } from "./commands/send.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { verifyWebCommand } from "./commands/verify-web.ts";
 import { whoamiCommand } from "./commands/whoami.ts";
 import { DEFAULT_RELAY_URL } from "./context.ts";
 import { EXIT_CODE_TABLE } from "./exit-codes.ts";
@@ -41,13 +44,22 @@ export function createProgram(runtime: Runtime, json: boolean): Command {
 	for (const command of [
 		registerCommand(runtime),
 		sendCommand(runtime),
+		resendCommand(runtime),
 		receiveCommand(runtime),
 		contactsCommand(runtime),
+		nameCommand(runtime),
 		verifyCommand(runtime),
+		verifyWebCommand(runtime),
 		historyCommand(runtime),
 		whoamiCommand(runtime),
 	]) {
-		program.addCommand(command.exitOverride().configureOutput(commanderOutput));
+		// A subcommand's --help lists the global options too (they work before or after the command).
+		program.addCommand(
+			command
+				.exitOverride()
+				.configureOutput(runtime.commanderOutput(json, command.name()))
+				.configureHelp({ showGlobalOptions: true }),
+		);
 	}
 	return program.exitOverride().configureOutput(commanderOutput);
 }

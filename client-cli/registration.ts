@@ -1,10 +1,17 @@
 // Registration steps shared by `friendly register` and the interactive first run: request a code
 // (showing it when the relay delivered it by `echo`, i.e. a development relay), then confirm it, which
 // creates this profile's identity keys (once: an existing identity is reused), stores the account and
-// publishes prekeys (protocol/messenger/registration.ts does the work).
+// publishes prekeys (protocol/messenger/registration.ts does the work). A requested code is remembered
+// in the profile (pending-verification.json: number, relay, expiry — never the code) until it is used
+// or expires, so `friendly register` run again after Ctrl-C asks for that code instead of a new one.
 
-import type { AccountRecord } from "../protocol/messenger/index.ts";
-import { completeRegistration, requestVerificationCode } from "../protocol/messenger/index.ts";
+import {
+	type AccountRecord,
+	completeRegistration,
+	loadPendingVerification,
+	type PendingVerification,
+	requestVerificationCode,
+} from "../protocol/messenger/index.ts";
 import type { CodeRequestResponse } from "../protocol/wire/index.ts";
 import type { CliContext } from "./context.ts";
 import { CliError } from "./errors.ts";
@@ -22,8 +29,37 @@ export function deliveryText(response: CodeRequestResponse): string {
 	}
 }
 
-export async function requestCode(context: CliContext, phone: string): Promise<CodeRequestResponse> {
-	return requestVerificationCode(context.relayUrl, phone);
+/** Requests a code and remembers the request in the profile (replacing an earlier one). */
+export async function requestCode(
+	context: CliContext,
+	profile: OpenProfile,
+	phone: string,
+): Promise<CodeRequestResponse> {
+	return requestVerificationCode(context.relayUrl, phone, undefined, { account: profile.stores.account });
+}
+
+/** The code request still valid for this number at this relay, if there is one. */
+export async function pendingCode(
+	context: CliContext,
+	profile: OpenProfile,
+	phone: string,
+): Promise<PendingVerification | null> {
+	const pending = await loadPendingVerification(profile.stores.account);
+	const relay = context.relayUrl.replace(/\/+$/, "");
+	return pending && pending.phone === phone && pending.relayUrl === relay ? pending : null;
+}
+
+/** Whole seconds until `at` (0 once it has passed). */
+export function secondsUntil(at: number): number {
+	return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** "9 minutes" / "1 minute" / "40 seconds": how long a pending code still works. */
+export function validityText(pending: PendingVerification): string {
+	const seconds = secondsUntil(pending.expiresAt);
+	if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+	const minutes = Math.floor(seconds / 60);
+	return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
 /** Opens the profile for registration: the lock, and a new passphrase if asked for (before any key exists). */

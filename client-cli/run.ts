@@ -8,6 +8,17 @@ import { CliError, toCliError } from "./errors.ts";
 import { EXIT_CODES, type ExitCode } from "./exit-codes.ts";
 import { Output } from "./output/output.ts";
 
+/**
+ * The `hint:` line under one of commander's parse errors, naming the help that lists what exists: an
+ * unknown option may be a global one, which works before or after the command.
+ */
+function usageHint(message: string, command: string | undefined): string {
+	const help = command === undefined ? "friendly --help" : `friendly ${command} --help`;
+	if (/unknown option/i.test(message))
+		return `hint: ${help} lists the options, global ones (--json, --profile, --server, --no-color) included.`;
+	return `hint: see ${help}.`;
+}
+
 export class Runtime {
 	exitCode: ExitCode = EXIT_CODES.ok;
 
@@ -44,7 +55,7 @@ export class Runtime {
 	}
 
 	/** How commander should print its parse errors: plain with a hint, or one JSON line with --json. */
-	commanderOutput(json: boolean) {
+	commanderOutput(json: boolean, command?: string) {
 		return {
 			writeOut: (text: string) => this.io.stdout.write(text),
 			writeErr: (text: string) => this.io.stderr.write(text),
@@ -52,10 +63,15 @@ export class Runtime {
 				const message = text.replace(/^error:\s*/, "").trim();
 				if (json) {
 					new Output(true, false, this.io).error(
-						new CliError(EXIT_CODES.usage, "usage", message, "See friendly --help."),
+						new CliError(
+							EXIT_CODES.usage,
+							"usage",
+							message,
+							`See friendly ${command === undefined ? "" : `${command} `}--help.`,
+						),
 					);
 				} else {
-					write(`${text.trimEnd()}\n(see friendly --help)\n`);
+					write(`${text.trimEnd()}\n${usageHint(message, command)}\n`);
 				}
 			},
 		};

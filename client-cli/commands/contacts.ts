@@ -1,5 +1,6 @@
-// `friendly contacts`: everyone this profile has talked to, newest first, with unread counts, whether
-// the safety number was verified, and any key change waiting to be accepted. Local only.
+// `friendly contacts`: everyone this profile has talked to (or named), newest first, with the name you
+// gave them and their number, a ✓ for a verified safety number, unread counts, and any key change
+// waiting to be accepted. Local only.
 import { Command } from "commander";
 import { type ContactView, listContactViews } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
@@ -38,6 +39,7 @@ export function contactLines(views: readonly ContactView[], style: Style): strin
 export function contactJson(view: ContactView): object {
 	return {
 		phone: view.contact.phone,
+		...(view.contact.name === undefined ? {} : { name: view.contact.name }),
 		unread: view.contact.unread,
 		lastAt: view.contact.lastAt,
 		lastText: view.contact.lastText,

@@ -1,10 +1,13 @@
 // `friendly history <phone> [--limit <n>]`: the local message history with a contact (the relay keeps
-// nothing after delivery), oldest first, with each sent message's status.
+// nothing after delivery), oldest first, with each sent message's status, a date line before each
+// day, and the system entries (key changes, trust decisions, messages not delivered) marked `·` — in
+// --json each with `"direction":"system"` and `"system":{"event",…}`.
 import { Command } from "commander";
 import * as v from "valibot";
+import { loadNames } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
 import { notRegisteredError } from "../errors.ts";
-import { entryJson, historyLine } from "../output/format.ts";
+import { entryJson, historyLines, labelWithNumber } from "../output/format.ts";
 import { Runtime } from "../run.ts";
 
 const HistoryOptions = v.object({
@@ -32,11 +35,13 @@ async function history(context: CliContext, phoneInput: string, limit: number | 
 		const all = await profile.stores.history.listEntries(peer);
 		const entries = limit === undefined ? all : all.slice(Math.max(0, all.length - limit));
 		const { style } = context.output;
+		const names = await loadNames(profile.stores);
+		const name = names.get(peer);
 		context.output.result(
 			entries.length === 0
-				? [`No messages with ${peer} yet.`]
-				: entries.map((entry) => historyLine(entry, style)),
-			{ ok: true, phone: peer, messages: entries.map(entryJson) },
+				? [`No messages with ${labelWithNumber(peer, names)} yet.`]
+				: historyLines(entries, style, names),
+			{ ok: true, phone: peer, ...(name === undefined ? {} : { name }), messages: entries.map(entryJson) },
 		);
 	} finally {
 		await profile.close();

@@ -2,12 +2,14 @@
 // at the relay, then what arrives, until interrupted (Ctrl-C) or <s> seconds after the backlog (0: stop
 // right after it). With --json, one JSON object per line: {"type":"message",…}, {"type":"status",…},
 // {"type":"identity_changed",…}, {"type":"problem",…}, {"type":"resume",…}, and {"type":"drained"} once
-// the waiting messages are out. Each message is acknowledged to the relay only after it was decrypted,
-// saved to history and printed (the messenger acks after the event handler returns).
+// the waiting messages are out ("No messages waiting." on stderr without --json when there were none).
+// Contacts you named are shown by name (JSON: `name` beside `from`). Each message is acknowledged to
+// the relay only after it was decrypted, saved to history and printed (the messenger acks after the
+// event handler returns).
 import { Command } from "commander";
 import * as v from "valibot";
 import type { MessengerEvent } from "../../protocol/messenger/index.ts";
-import { unreadMessages } from "../contact-view.ts";
+import { loadNames, unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, problemText } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
@@ -16,6 +18,7 @@ import {
 	identityChangeJson,
 	identityChangeWarning,
 	incomingMessage,
+	label,
 	messageJson,
 	statusLine,
 } from "../output/format.ts";
@@ -56,14 +59,16 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 	});
 	failed.catch(() => undefined);
 	let received = 0;
+	/** The user's names for contacts (loaded once the profile is open; kept current by `contact` events). */
+	const names = new Map<string, string>();
 
 	const onEvent = (event: MessengerEvent) => {
 		switch (event.type) {
 			case "message":
 				received += 1;
 				shown.add(event.entry.peer);
-				if (output.json) output.writeJson(messageJson(event.entry));
-				else output.result(incomingMessage(event.entry, output.style), {});
+				if (output.json) output.writeJson(messageJson(event.entry, names));
+				else output.result(incomingMessage(event.entry, output.style, names), {});
 				return;
 			case "status":
 				if (output.json)
@@ -74,11 +79,11 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 						status: event.status,
 						...(event.error ? { error: event.error } : {}),
 					});
-				else output.result(statusLine(event.peer, event.status, output.style, event.error), {});
+				else output.result(statusLine(label(event.peer, names), event.status, output.style, event.error), {});
 				return;
 			case "identity_changed":
 				if (output.json) output.writeJson(identityChangeJson(event.change));
-				else output.result(identityChangeWarning(event.change, output.style), {});
+				else output.result(identityChangeWarning(event.change, output.style, names), {});
 				return;
 			case "problem":
 				if (output.json)
@@ -90,12 +95,12 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					});
 				else
 					output.notice(
-						`${output.style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${problemText(event.code, event.message, { relayUrl: context.relayUrl, ...(event.peer ? { peer: event.peer } : {}) })}`,
+						`${output.style.yellow("warning:")} ${event.peer ? `${label(event.peer, names)}: ` : ""}${problemText(event.code, event.message, { relayUrl: context.relayUrl, ...(event.peer ? { peer: event.peer } : {}) })}`,
 					);
 				return;
 			case "resume":
 				if (output.json) output.writeJson({ type: "resume", peer: event.peer });
-				else output.notice(`${event.peer}'s mailbox has room again; you can send to them.`);
+				else output.notice(`${label(event.peer, names)}'s mailbox has room again; you can send to them.`);
 				return;
 			case "connection":
 				if (event.state === "offline")
@@ -113,12 +118,18 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					);
 				}
 				return;
+			case "contact":
+				if (event.contact.name === undefined) names.delete(event.contact.phone);
+				else names.set(event.contact.phone, event.contact.name);
+				return;
 			case "drained":
+			case "entry":
 				return;
 		}
 	};
 
 	const session = await openMessengerSession(context, { onEvent, requireRelay: true });
+	for (const [phone, name] of await loadNames(session.profile.stores)) names.set(phone, name);
 	const shown = new Set<string>();
 	const markShown = async () => {
 		for (const peer of shown) await session.messenger.markRead(peer);
@@ -156,7 +167,8 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 		clearTimeout(timer);
 		await markShown();
 		if (output.json) output.writeJson({ type: "drained", received });
-		else if (timeoutSeconds !== 0)
+		else if (received === 0) output.notice("No messages waiting.");
+		if (!output.json && timeoutSeconds !== 0)
 			output.notice(output.style.dim("Listening for new messages (Ctrl-C to stop)…"));
 		const listen =
 			timeoutSeconds === undefined

@@ -1,18 +1,23 @@
 // `friendly register <phone> [--code <code>] [--passphrase]`: registers this profile's number.
 // On a terminal it requests the code and asks for it (re-asking after a wrong code while tries are
-// left). Without a terminal (or with --json) it requests the code and exits; `--code` completes it.
+// left); a code requested earlier that still works is asked for instead ("new" sends a new one when the
+// relay allows). Without a terminal (or with --json) it requests the code and exits (or says the earlier
+// one still works); `--code` completes it.
 import { Command } from "commander";
 import * as v from "valibot";
 import type { CliContext } from "../context.ts";
 import { CliError, toCliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { LineReader } from "../interactive/line-reader.ts";
+import { requestAndConfirm } from "../interactive/registration-prompt.ts";
 import {
 	confirmCode,
 	deliveryText,
 	openProfileForRegistration,
+	pendingCode,
 	requestCode,
-	worthAskingAgain,
+	secondsUntil,
+	validityText,
 } from "../registration.ts";
 import { Runtime } from "../run.ts";
 import type { OpenProfile } from "../storage/index.ts";
@@ -44,34 +49,11 @@ async function register(
 	const profile = await openProfileForRegistration(context, phone, options.passphrase === true);
 	const { output } = context;
 	try {
-		if (options.code === undefined) {
-			const requested = await requestCode(context, phone);
-			const next = `${context.invocation} register ${phone} --code <code>`;
-			if (!context.interactiveTerminal) {
-				output.result(
-					[
-						`${deliveryText(requested)}; it expires in ${Math.round(requested.expiresIn / 60)} minutes.`,
-						...(requested.code ? [`Code: ${requested.code}`] : []),
-						`Complete the registration with: ${next}`,
-					],
-					{
-						ok: true,
-						phone: requested.phone,
-						delivery: requested.delivery,
-						expiresIn: requested.expiresIn,
-						resendAfter: requested.resendAfter,
-						...(requested.code ? { code: requested.code } : {}),
-						next,
-					},
-				);
-				return;
-			}
-			output.notice(
-				`${deliveryText(requested)}${requested.code ? `: ${output.style.bold(requested.code)}` : "."}`,
-			);
-			await askForCodeAndConfirm(context, profile, phone, requested.code);
-		} else {
-			await confirmCode(context, profile, phone, options.code);
+		if (options.code !== undefined) await confirmCode(context, profile, phone, options.code);
+		else if (context.interactiveTerminal) await askForCodeAndConfirm(context, profile, phone);
+		else {
+			await requestWithoutTerminal(context, profile, phone);
+			return;
 		}
 		output.result(
 			[
@@ -85,36 +67,75 @@ async function register(
 	}
 }
 
-/** Terminal only: asks for the code until it is right or no tries are left. */
-async function askForCodeAndConfirm(
+/**
+ * Scripts: requests a code and says how to complete — or, while a code requested earlier still works
+ * and the relay would refuse a new one, says that instead (the earlier code completes it).
+ */
+async function requestWithoutTerminal(
 	context: CliContext,
 	profile: OpenProfile,
 	phone: string,
-	echoed: string | undefined,
 ): Promise<void> {
+	const { output } = context;
+	const next = `${context.invocation} register ${phone} --code <code>`;
+	const pending = await pendingCode(context, profile, phone);
+	if (pending && secondsUntil(pending.resendAt) > 0) {
+		const expiresIn = secondsUntil(pending.expiresAt);
+		const resendAfter = secondsUntil(pending.resendAt);
+		output.result(
+			[
+				`A code for ${phone} was already sent and works for ${validityText(pending)} more; a new one can be sent in ${resendAfter} s.`,
+				`Complete the registration with: ${next}`,
+			],
+			{ ok: true, phone, pending: true, expiresIn, resendAfter, next },
+		);
+		return;
+	}
+	const requested = await requestCode(context, profile, phone);
+	output.result(
+		[
+			`${deliveryText(requested)}; it expires in ${Math.round(requested.expiresIn / 60)} minutes.`,
+			...(requested.code ? [`Code: ${requested.code}`] : []),
+			`Complete the registration with: ${next}`,
+		],
+		{
+			ok: true,
+			phone: requested.phone,
+			delivery: requested.delivery,
+			expiresIn: requested.expiresIn,
+			resendAfter: requested.resendAfter,
+			...(requested.code ? { code: requested.code } : {}),
+			next,
+		},
+	);
+}
+
+/**
+ * Terminal only: asks for the code (of a request still valid, or a new one) until it is right, no
+ * tries are left, or input ends (Ctrl-C / Ctrl-D: the request is kept for the next run).
+ */
+async function askForCodeAndConfirm(context: CliContext, profile: OpenProfile, phone: string): Promise<void> {
 	const reader = new LineReader(context.io.stdin, context.io.stderr, () => reader.close());
 	try {
-		for (;;) {
-			const answer = await reader.ask(
-				echoed ? "Enter the 6-digit code (Enter to use the one shown): " : "Enter the 6-digit code: ",
+		const outcome = await requestAndConfirm(
+			context,
+			profile,
+			{
+				reader,
+				print: (line) => context.output.notice(line),
+				printError: (error) => context.output.error(toCliError(error, { relayUrl: context.relayUrl })),
+			},
+			phone,
+			{ quiet: true },
+		);
+		if (outcome.kind === "failed") throw outcome.error;
+		if (outcome.kind === "cancelled") {
+			throw new CliError(
+				EXIT_CODES.usage,
+				"cancelled",
+				"Registration cancelled: no code entered.",
+				`Run \`${context.invocation} register ${phone}\` again within the code's validity to enter it, or complete it with --code <code>.`,
 			);
-			if (answer === null) {
-				throw new CliError(
-					EXIT_CODES.usage,
-					"cancelled",
-					"Registration cancelled: no code entered.",
-					"Run the command again, or complete it with --code <code>.",
-				);
-			}
-			const code = answer.trim() === "" && echoed ? echoed : answer.trim();
-			try {
-				await confirmCode(context, profile, phone, code);
-				return;
-			} catch (error) {
-				const failure = toCliError(error, { relayUrl: context.relayUrl });
-				if (!worthAskingAgain(failure)) throw failure;
-				context.output.error(failure);
-			}
 		}
 	} finally {
 		reader.close();

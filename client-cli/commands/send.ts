@@ -2,13 +2,21 @@
 // needed (fetch and verify the contact's keys, pin them on first contact), encrypts, signs, sends and
 // waits for the relay's answer. Exit 0 when the relay took it (delivered live or queued); otherwise the
 // documented code for what went wrong — a message that did not reach the relay is never reported sent.
+// One the relay did not confirm in time stays "sending" (exit 3): the next run that connects (send,
+// receive, the interactive client) sends it again under its id, for up to 24 hours.
 import { Command } from "commander";
-import { MessengerError, type MessengerEvent } from "../../protocol/messenger/index.ts";
+import {
+	type HistoryEntry,
+	MessengerError,
+	type MessengerEvent,
+	type MessengerStores,
+} from "../../protocol/messenger/index.ts";
+import { loadNames } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { openMessengerSession } from "../messenger-session.ts";
-import { entryJson, identityChangeWarning, statusLine } from "../output/format.ts";
+import { entryJson, identityChangeWarning, label, statusLine } from "../output/format.ts";
 import type { Runtime } from "../run.ts";
 
 export function sendCommand(runtime: Runtime): Command {
@@ -29,7 +37,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Messages that arrive while sending are saved unread (and acknowledged); `receive` shows them. */
-function sideEvents(context: CliContext) {
+export function sideEvents(context: CliContext) {
 	return (event: MessengerEvent) => {
 		const { output } = context;
 		if (event.type === "message") {
@@ -56,18 +64,36 @@ async function send(context: CliContext, phoneInput: string, messageInput: strin
 		context.peer = peer;
 		session.messenger.start();
 		await session.messenger.startChat(peer);
-		const entry = await session.messenger.send(peer, text);
-		if (entry.status === "failed") {
-			throw new MessengerError(
-				entry.error?.code ?? "internal",
-				entry.error?.message ?? "The message was not sent.",
-			);
-		}
-		context.output.result(statusLine(peer, entry.status, context.output.style), {
-			ok: true,
-			...entryJson(entry),
-		});
+		await reportSend(context, session.profile.stores, await session.messenger.send(peer, text));
 	} finally {
 		await session.close();
 	}
+}
+
+/** The outcome of a send (or resend) as the command's result, or the error it ended in. */
+export async function reportSend(
+	context: CliContext,
+	stores: MessengerStores,
+	entry: HistoryEntry,
+): Promise<void> {
+	if (entry.status === "failed") {
+		throw new MessengerError(
+			entry.error?.code ?? "internal",
+			entry.error?.message ?? "The message was not sent.",
+		);
+	}
+	if (entry.status === "sending") {
+		throw new CliError(
+			EXIT_CODES.serverUnreachable,
+			"not_confirmed",
+			`The relay at ${context.relayUrl} did not confirm the message in time; it is kept as "sending" (id ${entry.id}).`,
+			`FriendLy sends it again under the same id the next time it connects (send, receive or the interactive client), for up to 24 hours.`,
+			{ id: entry.id, peer: entry.peer },
+		);
+	}
+	const names = await loadNames(stores);
+	context.output.result(statusLine(label(entry.peer, names), entry.status, context.output.style), {
+		ok: true,
+		...entryJson(entry),
+	});
 }

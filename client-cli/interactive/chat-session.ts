@@ -2,22 +2,32 @@
 // happen at the same time — the messenger's events (messages, receipts, key-change warnings,
 // connection changes) are printed above the line being typed as they arrive — and sends run in order
 // in the background, each reporting its outcome (sent, queued, delivered, or why not). `quit` (or
-// Ctrl-D / Ctrl-C) waits for unconfirmed sends, then disconnects cleanly.
+// Ctrl-D / Ctrl-C) waits for unconfirmed sends, then disconnects cleanly. A line typed while the relay
+// is unreachable is shown as pending; the messenger keeps trying it, under its id, until the relay
+// confirms it. Contacts the user named (`name`) are shown by that name.
 // When the relay ends the session (the number was registered on another device, or the token was
 // revoked) the prompt says so and `register` registers this install again, keeping its identity keys
 // and contacts; the new session replaces the old one in place. When the relay already refuses the
 // stored token at start-up, the client goes straight to that registration.
-import { Messenger, type MessengerEvent, type OutgoingStatus } from "../../protocol/messenger/index.ts";
+import {
+	type HistoryEntry,
+	Messenger,
+	type MessengerEvent,
+	type OutgoingStatus,
+} from "../../protocol/messenger/index.ts";
 import { contactLines } from "../commands/contacts.ts";
+import { findOutgoing } from "../commands/resend.ts";
 import { verifyContact, verifyLines } from "../commands/verify.ts";
-import { listContactViews, unreadMessages } from "../contact-view.ts";
+import { listContactViews, loadNames, unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
 import { type CliError, problemText, toCliError } from "../errors.ts";
 import { sessionRefused } from "../messenger-session.ts";
 import {
-	historyLine,
+	historyLines,
 	identityChangeWarning,
 	incomingMessage,
+	label,
+	labelWithNumber,
 	safetyNumberShort,
 	statusLine,
 } from "../output/format.ts";
@@ -46,6 +56,8 @@ export class ChatSession {
 	private stopUpkeep: () => void = () => undefined;
 	private readMarks: Promise<void> = Promise.resolve();
 	private statusPrints: Promise<void> = Promise.resolve();
+	/** The user's names for contacts, kept current from `contact` events. */
+	private readonly names = new Map<string, string>();
 
 	constructor(
 		private readonly context: CliContext,
@@ -101,6 +113,7 @@ export class ChatSession {
 			if (outcome.kind === "failed") this.signedOut = true;
 		}
 		const messenger = await this.openMessenger();
+		for (const [phone, name] of await loadNames(this.profile.stores)) this.names.set(phone, name);
 		if (this.signedOut) {
 			this.print(style.yellow(`Signed out as ${style.bold(messenger.phone)}. ${REGISTER_HINT}`));
 		} else {
@@ -110,13 +123,13 @@ export class ChatSession {
 		const unread = await unreadMessages(this.profile.stores);
 		if (unread.length > 0) this.print("Unread messages:");
 		for (const entry of unread) {
-			this.print(incomingMessage(entry, style));
+			this.print(incomingMessage(entry, style, this.names));
 			await messenger.markRead(entry.peer);
 		}
 		if (!this.signedOut) this.connect(messenger);
 		try {
 			for (;;) {
-				const line = await this.reader.ask(this.current ? `${this.current}> ` : "> ");
+				const line = await this.reader.ask(this.current ? `${label(this.current, this.names)}> ` : "> ");
 				if (line === null) break;
 				if (!(await this.handle(line))) break;
 			}
@@ -264,20 +277,20 @@ export class ChatSession {
 					this.current = chat.phone;
 					const pending = (await this.profile.stores.contacts.loadContact(chat.phone))?.pendingIdentityChange;
 					if (pending) {
-						for (const warning of identityChangeWarning(pending, style))
+						for (const warning of identityChangeWarning(pending, style, this.names))
 							this.print(warning.replaceAll("friendly verify", "verify"));
 						return true;
 					}
 					const { safetyNumber } = await messenger.safetyNumber(chat.phone);
 					this.print(
-						`Secure session with ${style.bold(chat.phone)}. Safety number ${safetyNumberShort(safetyNumber)} ${
+						`Secure session with ${style.bold(labelWithNumber(chat.phone, this.names))}. Safety number ${safetyNumberShort(safetyNumber)} ${
 							chat.verified
 								? style.green("(verified)")
 								: style.dim(`(not verified: \`verify ${chat.phone}\` to compare)`)
 						}`,
 					);
 					const recent = (await messenger.history(chat.phone)).slice(-5);
-					for (const entry of recent) this.print(historyLine(entry, style));
+					for (const line of historyLines(recent, style, this.names)) this.print(line);
 					await messenger.markRead(chat.phone);
 					this.print(style.dim("Plain lines are now sent to them."));
 					return true;
@@ -299,9 +312,39 @@ export class ChatSession {
 				case "history": {
 					if (!peer) return true;
 					const entries = await messenger.history(peer);
-					if (entries.length === 0) this.print(`No messages with ${peer} yet.`);
-					for (const entry of entries) this.print(historyLine(entry, style));
+					if (entries.length === 0) this.print(`No messages with ${labelWithNumber(peer, this.names)} yet.`);
+					for (const line of historyLines(entries, style, this.names)) this.print(line);
 					await messenger.markRead(peer);
+					return true;
+				}
+				case "name": {
+					if (!peer) return true;
+					const contact = await messenger.setName(peer, parsed.flags.has("clear") ? null : parsed.rest);
+					this.print(
+						contact.name === undefined
+							? `${peer} has no name now.`
+							: `${peer} is now shown as "${contact.name}" (on this device only).`,
+					);
+					return true;
+				}
+				case "resend": {
+					const entry =
+						parsed.rest === ""
+							? await this.lastFailed()
+							: await findOutgoing(this.profile.stores, parsed.rest);
+					if (!entry) {
+						this.print(
+							parsed.rest === ""
+								? "No message waits to be sent again."
+								: `No message you sent has the id "${parsed.rest.slice(0, 64)}".`,
+						);
+						return true;
+					}
+					if (entry.status !== "failed" && entry.status !== "sending") {
+						this.print(`That message was already ${entry.status}; nothing to resend.`);
+						return true;
+					}
+					this.queueResend(messenger, entry);
 					return true;
 				}
 			}
@@ -311,16 +354,54 @@ export class ChatSession {
 		}
 	}
 
+	/** The newest outgoing message that was not sent (in the open conversation, else in any). */
+	private async lastFailed(): Promise<HistoryEntry | undefined> {
+		const peers = this.current
+			? [this.current]
+			: (await this.profile.stores.contacts.listContacts()).map((contact) => contact.phone);
+		let last: HistoryEntry | undefined;
+		for (const peer of peers) {
+			for (const entry of await this.profile.stores.history.listEntries(peer)) {
+				if (entry.direction === "out" && entry.status === "failed" && (!last || entry.at >= last.at))
+					last = entry;
+			}
+		}
+		return last;
+	}
+
 	/** Sends in order in the background; the outcome is printed from the messenger's status events. */
 	private queueSend(messenger: Messenger, peer: string, text: string): void {
+		if (messenger.connectionState !== "online") {
+			// Typed while the relay is unreachable: say so now; it goes (and "sent" prints) once it is back.
+			const { style } = this.context.output;
+			this.print(
+				`${style.yellow("… pending")} — ${label(peer, this.names)}${style.dim(` · not connected; sent when the relay is back`)}`,
+			);
+		}
+		this.enqueue(peer, () => messenger.send(peer, text));
+	}
+
+	private queueResend(messenger: Messenger, entry: HistoryEntry): void {
+		this.print(this.context.output.style.dim(`Sending again to ${label(entry.peer, this.names)}…`));
+		this.enqueue(entry.peer, () => messenger.resend(entry.peer, entry.id));
+	}
+
+	private enqueue(peer: string, send: () => Promise<HistoryEntry>): void {
 		this.unconfirmed += 1;
 		this.sendQueue = this.sendQueue.then(async () => {
 			try {
-				await messenger.send(peer, text);
+				const entry = await send();
+				if (entry.status === "sending") {
+					// Not confirmed in time: the messenger keeps trying it under its id (status lines follow).
+					const { style } = this.context.output;
+					this.print(
+						`${style.yellow("… pending")} — ${label(peer, this.names)}${style.dim(" · the relay has not confirmed it yet; FriendLy keeps trying")}`,
+					);
+				}
 			} catch (error) {
 				const failure = toCliError(error, { relayUrl: this.context.relayUrl, peer });
 				const { style } = this.context.output;
-				this.print(`${style.red("✗ not sent")} to ${peer}: ${failure.message}`);
+				this.print(`${style.red("✗ not sent")} to ${label(peer, this.names)}: ${failure.message}`);
 				const hint = this.promptHint(failure);
 				if (hint) this.print(`${style.dim("hint:")} ${hint}`);
 			} finally {
@@ -334,7 +415,11 @@ export class ChatSession {
 		this.statusPrints = this.statusPrints
 			.then(async () => {
 				const entry = await this.profile.stores.history.loadEntry(peer, "out", id).catch(() => undefined);
-				this.print(statusLine(peer, status, this.context.output.style, error, entry?.text));
+				const { style } = this.context.output;
+				this.print(statusLine(label(peer, this.names), status, style, error, entry?.text));
+				// Not sent (a refusal retrying could not fix, or 24 hours without the relay): say how to retry.
+				if (status === "failed" && entry && entry.redelivery !== "waiting")
+					this.print(style.dim(`hint: \`resend ${entry.id}\` sends it again.`));
 			})
 			.catch(() => undefined);
 	}
@@ -343,7 +428,7 @@ export class ChatSession {
 		const { style } = this.context.output;
 		switch (event.type) {
 			case "message":
-				this.print(incomingMessage(event.entry, style));
+				this.print(incomingMessage(event.entry, style, this.names));
 				// Shown to the user, so read (chained so the counter updates stay in order).
 				this.readMarks = this.readMarks
 					.then(() => this.messenger?.markRead(event.entry.peer))
@@ -353,14 +438,14 @@ export class ChatSession {
 				if (event.status !== "sending") this.printStatus(event.peer, event.id, event.status, event.error);
 				return;
 			case "identity_changed":
-				for (const line of identityChangeWarning(event.change, style))
+				for (const line of identityChangeWarning(event.change, style, this.names))
 					this.print(line.replaceAll("friendly verify", "verify"));
 				return;
 			case "problem":
 				// The relay refusing the token is followed by the end of the session, which explains it.
 				if (event.code === "unauthenticated") return;
 				this.print(
-					`${style.yellow("warning:")} ${event.peer ? `${event.peer}: ` : ""}${problemText(
+					`${style.yellow("warning:")} ${event.peer ? `${label(event.peer, this.names)}: ` : ""}${problemText(
 						event.code,
 						event.message,
 						{
@@ -371,7 +456,7 @@ export class ChatSession {
 				);
 				return;
 			case "resume":
-				this.print(`${event.peer}'s mailbox has room again; you can send to them.`);
+				this.print(`${label(event.peer, this.names)}'s mailbox has room again; you can send to them.`);
 				return;
 			case "connection":
 				if (event.state === "online") {
@@ -400,6 +485,14 @@ export class ChatSession {
 						this.print(style.red(`The relay ended this session: ${event.detail}`));
 					}
 				}
+				return;
+			case "contact":
+				if (event.contact.name === undefined) this.names.delete(event.contact.phone);
+				else this.names.set(event.contact.phone, event.contact.name);
+				return;
+			case "entry":
+				// System entries written while the prompt runs (a not-delivered message) are the status
+				// lines already printed; `history` shows them in place.
 				return;
 			case "drained":
 				return;

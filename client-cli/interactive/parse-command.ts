@@ -1,5 +1,5 @@
 // Parses one line typed at the interactive prompt (the seed's commands plus help, contacts, verify,
-// history, and register: register this install again after the relay ended its session). Pure, so
+// history, name, resend, and register: register this install again after the relay ended its session). Pure, so
 // every malformed input has a tested answer. A line that is not a command is a message for the
 // current conversation; a line starting with a space is always a message (to send text that begins
 // with a command word).
@@ -12,6 +12,8 @@ export const COMMANDS = [
 	"contacts",
 	"verify",
 	"history",
+	"name",
+	"resend",
 	"register",
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -33,6 +35,8 @@ const ALIASES: Readonly<Record<string, CommandName>> = {
 	contacts: "contacts",
 	verify: "verify",
 	history: "history",
+	name: "name",
+	resend: "resend",
 	register: "register",
 };
 
@@ -44,6 +48,8 @@ export const USAGE: Readonly<Record<CommandName, string>> = {
 	contacts: "contacts",
 	verify: "verify <phone> [accept | reject] [mark-verified]",
 	history: "history <phone>",
+	name: "name <phone> <name> | name <phone> --clear",
+	resend: "resend [id]",
 	register: "register",
 };
 
@@ -90,7 +96,7 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 	const usage = (message: string): ParsedLine => ({
 		kind: "usage",
 		message,
-		hint: `Usage: ${USAGE[name]} — e.g. ${USAGE[name].replace("<phone>", "+1 555 555 0100").replace("<message>", "hello")}`,
+		hint: `Usage: ${USAGE[name]} — e.g. ${USAGE[name].replaceAll("<phone>", "+1 555 555 0100").replace("<message>", "hello").replace("<name>", "Alice")}`,
 	});
 	switch (name) {
 		case "help":
@@ -113,6 +119,26 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 				);
 			if (phone.used < args.length) return usage(`${name} takes only a phone number.`);
 			return { kind: "command", name, phone: phone.phone, rest: "", flags: new Set() };
+		}
+		case "resend": {
+			// The last message that was not sent, or the one with this id (from `history`).
+			if (args.length > 1) return usage("resend takes at most one message id.");
+			return { kind: "command", name, rest: args[0]?.text ?? "", flags: new Set() };
+		}
+		case "name": {
+			const phone = takePhone(args);
+			if (!phone)
+				return usage(
+					args.length === 0
+						? "name needs a phone number and a name."
+						: `"${args[0]?.text.slice(0, 30)}" is not a phone number (start with + and the country code).`,
+				);
+			const nameStart = args[phone.used];
+			if (!nameStart) return usage("name needs a name after the phone number (or --clear).");
+			const rest = line.slice(nameStart.start).trim();
+			if (rest === "--clear" || rest === "-clear")
+				return { kind: "command", name, phone: phone.phone, rest: "", flags: new Set(["clear"]) };
+			return { kind: "command", name, phone: phone.phone, rest, flags: new Set() };
 		}
 		case "send": {
 			const phone = takePhone(args);

@@ -1,6 +1,8 @@
 // Human-readable text for what the CLI shows: messages, send outcomes, safety numbers, contacts and
 // key-change warnings. Pure functions of their input (plus the Style), shared by the one-shot commands
 // and the interactive prompt; the JSON shapes live next to them (json*) so both modes say the same.
+// A contact the user named (ContactRecord.name, local only) is shown by that name wherever a number
+// would be; `contacts`, `verify` and key-change warnings show the number too.
 import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/index.ts";
 import type { IdentityChangeEvent, SafetyNumber } from "../../protocol/session/index.ts";
 import type { Style } from "./style.ts";
@@ -8,6 +10,40 @@ import type { Style } from "./style.ts";
 export function clock(at: number): string {
 	const date = new Date(at);
 	return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}
+
+/** The user's names for contacts, by phone (ContactRecord.name). */
+export type Names = ReadonlyMap<string, string>;
+
+/** How a contact is shown in running text: the user's name for them, else the number. */
+export function label(phone: string, names?: Names): string {
+	const name = names?.get(phone);
+	return name === undefined ? phone : printable(name);
+}
+
+/** The name and the number ("Bob (+15555550102)"), for lists and details. */
+export function labelWithNumber(phone: string, names?: Names): string {
+	const name = names?.get(phone);
+	return name === undefined ? phone : `${printable(name)} (${phone})`;
+}
+
+export function namesOf(contacts: readonly ContactRecord[]): Map<string, string> {
+	const names = new Map<string, string>();
+	for (const contact of contacts) if (contact.name !== undefined) names.set(contact.phone, contact.name);
+	return names;
+}
+
+/** "Tuesday, 1 December 2026": the date separator in a history. */
+export function dayHeading(at: number): string {
+	const date = new Date(at);
+	const weekday = date.toLocaleDateString("en-GB", { weekday: "long" });
+	const month = date.toLocaleDateString("en-GB", { month: "long" });
+	return `${weekday}, ${date.getDate()} ${month} ${date.getFullYear()}`;
+}
+
+function dayKey(at: number): string {
+	const date = new Date(at);
+	return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
 }
 
 function dayAndClock(at: number): string {
@@ -22,8 +58,8 @@ export function printable(text: string): string {
 	return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
 }
 
-export function incomingMessage(entry: HistoryEntry, style: Style): string {
-	return `${style.dim(`[${clock(entry.at)}]`)} ${style.cyan(style.bold(entry.peer))}: ${printable(entry.text)}`;
+export function incomingMessage(entry: HistoryEntry, style: Style, names?: Names): string {
+	return `${style.dim(`[${clock(entry.at)}]`)} ${style.cyan(style.bold(label(entry.peer, names)))}: ${printable(entry.text)}`;
 }
 
 const STATUS_WORDS: Record<HistoryEntry["status"], string> = {
@@ -58,15 +94,36 @@ function shorten(text: string, max: number): string {
 	return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 
-export function historyLine(entry: HistoryEntry, style: Style): string {
-	const who = entry.direction === "in" ? style.cyan(entry.peer) : style.green("you");
+/** One history line: the time, who, the text and (ours) its status; a system entry is marked `·`. */
+export function historyLine(entry: HistoryEntry, style: Style, names?: Names): string {
+	if (entry.direction === "system") {
+		const text = printable(entry.text);
+		const marked = entry.system?.event === "safety_number_changed" ? style.red(text) : style.yellow(text);
+		return `${style.dim(clock(entry.at))} · ${marked}`;
+	}
+	const who = entry.direction === "in" ? style.cyan(label(entry.peer, names)) : style.green("you");
 	const status =
 		entry.direction !== "out"
 			? ""
 			: entry.error?.code === "not_delivered"
 				? style.dim(` (not delivered: ${entry.error.message.replace(/^Not delivered: /, "")})`)
-				: style.dim(` (${entry.status})`);
-	return `${style.dim(dayAndClock(entry.at))} ${who}: ${printable(entry.text)}${status}`;
+				: style.dim(` (${entry.status === "sending" ? "sending…" : entry.status})`);
+	return `${style.dim(clock(entry.at))} ${who}: ${printable(entry.text)}${status}`;
+}
+
+/** A history with a date separator before each day's first entry ("── Tuesday, 1 December 2026 ──"). */
+export function historyLines(entries: readonly HistoryEntry[], style: Style, names?: Names): string[] {
+	const lines: string[] = [];
+	let day: string | undefined;
+	for (const entry of entries) {
+		const key = dayKey(entry.at);
+		if (key !== day) {
+			day = key;
+			lines.push(style.dim(`── ${dayHeading(entry.at)} ──`));
+		}
+		lines.push(historyLine(entry, style, names));
+	}
+	return lines;
 }
 
 /** The 60 digits as 12 groups of 5, in three rows of four, as both users see them. */
@@ -90,17 +147,19 @@ export function contactLine(contact: ContactRecord, verified: boolean | undefine
 	if (contact.unread > 0) flags.push(style.yellow(`${contact.unread} unread`));
 	const last = contact.lastText ? ` — ${printable(contact.lastText).slice(0, 50)}` : "";
 	const when = contact.lastAt ? style.dim(` ${dayAndClock(contact.lastAt)}`) : "";
-	return `${style.bold(contact.phone)}${flags.length > 0 ? ` [${flags.join(", ")}]` : ""}${when}${last}`;
+	const mark = verified && !contact.pendingIdentityChange ? `${style.green("✓")} ` : "";
+	const who = contact.name === undefined ? contact.phone : `${printable(contact.name)} (${contact.phone})`;
+	return `${mark}${style.bold(who)}${flags.length > 0 ? ` [${flags.join(", ")}]` : ""}${when}${last}`;
 }
 
-export function keyChangedHeadline(phone: string, style: Style): string {
-	return `${style.red(style.bold("!!!"))} ${style.red(style.bold(`SAFETY NUMBER CHANGED for ${phone}`))}`;
+export function keyChangedHeadline(phone: string, style: Style, names?: Names): string {
+	return `${style.red(style.bold("!!!"))} ${style.red(style.bold(`SAFETY NUMBER CHANGED for ${labelWithNumber(phone, names)}`))}`;
 }
 
-export function identityChangeWarning(change: IdentityChangeEvent, style: Style): string[] {
+export function identityChangeWarning(change: IdentityChangeEvent, style: Style, names?: Names): string[] {
 	const bar = style.red(style.bold("!!!"));
 	return [
-		keyChangedHeadline(change.phone, style),
+		keyChangedHeadline(change.phone, style, names),
 		`${bar} Their identity key is not the one you trusted${change.previouslyVerified ? " (you had verified it)" : ""}: a new phone or a reinstall — or someone in the middle.`,
 		`${bar} Sending to them is blocked and messages signed by the new key are held. Compare safety numbers in person`,
 		`${bar} or by call, then accept the new key: friendly verify ${change.phone} --accept`,
@@ -110,8 +169,16 @@ export function identityChangeWarning(change: IdentityChangeEvent, style: Style)
 
 // ── JSON shapes ──────────────────────────────────────────────────────────────────────────────
 
-export function messageJson(entry: HistoryEntry): object {
-	return { type: "message", from: entry.peer, id: entry.id, text: entry.text, sentAt: entry.at };
+export function messageJson(entry: HistoryEntry, names?: Names): object {
+	const name = names?.get(entry.peer);
+	return {
+		type: "message",
+		from: entry.peer,
+		...(name === undefined ? {} : { name }),
+		id: entry.id,
+		text: entry.text,
+		sentAt: entry.at,
+	};
 }
 
 export function entryJson(entry: HistoryEntry): object {
@@ -123,6 +190,7 @@ export function entryJson(entry: HistoryEntry): object {
 		at: entry.at,
 		status: entry.status,
 		...(entry.error ? { error: entry.error } : {}),
+		...(entry.system ? { system: entry.system } : {}),
 	};
 }
 

@@ -2,6 +2,7 @@
 // on disk: files are parsed, never cast, so a damaged or hand-edited file is reported by name.
 import * as v from "valibot";
 import { USER_FACING_CODES, type UserFacingCode } from "../../protocol/messenger/codes.ts";
+import { SYSTEM_EVENTS } from "../../protocol/messenger/stores.ts";
 import { DELIVERY_NOTICE_REASONS } from "../../protocol/wire/delivery-notice.ts";
 import { E164_PATTERN } from "../../protocol/wire/phone.ts";
 
@@ -28,6 +29,14 @@ export const AccountJson = v.strictObject({
 	registeredAt: Time,
 });
 
+export const PendingVerificationJson = v.strictObject({
+	v: v.literal(1),
+	phone: Phone,
+	relayUrl: v.pipe(v.string(), v.url()),
+	expiresAt: Time,
+	resendAt: Time,
+});
+
 export const IdentityChangeJson = v.strictObject({
 	type: v.literal("identity_changed"),
 	phone: Phone,
@@ -39,6 +48,7 @@ export const IdentityChangeJson = v.strictObject({
 export const ContactJson = v.strictObject({
 	v: v.literal(1),
 	phone: Phone,
+	name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(256))),
 	unread: v.pipe(v.number(), v.integer(), v.minValue(0)),
 	lastAt: Time,
 	lastText: v.string(),
@@ -51,7 +61,7 @@ export const HistoryEntryJson = v.strictObject({
 	v: v.literal(1),
 	peer: Phone,
 	id: v.pipe(v.string(), v.maxLength(64)),
-	direction: v.picklist(["in", "out"]),
+	direction: v.picklist(["in", "out", "system"]),
 	text: v.string(),
 	at: Time,
 	status: v.picklist(["sending", "sent", "queued", "delivered", "failed", "received"]),
@@ -63,6 +73,13 @@ export const HistoryEntryJson = v.strictObject({
 		}),
 	),
 	redelivery: v.optional(v.picklist(["waiting", "sent"])),
+	system: v.optional(
+		v.strictObject({
+			event: v.picklist(SYSTEM_EVENTS),
+			reason: v.optional(v.picklist(DELIVERY_NOTICE_REASONS)),
+			about: v.optional(v.pipe(v.string(), v.maxLength(64))),
+		}),
+	),
 });
 
 export const HistoryFileJson = v.strictObject({

@@ -70,7 +70,13 @@ export function App({ controller }: { controller: AppController }) {
 		);
 	}
 	if (state.phase === "register")
-		return <RegisterScreen controller={controller} lastPhone={state.lastPhone} />;
+		return (
+			<RegisterScreen
+				controller={controller}
+				lastPhone={state.lastPhone}
+				pending={state.pendingVerification}
+			/>
+		);
 
 	return (
 		<div class={`shell shell--${route.name === "list" ? "list" : "detail"}`}>
@@ -92,7 +98,7 @@ export function App({ controller }: { controller: AppController }) {
 			/>
 			<div class="panes">
 				<aside class="sidebar">
-					<ConversationList contacts={state.contacts} activePeer={activePeer} />
+					<ConversationList contacts={state.contacts} verified={state.verified} activePeer={activePeer} />
 					{showNotificationsPrompt(state) ? (
 						<NotificationsPrompt controller={controller} busy={state.notifications.busy} />
 					) : null}
@@ -128,6 +134,8 @@ function renderPane(
 					controller={controller}
 					peer={route.peer}
 					contact={contact}
+					verified={state.verified.has(route.peer)}
+					online={state.connection.state === "online"}
 					entries={state.conversations.get(route.peer)}
 				/>
 			);

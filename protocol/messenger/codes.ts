@@ -17,6 +17,8 @@ export const MESSENGER_ONLY_CODES = [
 	 * delivery notice and sends it again.
 	 */
 	"resend_requested",
+	/** A contact name that is empty, longer than 64 characters or holds control characters. */
+	"invalid_name",
 	/** A code this version does not know (e.g. stored by a newer version): show the stored message. */
 	"unknown_error",
 ] as const;

@@ -14,6 +14,8 @@ export class MessengerError extends Error {
 			retryAfter?: number;
 			attemptsLeft?: number;
 			identityChange?: IdentityChangeEvent;
+			/** For a text over MAX_TEXT_CHARS (`too_large`): how many characters it has. */
+			textLength?: number;
 		} = {},
 	) {
 		super(message);
@@ -25,6 +27,10 @@ export class MessengerError extends Error {
 
 	get attemptsLeft(): number | undefined {
 		return this.details.attemptsLeft;
+	}
+
+	get textLength(): number | undefined {
+		return this.details.textLength;
 	}
 
 	get identityChange(): IdentityChangeEvent | undefined {

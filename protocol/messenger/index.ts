@@ -9,12 +9,22 @@ export {
 export { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
 export { MessengerError, toMessengerError } from "./errors.ts";
 export { createMemoryMessengerStores } from "./memory-stores.ts";
-export { type ChatInfo, Messenger, type MessengerEvent, type MessengerOptions } from "./messenger.ts";
+export {
+	type ChatInfo,
+	Messenger,
+	type MessengerEvent,
+	type MessengerOptions,
+	SEND_RETRY_DELAYS_MS,
+	SEND_RETRY_WINDOW_MS,
+} from "./messenger.ts";
+export { MAX_NAME_CHARS, validName } from "./names.ts";
 export {
 	canonicalPhone,
 	completeRegistration,
 	type FetchLike,
+	loadPendingVerification,
 	type RegistrationOptions,
+	type RememberCodeOptions,
 	requestVerificationCode,
 } from "./registration.ts";
 export * from "./stores.ts";

@@ -1,9 +1,16 @@
 // In-memory MessengerStores for tests and throwaway sessions.
 import { createMemoryStores } from "../session/index.ts";
-import type { AccountRecord, ContactRecord, HistoryEntry, MessengerStores } from "./stores.ts";
+import type {
+	AccountRecord,
+	ContactRecord,
+	HistoryEntry,
+	MessengerStores,
+	PendingVerification,
+} from "./stores.ts";
 
 export function createMemoryMessengerStores(): MessengerStores {
 	let account: AccountRecord | undefined;
+	let pending: PendingVerification | null = null;
 	const contacts = new Map<string, ContactRecord>();
 	const history = new Map<string, HistoryEntry>();
 	const key = (peer: string, direction: string, id: string) => `${peer}\n${direction}\n${id}`;
@@ -16,6 +23,10 @@ export function createMemoryMessengerStores(): MessengerStores {
 			},
 			clearAccount: async () => {
 				account = undefined;
+			},
+			loadPendingVerification: async () => pending,
+			storePendingVerification: async (record) => {
+				pending = record;
 			},
 		},
 		contacts: {

@@ -12,6 +12,11 @@
 //   key change: it is held, unacknowledged, while the user compares safety numbers and accepts or
 //   rejects; messages of the pinned key's sessions keep arriving meanwhile; sending is blocked;
 // - every send ends in a stored status: sent / queued / delivered (receipt) / failed with a reason;
+//   a send the relay did not confirm because it could not be reached (or the connection dropped)
+//   stays "sending" and is tried again under the same id — with backoff, at every reconnect and at
+//   the next start — until it is SEND_RETRY_WINDOW_MS old; only then is it failed;
+// - what happens to a conversation besides messages (key changes, trust decisions, failed deliveries)
+//   is written into it as a system entry (system-entries.ts);
 // - the prekey supply is topped up and the signed prekey rotated whenever the connection comes up.
 import {
 	type ConnectionState,
@@ -56,6 +61,7 @@ import type { UserFacingCode } from "./codes.ts";
 import { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
 import { notDeliveredText, noticeIdFor } from "./delivery-notices.ts";
 import { MessengerError, toMessengerError } from "./errors.ts";
+import { validName } from "./names.ts";
 import { canonicalPhone, type FetchLike } from "./registration.ts";
 import {
 	type AccountRecord,
@@ -64,7 +70,9 @@ import {
 	MESSENGER_STATE_VERSION,
 	type MessengerStores,
 	type OutgoingStatus,
+	type SystemInfo,
 } from "./stores.ts";
+import { notDeliveredEntryText, SYSTEM_TEXT, systemEntry } from "./system-entries.ts";
 
 export type MessengerEvent =
 	/** `reason` says why a "stopped" connection ended: the user closed it, another client took over, or signed out. */
@@ -105,6 +113,18 @@ export interface ChatInfo {
 	verified: boolean;
 }
 
+/** How long a message the relay could not be reached for is tried again before it is failed: 24 hours. */
+export const SEND_RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Waits between automatic attempts of an unconfirmed send (the last one repeats). */
+export const SEND_RETRY_DELAYS_MS: readonly number[] = [2_000, 10_000, 30_000, 120_000, 300_000];
+
+/** Send outcomes that say nothing about the message, only that the relay was not reached: tried again. */
+const KEEP_TRYING: ReadonlySet<UserFacingCode> = new Set<UserFacingCode>([
+	"connection_lost",
+	"relay_unreachable",
+]);
+
 /** Relay outcomes after which an automatic re-send is still due (nothing was decided about the message). */
 const TRANSIENT_SEND_FAILURES: ReadonlySet<UserFacingCode> = new Set<UserFacingCode>([
 	"connection_lost",
@@ -144,6 +164,12 @@ export class Messenger {
 	private readonly background = new Set<Promise<void>>();
 	private drainWaiters: (() => void)[] = [];
 	private drained = false;
+	private readonly timers: Timers;
+	/** Unconfirmed sends waiting for their next attempt: the timer, by `peer\nid`. */
+	private readonly retries = new Map<string, unknown>();
+	/** Automatic attempts so far of each unconfirmed send, by `peer\nid` (for the backoff). */
+	private readonly attempts = new Map<string, number>();
+	private running = false;
 
 	private constructor(
 		private readonly account: AccountRecord,
@@ -151,6 +177,10 @@ export class Messenger {
 	) {
 		this.phone = account.phone;
 		this.clock = options.clock ?? systemClock;
+		this.timers = options.timers ?? {
+			setTimeout: (callback, ms) => setTimeout(callback, ms),
+			clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+		};
 		this.context = createProtocolContext({ phone: account.phone, stores: options.stores, clock: this.clock });
 		this.http = new RelayHttpClient(account.relayUrl, options.fetch);
 		this.connection = new RelayConnection({
@@ -192,8 +222,9 @@ export class Messenger {
 	}
 
 	start(): void {
+		this.running = true;
 		this.connection.start();
-		void this.failUnconfirmedSends();
+		void this.recoverUnconfirmedSends();
 	}
 
 	/** Skips the backoff wait and connects now (e.g. when the device says the network is back). */
@@ -202,6 +233,9 @@ export class Messenger {
 	}
 
 	stop(): void {
+		this.running = false;
+		for (const timer of this.retries.values()) this.timers.clearTimeout(timer);
+		this.retries.clear();
 		this.connection.stop();
 	}
 
@@ -254,12 +288,7 @@ export class Messenger {
 	async send(peerInput: string, text: string): Promise<HistoryEntry> {
 		const peer = this.peer(peerInput);
 		if (text.length === 0) throw new MessengerError("invalid_argument", "Type a message first.");
-		if (text.length > MAX_TEXT_CHARS) {
-			throw new MessengerError(
-				"too_large",
-				`Messages are limited to ${MAX_TEXT_CHARS} characters; split it up.`,
-			);
-		}
+		if (text.length > MAX_TEXT_CHARS) throw textTooLong(text.length);
 		await this.assertSendable(peer);
 		const entry: HistoryEntry = {
 			v: MESSENGER_STATE_VERSION,
@@ -333,18 +362,22 @@ export class Messenger {
 			const failure = this.describeSendFailure(peer, error);
 			if (failure.identityChange) await this.recordIdentityChange(failure.identityChange);
 			const reason = { code: failure.code, message: failure.message };
+			if (KEEP_TRYING.has(failure.code) && !entry.redelivery) return this.keepTrying(entry, reason);
 			// An automatic re-send blocked by a changed key goes out once the user accepted the key.
 			const redelivery = entry.redelivery && failure.identityChange ? { redelivery: "waiting" as const } : {};
 			return this.saveOutcome({ ...entry, status: "failed", error: reason, ...redelivery });
 		}
 		const outcome = await this.connection.send(peer, id, body);
 		if (outcome.ok) {
+			this.attempts.delete(retryKey(peer, id));
 			return (await this.updateStatus(peer, id, outcome.delivery === "live" ? "sent" : "queued")) ?? entry;
 		}
 		const message =
 			outcome.retryAfter !== undefined
 				? `${outcome.message} (retry in ${outcome.retryAfter} s)`
 				: outcome.message;
+		if (KEEP_TRYING.has(outcome.code) && !entry.redelivery)
+			return this.keepTrying(entry, { code: outcome.code, message });
 		if (entry.redelivery && TRANSIENT_SEND_FAILURES.has(outcome.code)) {
 			// The automatic re-send did not reach the relay: it stays due (and goes at the next connect).
 			return this.saveOutcome({
@@ -357,8 +390,11 @@ export class Messenger {
 		return (await this.updateStatus(peer, id, "failed", { code: outcome.code, message })) ?? entry;
 	}
 
-	/** Messages still "sending" from an earlier run were never confirmed: say so, so the user can resend. */
-	private async failUnconfirmedSends(): Promise<void> {
+	/**
+	 * Messages still "sending" from an earlier run were never confirmed: they are tried again (at the
+	 * next connect, under the same id, so the relay stores them once), or failed once too old.
+	 */
+	private async recoverUnconfirmedSends(): Promise<void> {
 		for (const contact of await this.options.stores.contacts.listContacts()) {
 			for (const entry of await this.options.stores.history.listEntries(contact.phone)) {
 				if (entry.direction !== "out" || entry.status !== "sending" || this.inFlight.has(entry.id)) continue;
@@ -367,12 +403,97 @@ export class Messenger {
 					await this.saveEntry({ ...entry, status: "failed", redelivery: "waiting" });
 					continue;
 				}
-				await this.updateStatus(entry.peer, entry.id, "failed", {
-					code: "connection_lost",
-					message:
-						"FriendLy closed before the relay confirmed this message; it may not have been sent. Send it again.",
-				});
+				if (this.tooOldToRetry(entry)) await this.giveUp(entry, undefined);
+				else this.scheduleRetry(entry, 0);
 			}
+		}
+	}
+
+	/**
+	 * The relay was not reached for this send: it stays "sending" and is tried again later (or failed
+	 * with `error` once SEND_RETRY_WINDOW_MS old).
+	 */
+	private async keepTrying(
+		entry: HistoryEntry,
+		error: { code: UserFacingCode; message: string },
+	): Promise<HistoryEntry> {
+		if (this.tooOldToRetry(entry)) return this.giveUp(entry, error);
+		const current = await this.options.stores.history.loadEntry(entry.peer, "out", entry.id);
+		// Confirmed meanwhile (a receipt overtook the timeout): nothing to retry.
+		if (current && current.status !== "sending") return current;
+		this.scheduleRetry(entry);
+		return current ?? entry;
+	}
+
+	private tooOldToRetry(entry: HistoryEntry): boolean {
+		return this.clock.now() - entry.at >= SEND_RETRY_WINDOW_MS;
+	}
+
+	private async giveUp(
+		entry: HistoryEntry,
+		error: { code: UserFacingCode; message: string } | undefined,
+	): Promise<HistoryEntry> {
+		return (
+			(await this.updateStatus(entry.peer, entry.id, "failed", {
+				code: error?.code ?? "relay_unreachable",
+				message: `Not sent: the relay could not be reached for 24 hours${error ? ` (${error.message})` : ""}. Send it again.`,
+			})) ?? entry
+		);
+	}
+
+	/** Schedules the next attempt of an unconfirmed send (`delay` overrides the backoff). */
+	private scheduleRetry(entry: HistoryEntry, delay?: number): void {
+		if (!this.running) return;
+		const key = retryKey(entry.peer, entry.id);
+		if (this.retries.has(key)) this.timers.clearTimeout(this.retries.get(key));
+		const attempts = (this.attempts.get(key) ?? 0) + (delay === undefined ? 1 : 0);
+		this.attempts.set(key, attempts);
+		const backoff = SEND_RETRY_DELAYS_MS[Math.min(attempts, SEND_RETRY_DELAYS_MS.length) - 1] ?? 0;
+		const wait = Math.min(delay ?? backoff, Math.max(0, entry.at + SEND_RETRY_WINDOW_MS - this.clock.now()));
+		const timer = this.timers.setTimeout(() => {
+			this.retries.delete(key);
+			this.track(this.retrySend(entry.peer, entry.id));
+		}, wait);
+		this.retries.set(key, timer);
+	}
+
+	/**
+	 * One automatic attempt of an unconfirmed send. Only while connected: an attempt encrypts a new
+	 * ratchet message, and hundreds made while offline would leave the recipient too far behind.
+	 */
+	private async retrySend(peer: string, id: string): Promise<void> {
+		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
+		if (entry?.status !== "sending") {
+			this.attempts.delete(retryKey(peer, id));
+			return;
+		}
+		if (this.inFlight.has(id) || !this.running) return;
+		if (this.tooOldToRetry(entry)) {
+			await this.giveUp(entry, undefined);
+			return;
+		}
+		if (this.connection.state !== "online") {
+			// Tried again when the connection comes up (onState); meanwhile only the deadline is watched.
+			this.scheduleRetry(entry);
+			return;
+		}
+		try {
+			await this.assertSendable(peer);
+		} catch (error) {
+			const failure = toMessengerError(error);
+			await this.updateStatus(peer, id, "failed", { code: failure.code, message: failure.message });
+			return;
+		}
+		await this.transmit(entry, async () => undefined);
+	}
+
+	/** Tries every unconfirmed send now (the connection just came up). */
+	private async retryAllUnconfirmed(): Promise<void> {
+		for (const [key, timer] of [...this.retries]) {
+			const [peer = "", id = ""] = key.split("\n");
+			this.timers.clearTimeout(timer);
+			this.retries.delete(key);
+			this.track(this.retrySend(peer, id));
 		}
 	}
 
@@ -406,6 +527,7 @@ export class Messenger {
 			return rest;
 		});
 		this.prefetched.delete(peer);
+		await this.addSystemEntry(peer, { event: "key_accepted" }, SYSTEM_TEXT.key_accepted);
 		await this.replayHeld(peer);
 		this.resendLater(peer);
 	}
@@ -425,6 +547,7 @@ export class Messenger {
 			return { ...rest, rejectedIdentityChange: change };
 		});
 		this.prefetched.delete(peer);
+		await this.addSystemEntry(peer, { event: "key_rejected" }, SYSTEM_TEXT.key_rejected);
 		await this.replayHeld(peer);
 		this.resendLater(peer);
 	}
@@ -447,9 +570,29 @@ export class Messenger {
 			if (!pinned)
 				throw new MessengerError("no_session", `No keys known for ${peer} yet; start a chat first.`);
 			await markIdentityVerified(this.context, peer, wireIdentity(pinned), verified);
+			if (pinned.verified !== verified) {
+				const event = verified ? "verified" : "unverified";
+				await this.addSystemEntry(peer, { event }, SYSTEM_TEXT[event]);
+			}
 		} catch (error) {
 			throw toMessengerError(error);
 		}
+	}
+
+	/**
+	 * Sets (or with null clears) the user's own name for a contact, stored on this device only. A
+	 * contact can be named before any message: its record is created.
+	 */
+	async setName(peerInput: string, name: string | null): Promise<ContactRecord> {
+		const peer = this.peer(peerInput);
+		const stored = name === null ? null : validName(name);
+		let result: ContactRecord = newContact(peer);
+		await this.updateContact(peer, (current) => {
+			const { name: _old, ...rest } = current ?? newContact(peer);
+			result = stored === null ? rest : { ...rest, name: stored };
+			return result;
+		});
+		return result;
 	}
 
 	async contacts(): Promise<ContactRecord[]> {
@@ -656,7 +799,15 @@ export class Messenger {
 
 	/** Starts resendWaiting in the background, tracked so `settled()` can wait for it. */
 	private resendLater(peer: string): void {
-		const work = this.resendWaiting(peer).catch(() => undefined);
+		this.track(this.resendWaiting(peer));
+	}
+
+	/** Background work, tracked so `settled()` can wait for it; its failure is not the caller's. */
+	private track(promise: Promise<unknown>): void {
+		const work = promise.then(
+			() => undefined,
+			() => undefined,
+		);
 		this.background.add(work);
 		void work.finally(() => this.background.delete(work));
 	}
@@ -727,7 +878,13 @@ export class Messenger {
 			contact?.pendingIdentityChange?.current.signingKey === change.current.signingKey &&
 			contact.pendingIdentityChange.current.dhKey === change.current.dhKey;
 		await this.touchContact(change.phone, { pendingIdentityChange: change });
-		if (!alreadyKnown) this.emit({ type: "identity_changed", change });
+		if (alreadyKnown) return;
+		await this.addSystemEntry(
+			change.phone,
+			{ event: "safety_number_changed" },
+			SYSTEM_TEXT.safety_number_changed,
+		);
+		this.emit({ type: "identity_changed", change });
 	}
 
 	private async updateStatus(
@@ -755,6 +912,7 @@ export class Messenger {
 		if (state === "online") {
 			void this.maintainPrekeys();
 			void this.resendAllWaiting();
+			void this.retryAllUnconfirmed();
 		}
 	}
 
@@ -812,7 +970,20 @@ export class Messenger {
 		await this.saveEntry(entry);
 		const { peer, id, status } = entry;
 		this.emit({ type: "status", peer, id, status, ...(error ? { error } : {}) });
+		// A delivery that ended (not one about to be re-sent automatically) goes into the conversation.
+		if (status === "failed" && entry.redelivery !== "waiting" && error) {
+			await this.addSystemEntry(
+				peer,
+				{ event: "not_delivered", about: id, ...(entry.error?.reason ? { reason: entry.error.reason } : {}) },
+				notDeliveredEntryText(entry, error.message),
+			);
+		}
 		return entry;
+	}
+
+	/** Writes a system entry into the conversation with `peer` (not unread, not the contact's last text). */
+	private async addSystemEntry(peer: string, system: SystemInfo, text: string): Promise<void> {
+		await this.saveEntry(systemEntry(peer, this.clock.now(), system, text));
 	}
 
 	/** Stores a history entry, then tells the UIs (the one change stream for both clients). */
@@ -861,6 +1032,20 @@ export class Messenger {
 function shownTime(signed: number | undefined, relaySentAt: number, now: number): number {
 	if (signed === undefined || signed > now + 24 * 60 * 60 * 1000) return relaySentAt;
 	return signed;
+}
+
+/** "16,000 characters at most; this one has 23,456 — split it." */
+export function textTooLong(length: number): MessengerError {
+	const count = (n: number) => n.toLocaleString("en-US");
+	return new MessengerError(
+		"too_large",
+		`${count(MAX_TEXT_CHARS)} characters at most; this one has ${count(length)} — split it.`,
+		{ textLength: length },
+	);
+}
+
+function retryKey(peer: string, id: string): string {
+	return `${peer}\n${id}`;
 }
 
 function newContact(phone: string): ContactRecord {

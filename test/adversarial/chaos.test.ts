@@ -3,6 +3,10 @@
 // once (a storm), and the relay is SIGKILLed and restarted (every Durable Object evicted, every socket
 // cut). The harness accounts for every message: shown exactly once to its recipient, or reported
 // failed to its sender — never lost silently, never shown twice — and prints the tally.
+// Senders keep trying (issue 16): a message the relay did not confirm stays "sending" and goes again
+// under its id, so a running sender reports none failed. A few more clients (outside the random
+// traffic) each send a message while the relay is down and quit at once: those messages, and only
+// those, wait unconfirmed at their sender — and arrive once it starts again after the tally.
 //
 // Fast mode (npm test): 20 clients, 400 messages, one relay restart.
 // Soak (npm run test:soak, FRIENDLY_SOAK=1): 100 clients, 10,000 messages, three relay restarts.
@@ -17,6 +21,8 @@ const SOAK = process.env.FRIENDLY_SOAK === "1";
 const CLIENTS = SOAK ? 100 : 20;
 const MESSAGES = SOAK ? 10_000 : 400;
 const RELAY_RESTARTS = SOAK ? 3 : 1;
+/** Clients that send one message while the relay is down (first restart) and quit before it is back. */
+const QUITTERS = SOAK ? 5 : 2;
 /** Sends in flight at once, across all clients. */
 const CONCURRENCY = SOAK ? 24 : 12;
 /** Chance, per message sent, that a random client disconnects for a while. */
@@ -73,7 +79,7 @@ interface Planned {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a reconnect storm and ${RELAY_RESTARTS} relay SIGKILL(s): every message shown once or reported failed`, async () => {
+it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a reconnect storm and ${RELAY_RESTARTS} relay SIGKILL(s): every message shown once, none reported failed (a quitting sender's waits for its next start)`, async () => {
 	const started = Date.now();
 	const seed = Number(process.env.FRIENDLY_CHAOS_SEED ?? Date.now() % 1_000_000);
 	const random = prng(seed);
@@ -91,6 +97,11 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 		devices.push(...(await Promise.all(batch)));
 	}
 	for (const device of devices) device.messenger.start();
+	const quitters = await Promise.all(
+		Array.from({ length: QUITTERS }, (_, i) => registerDevice(relay.url, `+1 555 557 ${String(1000 + i)}`)),
+	);
+	for (const device of quitters) device.messenger.start();
+	await Promise.all(quitters.map((device) => device.messenger.waitForDrain()));
 
 	const offline = new Set<Device>();
 	const reconnects = new Set<Promise<void>>();
@@ -117,13 +128,40 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 
 	const plan: Planned[] = [];
 	const inFlight = new Set<Promise<void>>();
+	const track = (planned: Planned, send: Promise<{ id: string }>) => {
+		const done = send.then(
+			(entry) => {
+				planned.id = entry.id;
+			},
+			(error: unknown) => {
+				planned.refused = error instanceof Error ? error.message : String(error);
+			},
+		);
+		inFlight.add(done);
+		void done.finally(() => inFlight.delete(done));
+	};
+	/** Each quitter sends one message (the relay is down: it cannot be confirmed) and stops. */
+	const quitWhileRelayDown = async () => {
+		for (const [i, device] of quitters.entries()) {
+			const to = devices[i % devices.length];
+			if (!to) throw new Error("no such client");
+			const planned: Planned = { text: `chaos quitter ${i}`, from: device, to, id: null, refused: null };
+			plan.push(planned);
+			track(planned, device.messenger.send(to.phone, planned.text));
+		}
+		// Long enough for the sends to be encrypted and handed to the (disconnected) connection.
+		await sleep(500);
+		for (const device of quitters) device.messenger.stop();
+	};
 	for (let k = 0; k < MESSAGES; k++) {
 		if (restartAt.has(k)) {
 			await relayDown;
 			restarts += 1;
+			const first = restarts === 1;
 			relayDown = (async () => {
 				await relay.stop("SIGKILL");
 				await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
+				if (first) await quitWhileRelayDown();
 				relay = await startWranglerDev({ vars: RELAY_VARS, persistTo, port });
 			})();
 		}
@@ -140,16 +178,7 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 		if (!from || !to) throw new Error("no such client");
 		const planned: Planned = { text: `chaos ${k}`, from, to, id: null, refused: null };
 		plan.push(planned);
-		const send = from.messenger.send(to.phone, planned.text).then(
-			(entry) => {
-				planned.id = entry.id;
-			},
-			(error: unknown) => {
-				planned.refused = error instanceof Error ? error.message : String(error);
-			},
-		);
-		inFlight.add(send);
-		void send.finally(() => inFlight.delete(send));
+		track(planned, from.messenger.send(to.phone, planned.text));
 		while (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
 	}
 	await Promise.all(inFlight);
@@ -164,17 +193,29 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 		p.to.events.filter(
 			(e) => e.type === "message" && e.entry.peer === p.from.phone && e.entry.text === p.text,
 		).length;
-	const deadline = Date.now() + (SOAK ? 600_000 : 120_000);
-	let waiting: Planned[] = [];
-	for (;;) {
-		waiting = [];
-		for (const p of plan) if (shownCount(p) === 0 && (await statusOf(p)) !== "failed") waiting.push(p);
-		if (waiting.length === 0 || Date.now() > deadline) break;
-		await sleep(250);
-	}
+	/** Unconfirmed at a sender that quit: it waits there for the sender's next start, neither shown nor failed. */
+	const atQuitter = async (p: Planned) => quitters.includes(p.from) && (await statusOf(p)) === "sending";
+	const waitUntilSettled = async (ms: number, quitterRunning: boolean) => {
+		const deadline = Date.now() + ms;
+		let waiting: Planned[] = [];
+		for (;;) {
+			waiting = [];
+			for (const p of plan)
+				if (
+					shownCount(p) === 0 &&
+					(await statusOf(p)) !== "failed" &&
+					(quitterRunning || !(await atQuitter(p)))
+				)
+					waiting.push(p);
+			if (waiting.length === 0 || Date.now() > deadline) return waiting;
+			await sleep(250);
+		}
+	};
+	const waiting = await waitUntilSettled(SOAK ? 600_000 : 120_000, false);
 
 	let shownOnce = 0;
 	let shownTwice = 0;
+	let pendingAtQuitter = 0;
 	let failedReported = 0;
 	let failedButArrived = 0;
 	let lost = 0;
@@ -187,7 +228,8 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 			const code = entry?.error?.code ?? "refused";
 			failureCodes.set(code, (failureCodes.get(code) ?? 0) + 1);
 		}
-		if (count > 1) shownTwice += 1;
+		if (count === 0 && (await atQuitter(p))) pendingAtQuitter += 1;
+		else if (count > 1) shownTwice += 1;
 		else if (count === 1) {
 			shownOnce += 1;
 			if (entry?.error) failedButArrived += 1;
@@ -206,15 +248,24 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 				`1 reconnect storm, ${disconnects} random disconnects`,
 			`  shown exactly once: ${shownOnce} (of which ${failedButArrived} had first been reported failed)`,
 			`  reported failed to the sender, not shown: ${failedReported} (${[...failureCodes].map(([c, n]) => `${c} ${n}`).join(", ") || "none"})`,
+			`  unconfirmed at a sender that quit while the relay was down: ${pendingAtQuitter} (of ${QUITTERS} quitters)`,
 			`  shown twice: ${shownTwice}; lost (neither shown nor reported): ${lost}`,
 			`  problem events: ${[...problems].map(([c, n]) => `${c} ${n}`).join(", ") || "none"}`,
 			`  time: sending ${((sendingDone - started) / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
 		].join("\n"),
 	);
-	for (const device of devices) device.messenger.stop();
 
 	expect(restarts).toBe(RELAY_RESTARTS);
 	expect(shownTwice).toBe(0);
+	// Keep trying: the only messages not shown are the quitters' (not failed: waiting at their sender).
+	expect(failedReported, [...failureCodes].map(([c, n]) => `${c} ${n}`).join(", ")).toBe(0);
+	expect(pendingAtQuitter).toBe(QUITTERS);
+	// Their next start sends them.
+	for (const device of quitters) device.messenger.start();
+	expect((await waitUntilSettled(60_000, true)).map((p) => p.text)).toEqual([]);
+	for (const p of plan) expect(shownCount(p), p.text).toBe(1);
+	for (const device of [...devices, ...quitters]) device.messenger.stop();
+
 	expect(
 		lost,
 		`still waiting: ${waiting
@@ -222,7 +273,7 @@ it(`chaos: ${CLIENTS} clients, ${MESSAGES} messages, random disconnects, a recon
 			.slice(0, 10)
 			.join(", ")}`,
 	).toBe(0);
-	expect(shownOnce + failedReported).toBe(MESSAGES);
+	expect(shownOnce + failedReported + pendingAtQuitter).toBe(MESSAGES + QUITTERS);
 	expect(forged).toEqual([]);
 	// Faults must not turn into mass failure: most messages get through.
 	expect(shownOnce).toBeGreaterThan(MESSAGES / 2);

@@ -99,13 +99,18 @@ describe("friendly errors and exit codes", () => {
 		expect(accepted.stdout).toMatch(/Registered \+15555550123/);
 	});
 
-	it("asking for codes too fast: exit 8 with the wait", async () => {
+	it("asking again while the code works: the pending code is named, not a new one; elsewhere: exit 8 with the wait", async () => {
 		const first = await runCli(env, ["--profile", "dave", "register", "+15555550124"]);
 		expect(first.code, describeResult(first)).toBe(0);
 		expect(first.stdout).toMatch(/Code: [0-9]{6}/);
-		const second = await runCli(env, ["--profile", "dave", "register", "+15555550124"]);
-		expect(second.code, describeResult(second)).toBe(EXIT_CODES.rateLimited);
-		expect(second.stderr).toMatch(/slow down[\s\S]*Wait [0-9]+ seconds/);
+		// The same profile remembers the request: it says so instead of asking the relay again.
+		const second = await runCli(env, ["--profile", "dave", "--json", "register", "+15555550124"]);
+		expect(second.code, describeResult(second)).toBe(0);
+		expect(jsonOutput(second)).toMatchObject({ ok: true, pending: true, resendAfter: expect.any(Number) });
+		// Another profile (no record of it) asks the relay, which refuses until the wait is over.
+		const elsewhere = await runCli(env, ["--profile", "dave2", "register", "+15555550124"]);
+		expect(elsewhere.code, describeResult(elsewhere)).toBe(EXIT_CODES.rateLimited);
+		expect(elsewhere.stderr).toMatch(/slow down[\s\S]*Wait [0-9]+ seconds/);
 	});
 
 	it("mailbox full: exit 6, nothing sent, try later", async () => {

@@ -72,7 +72,10 @@ describe("the relay ends the interactive client's session", () => {
 			anna.writeLine("register");
 			await anna.waitFor(/Registering \+15555550181 again on this install: it keeps its identity keys/, mark);
 			await anna.waitFor(/delivered the code by echo.*: [0-9]{6}/, mark);
-			await anna.waitFor(/Verification code \(Enter to use the one shown\): /, mark);
+			await anna.waitFor(
+				/Verification code \(Enter to use the one shown · "new": send a new code[^)]*\): /,
+				mark,
+			);
 			anna.writeLine("");
 			await anna.waitFor(/Registered \+15555550181; your keys are published\./, mark);
 			await anna.waitFor(/Signed in as \+15555550181 again/, mark);
@@ -110,7 +113,7 @@ describe("the relay ends the interactive client's session", () => {
 		try {
 			await zoe.waitFor(/no longer accepts this install's session/);
 			await zoe.waitFor(/Registering \+15555550183 again on this install/);
-			await zoe.waitFor(/Verification code \(Enter to use the one shown\): /);
+			await zoe.waitFor(/Verification code \(Enter to use the one shown · "new": send a new code[^)]*\): /);
 			expect(zoe.stdout).not.toContain("Signed in as");
 			zoe.writeLine("");
 			await zoe.waitFor(/Registered \+15555550183; your keys are published\./);

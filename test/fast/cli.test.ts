@@ -8,7 +8,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportSend } from "../../client-cli/commands/send.ts";
+import { CliContext, type Io } from "../../client-cli/context.ts";
+import { CliError } from "../../client-cli/errors.ts";
 import { EXIT_CODES } from "../../client-cli/exit-codes.ts";
+import { dayHeading } from "../../client-cli/output/format.ts";
 import { createDiskStores } from "../../client-cli/storage/index.ts";
 import { ProfileFiles } from "../../client-cli/storage/profile-files.ts";
 import { plainSealer } from "../../client-cli/storage/sealer.ts";
@@ -73,7 +77,11 @@ describe("usage errors and exit codes", () => {
 		const missing = await asAlice("send", BOB);
 		expect(missing.code).toBe(EXIT_CODES.usage);
 		expect(missing.stderr).toMatch(/missing required argument 'message'/);
-		expect(missing.stderr).toContain("(see friendly --help)");
+		expect(missing.stderr).toContain("hint: see friendly send --help.");
+		const global = await asAlice("history", BOB, "--jsn");
+		expect(global.code).toBe(EXIT_CODES.usage);
+		expect(global.stderr).toContain("unknown option '--jsn'");
+		expect(global.stderr).toContain("hint: friendly history --help lists the options, global ones (--json,");
 		const option = await friendly(["--json", "receive", "--forever"], { env });
 		expect(option.code).toBe(EXIT_CODES.usage);
 		expect(jsonOf(option)).toMatchObject({ ok: false, error: { code: "usage", exitCode: 2 } });
@@ -194,13 +202,15 @@ describe("on a prepared profile", () => {
 		});
 	});
 
-	it("history: oldest first with each sent message's status; --limit; a stranger has none", async () => {
+	it("history: a date line, oldest first with each sent message's status, the key change marked; --limit; a stranger has none", async () => {
 		const human = await asAlice("history", "+1 (555) 555-0402");
 		expect(human.code, describeResult(human)).toBe(EXIT_CODES.ok);
 		const lines = human.stdout.trim().split("\n");
-		expect(lines).toHaveLength(2);
-		expect(lines[0]).toMatch(/ you: hello bob \(delivered\)$/);
-		expect(lines[1]).toMatch(new RegExp(` \\${BOB}: hi alice$`));
+		expect(lines).toHaveLength(4);
+		expect(lines[0]).toBe(`── ${dayHeading(Date.now())} ──`);
+		expect(lines[1]).toMatch(/^\d\d:\d\d you: hello bob \(delivered\)$/);
+		expect(lines[2]).toMatch(new RegExp(`^\\d\\d:\\d\\d \\${BOB}: hi alice$`));
+		expect(lines[3]).toMatch(/^\d\d:\d\d · Safety number changed: /);
 		const json = jsonOf(await asAlice("--json", "history", BOB));
 		expect(json).toMatchObject({
 			ok: true,
@@ -208,10 +218,11 @@ describe("on a prepared profile", () => {
 			messages: [
 				{ id: helloId, direction: "out", text: "hello bob", status: "delivered" },
 				{ direction: "in", text: "hi alice" },
+				{ direction: "system", status: "received", system: { event: "safety_number_changed" } },
 			],
 		});
 		const last = jsonOf(await asAlice("--json", "history", BOB, "--limit", "1"));
-		expect(last.messages).toEqual([expect.objectContaining({ text: "hi alice" })]);
+		expect(last.messages).toEqual([expect.objectContaining({ system: { event: "safety_number_changed" } })]);
 		const none = await asAlice("history", "+15555550499");
 		expect(none.stdout.trim()).toBe("No messages with +15555550499 yet.");
 	});
@@ -278,3 +289,68 @@ async function closedPort(): Promise<number> {
 	await new Promise<void>((resolve) => server.close(() => resolve()));
 	return port;
 }
+
+describe("name", () => {
+	it("names a contact (local only), shown in contacts and history; clears it; refuses bad names → 2", async () => {
+		const named = await asAlice("name", BOB, "Bob", "the", "Builder");
+		expect(named.code, describeResult(named)).toBe(EXIT_CODES.ok);
+		expect(named.stdout).toContain(`${BOB} is now shown as "Bob the Builder".`);
+		expect((await alice.contacts.loadContact(BOB))?.name).toBe("Bob the Builder");
+		const contacts = await asAlice("contacts");
+		expect(contacts.stdout).toContain(`Bob the Builder (${BOB})`);
+		expect(jsonOf(await asAlice("--json", "contacts"))).toMatchObject({
+			contacts: [{ phone: BOB, name: "Bob the Builder" }],
+		});
+		const history = await asAlice("history", BOB);
+		expect(history.stdout).toMatch(/^\d\d:\d\d Bob the Builder: hi alice$/m);
+		expect(jsonOf(await asAlice("--json", "history", BOB))).toMatchObject({
+			phone: BOB,
+			name: "Bob the Builder",
+		});
+
+		// A contact can be named before any message.
+		const stranger = await asAlice("--json", "name", "+1 555 555 0488", "Carol");
+		expect(jsonOf(stranger)).toEqual({ ok: true, phone: "+15555550488", name: "Carol" });
+
+		const tooLong = await asAlice("name", BOB, "x".repeat(65));
+		expect(tooLong.code).toBe(EXIT_CODES.usage);
+		expect(tooLong.stderr).toContain("A name is 1 to 64 characters");
+		const neither = await asAlice("name", BOB);
+		expect(neither.code).toBe(EXIT_CODES.usage);
+		expect(neither.stderr).toContain("Give the name, or --clear to remove it.");
+
+		const cleared = await asAlice("--json", "name", BOB, "--clear");
+		expect(jsonOf(cleared)).toEqual({ ok: true, phone: BOB, name: null });
+		expect((await alice.contacts.loadContact(BOB))?.name).toBeUndefined();
+		expect((await asAlice("contacts")).stdout).not.toContain("Bob the Builder");
+	});
+});
+
+describe("send outcome", () => {
+	it("a send the relay did not confirm is exit 3 `not_confirmed` with its id, kept for the next run (never 'sent')", async () => {
+		const io = {
+			stdin: process.stdin,
+			stdout: process.stdout,
+			stderr: process.stderr,
+			env: { FRIENDLY_HOME: home, FRIENDLY_SERVER: "http://127.0.0.1:9" },
+		} as Io;
+		const context = new CliContext({ profile: "alice", json: true }, io);
+		const unconfirmed = {
+			v: 1 as const,
+			peer: BOB,
+			id: "still-trying",
+			direction: "out" as const,
+			text: "x",
+			at: Date.now(),
+			status: "sending" as const,
+		};
+		const error = await reportSend(context, alice, unconfirmed).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(CliError);
+		expect(error).toMatchObject({
+			exitCode: EXIT_CODES.serverUnreachable,
+			code: "not_confirmed",
+			details: { id: "still-trying", peer: BOB },
+		});
+		expect((error as CliError).hint).toContain("sends it again under the same id the next time it connects");
+	});
+});

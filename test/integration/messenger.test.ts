@@ -3,7 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RelayConnection, RelayHttpClient } from "../../protocol/client/index.ts";
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
-import { createMemoryMessengerStores, MessengerError } from "../../protocol/messenger/index.ts";
+import {
+	createMemoryMessengerStores,
+	MessengerError,
+	SEND_RETRY_WINDOW_MS,
+} from "../../protocol/messenger/index.ts";
 import { ONE_TIME_PREKEY_REFILL_THRESHOLD } from "../../protocol/session/index.ts";
 import { received, registerUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
@@ -143,34 +147,44 @@ describe("messenger end to end", () => {
 		ivy.messenger.stop();
 	});
 
-	it("marks messages left unconfirmed by an earlier run as failed, so they can be sent again", async () => {
+	it("sends messages left unconfirmed by an earlier run again at start, under their id; fails one 24 hours old", async () => {
 		const jill = await registerUser(relay.url, "+1 555 555 0251");
-		await jill.stores.contacts.storeContact({
-			v: 1,
-			phone: "+15555550252",
-			unread: 0,
-			lastAt: 1,
-			lastText: "x",
+		const kate = await registerUser(relay.url, "+1 555 555 0252");
+		kate.messenger.start();
+		await jill.stores.contacts.storeContact({ v: 1, phone: kate.phone, unread: 0, lastAt: 1, lastText: "x" });
+		const unconfirmed = {
+			v: 1 as const,
+			peer: kate.phone,
+			direction: "out" as const,
+			status: "sending" as const,
+		};
+		await jill.stores.history.storeEntry({
+			...unconfirmed,
+			id: "left-behind",
+			text: "left behind",
+			at: Date.now() - 1_000,
 		});
 		await jill.stores.history.storeEntry({
-			v: 1,
-			peer: "+15555550252",
-			id: "left-behind",
-			direction: "out",
-			text: "x",
-			at: 1,
-			status: "sending",
+			...unconfirmed,
+			id: "too-old",
+			text: "too old",
+			at: Date.now() - SEND_RETRY_WINDOW_MS - 1_000,
 		});
 		jill.messenger.start();
+		await kate.until((events) => received(events).includes("left behind"), "the unconfirmed message at kate");
 		await jill.until(
-			(events) => events.some((e) => e.type === "status" && e.id === "left-behind" && e.status === "failed"),
-			"the unconfirmed message marked failed",
+			(events) => events.some((e) => e.type === "status" && e.id === "too-old" && e.status === "failed"),
+			"the 24-hour-old message marked failed",
 		);
-		expect(await jill.stores.history.loadEntry("+15555550252", "out", "left-behind")).toMatchObject({
+		expect(await jill.stores.history.loadEntry(kate.phone, "out", "too-old")).toMatchObject({
 			status: "failed",
-			error: { code: "connection_lost" },
+			error: { code: "relay_unreachable" },
 		});
+		expect((await kate.messenger.history(jill.phone)).map((e) => [e.id, e.text])).toEqual([
+			["left-behind", "left behind"],
+		]);
 		jill.messenger.stop();
+		kate.messenger.stop();
 	});
 
 	it("a message arriving while one is sent to the same contact keeps its unread count (slow stores)", async () => {

@@ -3,9 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { upsertContact, upsertEntry } from "../../client-web/src/state/app-state.ts";
 import { describeCode, describeError } from "../../client-web/src/state/error-text.ts";
-import { deliveryLabel, isStaleSending, isWaitingForResend } from "../../client-web/src/state/format.ts";
+import { dayLabel, deliveryLabel, isWaitingForResend } from "../../client-web/src/state/format.ts";
 import { hrefFor, parseRoute } from "../../client-web/src/state/route.ts";
 import { TabLock, TabLockLostError, WebLocksMissingError } from "../../client-web/src/state/single-tab.ts";
+import { counterText, MAX_TEXT_CHARS, pasteRefusedText } from "../../client-web/src/state/text-limit.ts";
 import type { UserFacingCode } from "../../protocol/messenger/codes.ts";
 import { MessengerError } from "../../protocol/messenger/errors.ts";
 import type { ContactRecord, HistoryEntry } from "../../protocol/messenger/stores.ts";
@@ -83,12 +84,13 @@ describe("errors in words", () => {
 });
 
 describe("delivery labels", () => {
-	it("shows a send cut off by a closed tab as unconfirmed instead of sending forever", () => {
+	it("shows a send the messenger keeps trying as sending, or waiting for the connection while offline", () => {
 		const now = 1_000_000;
-		expect(deliveryLabel(entry("fresh", now - 5_000), now)).toBe("Sending…");
-		expect(isStaleSending(entry("old", now - 10 * 60_000), now)).toBe(true);
-		expect(deliveryLabel(entry("old", now - 10 * 60_000), now)).toBe("Not confirmed");
-		expect(deliveryLabel(entry("done", now - 10 * 60_000, "delivered"), now)).toBe("Delivered");
+		expect(deliveryLabel(entry("fresh", now - 5_000))).toBe("Sending…");
+		// An hour old and still unconfirmed: the messenger keeps trying it (24 hours), so it is not "failed".
+		expect(deliveryLabel(entry("old", now - 60 * 60_000))).toBe("Sending…");
+		expect(deliveryLabel(entry("old", now - 60 * 60_000), false, false)).toBe("Waiting for connection");
+		expect(deliveryLabel(entry("done", now - 10 * 60_000, "delivered"), false, false)).toBe("Delivered");
 	});
 
 	it("tells a message the recipient could not show from one that was not sent, and the re-send", () => {
@@ -102,28 +104,52 @@ describe("delivery labels", () => {
 			},
 			...(redelivery ? { redelivery } : {}),
 		});
-		expect(deliveryLabel(notDelivered("waiting"), now)).toBe("Not delivered — sending again");
+		expect(deliveryLabel(notDelivered("waiting"))).toBe("Not delivered — sending again");
 		expect(isWaitingForResend(notDelivered("waiting"))).toBe(true);
-		expect(deliveryLabel(notDelivered("waiting"), now, true)).toBe(
+		expect(deliveryLabel(notDelivered("waiting"), true)).toBe(
 			"Not delivered — sends again once you decide on the new safety number",
 		);
 		// A final notice (after the one automatic re-send, or a rejected key): no more automatic tries.
-		expect(deliveryLabel(notDelivered("sent"), now)).toBe("Not delivered");
+		expect(deliveryLabel(notDelivered("sent"))).toBe("Not delivered");
 		expect(isWaitingForResend(notDelivered("sent"))).toBe(false);
-		expect(deliveryLabel(notDelivered(), now)).toBe("Not delivered");
+		expect(deliveryLabel(notDelivered())).toBe("Not delivered");
 		// The re-sent copy goes through the usual states, marked as sent again.
 		const again = (status: HistoryEntry["status"]): HistoryEntry => ({
 			...entry("re", now, status),
 			redelivery: "sent",
 		});
-		expect(deliveryLabel(again("sending"), now)).toBe("Sending again…");
-		expect(deliveryLabel(again("sent"), now)).toBe("Sent again");
-		expect(deliveryLabel(again("queued"), now)).toBe("Sent again, queued (they are offline)");
-		expect(deliveryLabel(again("delivered"), now)).toBe("Delivered");
+		expect(deliveryLabel(again("sending"))).toBe("Sending again…");
+		expect(deliveryLabel(again("sent"))).toBe("Sent again");
+		expect(deliveryLabel(again("queued"))).toBe("Sent again, queued (they are offline)");
+		expect(deliveryLabel(again("delivered"))).toBe("Delivered");
 		// Other failures keep their wording.
 		expect(
-			deliveryLabel({ ...entry("mf", now, "failed"), error: { code: "mailbox_full", message: "" } }, now),
+			deliveryLabel({ ...entry("mf", now, "failed"), error: { code: "mailbox_full", message: "" } }),
 		).toBe("Not sent");
+	});
+});
+
+describe("the timeline and the one limit", () => {
+	it("names each day of a conversation: today, yesterday, the weekday and date, the year when it differs", () => {
+		const now = new Date(2026, 11, 1, 9, 30).getTime();
+		expect(dayLabel(new Date(2026, 11, 1, 0, 5).getTime(), now)).toBe("Today");
+		expect(dayLabel(new Date(2026, 10, 30, 23, 55).getTime(), now)).toBe("Yesterday");
+		const older = dayLabel(new Date(2026, 10, 27, 12).getTime(), now);
+		expect(older).toMatch(/27/);
+		expect(older).not.toMatch(/2026/);
+		expect(dayLabel(new Date(2025, 11, 31, 12).getTime(), now)).toMatch(/2025/);
+	});
+
+	it("counts down the last 1,000 characters, then says how many are too many", () => {
+		expect(MAX_TEXT_CHARS).toBe(16_000);
+		expect(counterText(14_999)).toBeNull();
+		expect(counterText(15_000)).toBe("1,000 characters left");
+		expect(counterText(15_999)).toBe("1 character left");
+		expect(counterText(16_000)).toBe("0 characters left");
+		expect(counterText(16_002)).toMatch(/^2 characters too many: a message is 16,000 characters at most/);
+		expect(pasteRefusedText(23_456)).toBe(
+			"Nothing was pasted: the message would have 23,456 characters, and a message is 16,000 at most. Paste a shorter part, or split it into several messages.",
+		);
 	});
 });
 

@@ -1,6 +1,9 @@
 // The message box. Enter sends, Shift+Enter starts a new line. Disabled (with the reason) while a key
 // change is pending. The box clears at once; the message then shows its own delivery state.
+// A message is at most MAX_TEXT_CHARS characters: a counter appears as the limit nears, a paste that
+// would pass it is refused with a sentence saying so (never cut), and an over-long message is not sent.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { counterText, MAX_TEXT_CHARS, pasteRefusedText, textLength } from "../state/text-limit.ts";
 
 export function Composer({
 	disabledReason,
@@ -14,6 +17,9 @@ export function Composer({
 	const [error, setError] = useState<string | null>(null);
 	const input = useRef<HTMLTextAreaElement>(null);
 	const disabled = disabledReason !== null;
+	const length = textLength(text);
+	const counter = counterText(length);
+	const tooLong = length > MAX_TEXT_CHARS;
 
 	// On a desktop-sized screen, opening a conversation puts the cursor in the message box (on a phone
 	// that would pop up the keyboard over the messages, so it waits for a tap).
@@ -23,7 +29,7 @@ export function Composer({
 
 	const submit = async () => {
 		const message = text.trim();
-		if (!message || disabled) return;
+		if (!message || disabled || textLength(message) > MAX_TEXT_CHARS) return;
 		setText("");
 		setError(null);
 		const failure = await onSend(message);
@@ -59,8 +65,21 @@ export function Composer({
 					placeholder={disabled ? "Sending is paused" : "Write a message"}
 					value={text}
 					disabled={disabled}
-					maxLength={16000}
-					onInput={(event) => setText(event.currentTarget.value)}
+					aria-describedby={counter ? "composer-count" : undefined}
+					aria-invalid={tooLong ? "true" : undefined}
+					onInput={(event) => {
+						setText(event.currentTarget.value);
+						if (error && textLength(event.currentTarget.value) <= MAX_TEXT_CHARS) setError(null);
+					}}
+					onPaste={(event) => {
+						const box = event.currentTarget;
+						const pasted = event.clipboardData?.getData("text/plain") ?? "";
+						const kept = textLength(box.value) - (box.selectionEnd - box.selectionStart);
+						const after = kept + textLength(pasted);
+						if (after <= MAX_TEXT_CHARS) return;
+						event.preventDefault();
+						setError(pasteRefusedText(after));
+					}}
 					onKeyDown={(event) => {
 						if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
 							event.preventDefault();
@@ -68,10 +87,15 @@ export function Composer({
 						}
 					}}
 				/>
-				<button type="submit" class="button" disabled={disabled || text.trim() === ""}>
+				<button type="submit" class="button" disabled={disabled || text.trim() === "" || tooLong}>
 					Send
 				</button>
 			</div>
+			{counter ? (
+				<p id="composer-count" class={`composer-count${tooLong ? " composer-count--over" : ""}`}>
+					{counter}
+				</p>
+			) : null}
 		</form>
 	);
 }

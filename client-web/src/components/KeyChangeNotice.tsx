@@ -7,11 +7,14 @@ import { type KeyDecision, KeyDecisionButtons } from "./KeyDecisionButtons.tsx";
 
 export function KeyChangeNotice({
 	change,
+	name,
 	onAccept,
 	onReject,
 	onDecided,
 }: {
 	change: IdentityChangeEvent;
+	/** What the user calls the contact (their name on this device, or the number). */
+	name: string;
 	onAccept: () => Promise<void>;
 	onReject: () => Promise<void>;
 	onDecided?: (decision: KeyDecision) => void;
@@ -20,8 +23,8 @@ export function KeyChangeNotice({
 		<section class="key-change" role="alert" aria-labelledby="key-change-title">
 			<h3 id="key-change-title">Safety number changed</h3>
 			<p>
-				{change.phone}'s security key changed. This happens when they reinstall FriendLy or register on a new
-				device — or when someone tries to intercept your messages.
+				{name}'s security key changed. This happens when they reinstall FriendLy or register on a new device —
+				or when someone tries to intercept your messages.
 				{change.previouslyVerified ? " You had verified their previous key." : ""}
 			</p>
 			<p>

@@ -1,27 +1,31 @@
-// One message bubble: the text, its time, and for our own messages the delivery state (sending / sent /
-// queued / delivered / not sent with the reason and a retry / not delivered, which FriendLy sends again
-// by itself once, then "sent again").
+// One message bubble: the text, its time, and for our own messages the delivery state (sending, or
+// waiting for the connection while the messenger keeps trying / sent / queued / delivered / not sent
+// with the reason and a retry / not delivered, which FriendLy sends again by itself once, then "sent
+// again").
 import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { describeCode } from "../state/error-text.ts";
-import { deliveryLabel, formatTime, isStaleSending, isWaitingForResend } from "../state/format.ts";
+import { deliveryLabel, formatTime, isWaitingForResend } from "../state/format.ts";
 
 export function MessageItem({
 	entry,
 	keyChangePending = false,
+	online = true,
 	onRetry,
 }: {
 	entry: HistoryEntry;
 	/** The contact's key change waits for the user's decision (an automatic re-send waits with it). */
 	keyChangePending?: boolean;
+	/** The relay connection is up (a send still "sending" while offline waits for it). */
+	online?: boolean;
 	onRetry: (entry: HistoryEntry) => void;
 }) {
 	const outgoing = entry.direction === "out";
-	const stale = isStaleSending(entry);
 	const waiting = isWaitingForResend(entry);
 	return (
 		<li
 			class={`message message--${entry.direction}`}
-			data-status={stale ? "unconfirmed" : entry.status}
+			data-status={entry.status}
+			data-waiting={outgoing && entry.status === "sending" && !online ? "connection" : undefined}
 			data-id={entry.id}
 			data-error={entry.error?.code}
 			data-redelivery={entry.redelivery}
@@ -31,17 +35,13 @@ export function MessageItem({
 				<span class="visually-hidden">{outgoing ? "You, " : "Them, "}</span>
 				<time dateTime={new Date(entry.at).toISOString()}>{formatTime(entry.at)}</time>
 				{outgoing ? (
-					<span class="message-status"> · {deliveryLabel(entry, Date.now(), keyChangePending)}</span>
+					<span class="message-status"> · {deliveryLabel(entry, keyChangePending, online)}</span>
 				) : null}
 			</p>
-			{entry.status === "failed" || stale ? (
+			{entry.status === "failed" ? (
 				<div class="message-failure">
 					<p>
-						{stale
-							? "FriendLy closed before the relay confirmed this message, so it may not have been sent."
-							: entry.error
-								? describeCode(entry.error.code, entry.error.message)
-								: "This message was not sent."}
+						{entry.error ? describeCode(entry.error.code, entry.error.message) : "This message was not sent."}
 					</p>
 					{/* A message waiting for its automatic re-send goes out by itself: no button to press. */}
 					{waiting ? null : (

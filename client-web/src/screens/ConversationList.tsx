@@ -1,14 +1,17 @@
-// The conversation list: every contact with the last message, its time and the unread count, newest
-// first. A pending key change is flagged here too.
+// The conversation list: every contact (by the name the user gave them, else the number) with the last
+// message, its time and the unread count, newest first. A verified contact has a ✓; a pending key
+// change is flagged here too (and hides the ✓: the new key is not verified).
 import type { ContactRecord } from "../../../protocol/messenger/stores.ts";
-import { formatWhen } from "../state/format.ts";
+import { contactLabel, formatWhen } from "../state/format.ts";
 import { hrefFor } from "../state/route.ts";
 
 export function ConversationList({
 	contacts,
+	verified,
 	activePeer,
 }: {
 	contacts: readonly ContactRecord[];
+	verified: ReadonlySet<string>;
 	activePeer: string | null;
 }) {
 	return (
@@ -31,9 +34,18 @@ export function ConversationList({
 								aria-current={contact.phone === activePeer ? "page" : undefined}
 								data-phone={contact.phone}
 								data-unread={contact.unread}
+								data-verified={isVerified(contact, verified) ? "true" : "false"}
 							>
 								<span class="conversation-top">
-									<span class="conversation-phone">{contact.phone}</span>
+									<span class="conversation-phone">
+										{contactLabel(contact, contact.phone)}
+										{isVerified(contact, verified) ? (
+											<span class="verified-mark">
+												<span aria-hidden="true"> ✓</span>
+												<span class="visually-hidden"> (verified)</span>
+											</span>
+										) : null}
+									</span>
 									<span class="conversation-when">{formatWhen(contact.lastAt)}</span>
 								</span>
 								<span class="conversation-bottom">
@@ -57,4 +69,8 @@ export function ConversationList({
 			)}
 		</nav>
 	);
+}
+
+function isVerified(contact: ContactRecord, verified: ReadonlySet<string>): boolean {
+	return verified.has(contact.phone) && !contact.pendingIdentityChange;
 }

@@ -1,44 +1,41 @@
-// One conversation: the messages (incoming ones appear live), each of ours with its delivery state,
-// the composer, the key-change notice that pauses sending until the user accepts or rejects the new
-// key, and a short note while a key the user rejected is kept out.
-import { useEffect, useRef, useState } from "preact/hooks";
+// One conversation: the messages (incoming ones appear live) under a heading for each day, each of ours
+// with its delivery state, the composer, the key-change notice that pauses sending until the user
+// accepts or rejects the new key, and a short note while a key the user rejected is kept out.
+import { useEffect, useRef } from "preact/hooks";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 import { BackLink } from "../components/BackLink.tsx";
 import { Composer } from "../components/Composer.tsx";
 import { KeyChangeNotice } from "../components/KeyChangeNotice.tsx";
 import { MessageItem } from "../components/MessageItem.tsx";
+import { SystemEntryItem } from "../components/SystemEntryItem.tsx";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
+import { contactLabel, dayKey, dayLabel } from "../state/format.ts";
 import { hrefFor } from "../state/route.ts";
 
 export function ConversationView({
 	controller,
 	peer,
 	contact,
+	verified,
+	online,
 	entries,
 }: {
 	controller: AppController;
 	peer: string;
 	contact: ContactRecord | undefined;
+	/** The user verified the contact's pinned key (not a pending new one). */
+	verified: boolean;
+	/** The relay connection is up: sends still "sending" while it is not wait for it. */
+	online: boolean;
 	entries: readonly HistoryEntry[] | undefined;
 }) {
+	const name = contactLabel(contact, peer);
 	const list = useRef<HTMLDivElement>(null);
 	const change = contact?.pendingIdentityChange;
 	const rejected = change ? undefined : contact?.rejectedIdentityChange;
-	const [verified, setVerified] = useState(false);
 	/** After a key decision the notice (and its focused button) goes away: the cursor moves to the message box. */
 	const focusComposer = useRef(false);
-
-	useEffect(() => {
-		let current = true;
-		controller.isVerified(peer).then(
-			(value) => current && setVerified(value),
-			() => current && setVerified(false),
-		);
-		return () => {
-			current = false;
-		};
-	}, [controller, peer, change]);
 
 	useEffect(() => {
 		void controller.openConversation(peer);
@@ -85,7 +82,7 @@ export function ConversationView({
 			<div class="pane-header">
 				<BackLink href={hrefFor({ name: "list" })} label="Back to chats" />
 				<h2 id="conversation-title" class="conversation-title">
-					<span class="conversation-peer">{peer}</span>
+					<span class="conversation-peer">{name}</span>
 					{verified && !change ? (
 						<span class="tag tag--ok">
 							<span aria-hidden="true">✓</span>
@@ -101,6 +98,7 @@ export function ConversationView({
 			{change ? (
 				<KeyChangeNotice
 					change={change}
+					name={name}
 					onAccept={() => controller.acceptIdentityChange(peer)}
 					onReject={() => controller.rejectIdentityChange(peer)}
 					onDecided={() => {
@@ -111,7 +109,7 @@ export function ConversationView({
 			) : null}
 			{rejected ? (
 				<p class="key-rejected">
-					You rejected a new safety number for {peer}: their messages signed by that key are not shown, and
+					You rejected a new safety number for {name}: their messages signed by that key are not shown, and
 					what you send can only be read with their previous key.{" "}
 					<a href={hrefFor({ name: "contact", peer })}>Review it in contact details</a>
 				</p>
@@ -121,7 +119,7 @@ export function ConversationView({
 				class="messages"
 				role="log"
 				aria-live="polite"
-				aria-label={`Messages with ${peer}`}
+				aria-label={`Messages with ${name}`}
 				// biome-ignore lint/a11y/noNoninteractiveTabindex: the keyboard must be able to scroll it even when it holds no link or button (WCAG 2.1.1)
 				tabIndex={0}
 			>
@@ -132,14 +130,23 @@ export function ConversationView({
 					</p>
 				) : null}
 				<ol class="message-list">
-					{entries?.map((entry) => (
-						<MessageItem
-							key={`${entry.direction}:${entry.id}`}
-							entry={entry}
-							keyChangePending={blocked}
-							onRetry={(failed) => void resend(failed)}
-						/>
-					))}
+					{withDays(entries ?? []).map((item) =>
+						item.kind === "day" ? (
+							<li key={`day:${item.key}`} class="day-separator">
+								<h3 class="day-label">{item.label}</h3>
+							</li>
+						) : item.entry.direction === "system" ? (
+							<SystemEntryItem key={`system:${item.entry.id}`} entry={item.entry} name={name} />
+						) : (
+							<MessageItem
+								key={`${item.entry.direction}:${item.entry.id}`}
+								entry={item.entry}
+								keyChangePending={blocked}
+								online={online}
+								onRetry={(failed) => void resend(failed)}
+							/>
+						),
+					)}
 				</ol>
 			</div>
 			<Composer
@@ -148,4 +155,21 @@ export function ConversationView({
 			/>
 		</section>
 	);
+}
+
+type Item = { kind: "day"; key: string; label: string } | { kind: "entry"; entry: HistoryEntry };
+
+/** The entries (in time order) with a heading before the first one of each calendar day. */
+function withDays(entries: readonly HistoryEntry[], now = Date.now()): Item[] {
+	const items: Item[] = [];
+	let day = "";
+	for (const entry of entries) {
+		const key = dayKey(entry.at);
+		if (key !== day) {
+			day = key;
+			items.push({ kind: "day", key, label: dayLabel(entry.at, now) });
+		}
+		items.push({ kind: "entry", entry });
+	}
+	return items;
 }

@@ -1,19 +1,65 @@
 // Registration: the phone number, then the 6-digit code. With the relay's development `echo`
-// delivery the code is shown here; otherwise the screen says where it was sent.
+// delivery the code is shown here; otherwise the screen says where it was sent. A code asked for
+// earlier and still valid survives a reload (the pending verification in the account store): the
+// screen then offers "I already have a code" for that number, and "Send a new code" with the time left
+// before the relay accepts another request.
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { PendingVerification } from "../../../protocol/messenger/stores.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
 import { PhoneField } from "../components/PhoneField.tsx";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
+import { formatTime } from "../state/format.ts";
+
+/** A code asked for: just now (with the relay's answer) or before a reload (the pending verification). */
+interface CodeRequest {
+	readonly phone: string;
+	/** How the relay delivered it; unknown after a reload. */
+	readonly delivery: CodeRequestResponse["delivery"] | null;
+	/** Only with the development relay's `echo` delivery, and never stored. */
+	readonly code?: string;
+	/** When the relay accepts a request for a new code (ms since epoch). */
+	readonly resendAt: number;
+}
+
+function fromResponse(response: CodeRequestResponse): CodeRequest {
+	return {
+		phone: response.phone,
+		delivery: response.delivery,
+		...(response.code ? { code: response.code } : {}),
+		resendAt: Date.now() + response.resendAfter * 1000,
+	};
+}
+
+function fromPending(pending: PendingVerification): CodeRequest {
+	return { phone: pending.phone, delivery: null, resendAt: pending.resendAt };
+}
+
+/** Whole seconds until `at`, counted down once a second. */
+function useSecondsUntil(at: number): number {
+	const left = () => Math.max(0, Math.ceil((at - Date.now()) / 1000));
+	const [seconds, setSeconds] = useState(left);
+	useEffect(() => {
+		setSeconds(left());
+		const timer = setInterval(() => setSeconds(left()), 1000);
+		return () => clearInterval(timer);
+	}, [at]);
+	return seconds;
+}
 
 export function RegisterScreen({
 	controller,
 	lastPhone,
+	pending,
 }: {
 	controller: AppController;
 	lastPhone: string | null;
+	pending: PendingVerification | null;
 }) {
-	const [request, setRequest] = useState<CodeRequestResponse | null>(null);
+	const [request, setRequest] = useState<CodeRequest | null>(null);
+	/** The user chose another number over the pending code. */
+	const [otherNumber, setOtherNumber] = useState(false);
+	const onRequested = (response: CodeRequestResponse) => setRequest(fromResponse(response));
 	return (
 		<main class="register" aria-labelledby="register-title">
 			<div class="register-card">
@@ -25,11 +71,22 @@ export function RegisterScreen({
 					<CodeStep
 						controller={controller}
 						request={request}
-						onRestart={() => setRequest(null)}
-						onResent={setRequest}
+						onRestart={() => {
+							setRequest(null);
+							setOtherNumber(true);
+						}}
+						onResent={onRequested}
+					/>
+				) : pending && !otherNumber ? (
+					<PendingStep
+						controller={controller}
+						pending={pending}
+						onHaveCode={() => setRequest(fromPending(pending))}
+						onRequested={onRequested}
+						onOtherNumber={() => setOtherNumber(true)}
 					/>
 				) : (
-					<PhoneStep controller={controller} initialPhone={lastPhone ?? ""} onRequested={setRequest} />
+					<PhoneStep controller={controller} initialPhone={lastPhone ?? ""} onRequested={onRequested} />
 				)}
 			</div>
 		</main>
@@ -84,6 +141,82 @@ function PhoneStep({
 	);
 }
 
+/** After a reload: the code asked for earlier is still valid. Use it, ask for a new one, or start over. */
+function PendingStep({
+	controller,
+	pending,
+	onHaveCode,
+	onRequested,
+	onOtherNumber,
+}: {
+	controller: AppController;
+	pending: PendingVerification;
+	onHaveCode: () => void;
+	onRequested: (response: CodeRequestResponse) => void;
+	onOtherNumber: () => void;
+}) {
+	const wait = useSecondsUntil(pending.resendAt);
+	const [busy, setBusy] = useState(false);
+	const [error, setError] = useState<string | null>(null);
+	const first = useRef<HTMLButtonElement>(null);
+	useEffect(() => first.current?.focus(), []);
+	return (
+		<div class="form">
+			<h2>You asked for a code</h2>
+			<p>
+				A code was sent for <strong>{pending.phone}</strong>. It works until {formatTime(pending.expiresAt)}.
+			</p>
+			{error ? (
+				<p class="form-error" role="alert">
+					{error}
+				</p>
+			) : null}
+			<button type="button" class="button button--wide" ref={first} disabled={busy} onClick={onHaveCode}>
+				I already have a code
+			</button>
+			<div class="form-links">
+				<ResendButton
+					wait={wait}
+					disabled={busy}
+					onClick={async () => {
+						setBusy(true);
+						setError(null);
+						try {
+							onRequested(await controller.requestCode(pending.phone));
+						} catch (failure) {
+							setError(describeError(failure));
+						} finally {
+							setBusy(false);
+						}
+					}}
+				/>
+				<button
+					type="button"
+					class="button button--ghost button--small"
+					disabled={busy}
+					onClick={onOtherNumber}
+				>
+					Use a different number
+				</button>
+			</div>
+		</div>
+	);
+}
+
+/** "Send a new code", disabled with the seconds left until the relay accepts another request. */
+function ResendButton({ wait, disabled, onClick }: { wait: number; disabled: boolean; onClick: () => void }) {
+	return (
+		<button
+			type="button"
+			class="button button--ghost button--small"
+			disabled={wait > 0 || disabled}
+			onClick={onClick}
+		>
+			{wait > 0 ? `Send a new code (${wait} s)` : "Send a new code"}
+		</button>
+	);
+}
+
 function CodeStep({
 	controller,
 	request,
@@ -91,21 +224,18 @@ function CodeStep({
 	onResent,
 }: {
 	controller: AppController;
-	request: CodeRequestResponse;
+	request: CodeRequest;
 	onRestart: () => void;
 	onResent: (response: CodeRequestResponse) => void;
 }) {
 	const [code, setCode] = useState("");
 	const [busy, setBusy] = useState(false);
 	const [error, setError] = useState<string | null>(null);
-	const [wait, setWait] = useState(request.resendAfter);
+	const wait = useSecondsUntil(request.resendAt);
 	const input = useRef<HTMLInputElement>(null);
 
 	useEffect(() => {
 		input.current?.focus();
-		setWait(request.resendAfter);
-		const timer = setInterval(() => setWait((left) => Math.max(0, left - 1)), 1000);
-		return () => clearInterval(timer);
 	}, [request]);
 
 	const where =
@@ -113,7 +243,9 @@ function CodeStep({
 			? `We sent a 6-digit code by SMS to ${request.phone}.`
 			: request.delivery === "console"
 				? `This development relay wrote the code for ${request.phone} to its log instead of sending an SMS.`
-				: `Enter the code for ${request.phone}.`;
+				: request.delivery === "echo"
+					? `Enter the code for ${request.phone}.`
+					: `Enter the code you received for ${request.phone}.`;
 
 	return (
 		<form
@@ -161,10 +293,9 @@ function CodeStep({
 				{busy ? "Checking…" : "Verify"}
 			</button>
 			<div class="form-links">
-				<button
-					type="button"
-					class="button button--ghost button--small"
-					disabled={wait > 0 || busy}
+				<ResendButton
+					wait={wait}
+					disabled={busy}
 					onClick={async () => {
 						setError(null);
 						try {
@@ -173,9 +304,7 @@ function CodeStep({
 							setError(describeError(failure));
 						}
 					}}
-				>
-					{wait > 0 ? `Send a new code (${wait} s)` : "Send a new code"}
-				</button>
+				/>
 				<button type="button" class="button button--ghost button--small" onClick={onRestart} disabled={busy}>
 					Use a different number
 				</button>

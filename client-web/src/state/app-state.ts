@@ -2,7 +2,7 @@
 // opened and kept current from the Messenger's change stream (entry and contact events); the contact
 // list is always loaded.
 import type { ConnectionState, StopReason } from "../../../protocol/client/index.ts";
-import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import type { ContactRecord, HistoryEntry, PendingVerification } from "../../../protocol/messenger/stores.ts";
 import type { NotificationStatus } from "../push/web-push.ts";
 
 export interface Notice {
@@ -20,6 +20,11 @@ export interface AppState {
 	readonly me: string | null;
 	/** Phone to prefill when registering again after the relay signed this browser out. */
 	readonly lastPhone: string | null;
+	/**
+	 * A code asked for on this relay and not used yet (kept across reloads until it expires): the
+	 * registration screen offers to enter it, or to ask for a new one once the relay allows.
+	 */
+	readonly pendingVerification: PendingVerification | null;
 	readonly connection: {
 		readonly state: ConnectionState;
 		readonly detail: string;
@@ -27,6 +32,8 @@ export interface AppState {
 		readonly reason?: StopReason;
 	};
 	readonly contacts: readonly ContactRecord[];
+	/** Contacts whose current safety number the user marked as verified (the ✓ in the lists). */
+	readonly verified: ReadonlySet<string>;
 	readonly conversations: ReadonlyMap<string, readonly HistoryEntry[]>;
 	readonly notices: readonly Notice[];
 	/**
@@ -47,8 +54,10 @@ export const initialState: AppState = {
 	failure: null,
 	me: null,
 	lastPhone: null,
+	pendingVerification: null,
 	connection: { state: "connecting", detail: "starting" },
 	contacts: [],
+	verified: new Set(),
 	conversations: new Map(),
 	notices: [],
 	tab: "running",
@@ -67,4 +76,16 @@ export function upsertContact(contacts: readonly ContactRecord[], contact: Conta
 export function upsertEntry(entries: readonly HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
 	const others = entries.filter((e) => !(e.id === entry.id && e.direction === entry.direction));
 	return [...others, entry].sort((a, b) => a.at - b.at);
+}
+
+export function withVerified(
+	verified: ReadonlySet<string>,
+	phone: string,
+	yes: boolean,
+): ReadonlySet<string> {
+	if (verified.has(phone) === yes) return verified;
+	const next = new Set(verified);
+	if (yes) next.add(phone);
+	else next.delete(phone);
+	return next;
 }

@@ -9,8 +9,12 @@
 import { RelayHttpClient } from "../../../protocol/client/index.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
-import { completeRegistration, requestVerificationCode } from "../../../protocol/messenger/registration.ts";
-import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import {
+	completeRegistration,
+	loadPendingVerification,
+	requestVerificationCode,
+} from "../../../protocol/messenger/registration.ts";
+import type { ContactRecord, HistoryEntry, PendingVerification } from "../../../protocol/messenger/stores.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
 import { type NotificationStatus, WebPush } from "../push/web-push.ts";
@@ -29,13 +33,26 @@ import {
 	sortContacts,
 	upsertContact,
 	upsertEntry,
+	withVerified,
 } from "./app-state.ts";
 import { describeCode, describeError } from "./error-text.ts";
+import { contactLabel } from "./format.ts";
 import { acquireTabLock, type TabLock } from "./single-tab.ts";
 import { Store } from "./store.ts";
 
 /** localStorage flag: the user answered "Not now" to the notifications prompt. */
 const PROMPT_DISMISSED_KEY = "friendly.notifications.prompt-dismissed";
+
+/** The contacts whose pinned identity is marked verified. */
+async function verifiedContacts(
+	stores: BrowserStores,
+	contacts: readonly ContactRecord[],
+): Promise<Set<string>> {
+	const flags = await Promise.all(
+		contacts.map(async (c) => (await stores.identities.loadTrustedIdentity(c.phone))?.verified === true),
+	);
+	return new Set(contacts.filter((_, index) => flags[index]).map((c) => c.phone));
+}
 
 export class AppController {
 	readonly state = new Store<AppState>(initialState);
@@ -112,9 +129,17 @@ export class AppController {
 
 	// ── Registration ─────────────────────────────────────────────────────────────────────────
 
-	/** Asks the relay for a code; the response says how it was delivered (and carries it with `echo`). */
-	requestCode(phone: string): Promise<CodeRequestResponse> {
-		return requestVerificationCode(this.relayUrl, phone);
+	/**
+	 * Asks the relay for a code; the response says how it was delivered (and carries it with `echo`).
+	 * The request is remembered (phone, expiry, when a new code may be asked for), not the code.
+	 */
+	async requestCode(phone: string): Promise<CodeRequestResponse> {
+		const stores = this.requireStores();
+		const response = await requestVerificationCode(this.relayUrl, phone, undefined, {
+			account: stores.account,
+		});
+		await this.loadPending(stores);
+		return response;
 	}
 
 	async register(phone: string, code: string): Promise<void> {
@@ -134,6 +159,7 @@ export class AppController {
 		await this.push.disable(null).catch(() => undefined);
 		this.setNotifications({ status: "off" });
 		await stores.account.clearAccount();
+		await this.loadPending(stores);
 		this.set({ phase: "register", me: null, lastPhone: me, connection: initialState.connection });
 	}
 
@@ -184,12 +210,6 @@ export class AppController {
 		return this.requireMessenger().safetyNumber(peer);
 	}
 
-	/** Whether the user marked the contact's current key as verified (read from the pinned identity). */
-	async isVerified(peer: string): Promise<boolean> {
-		const stores = this.requireStores();
-		return (await stores.identities.loadTrustedIdentity(peer))?.verified ?? false;
-	}
-
 	/** The safety number with the contact's new, not yet accepted key (to compare before accepting). */
 	pendingSafetyNumber(peer: string): Promise<SafetyNumber | null> {
 		return this.requireMessenger().pendingSafetyNumber(peer);
@@ -215,6 +235,7 @@ export class AppController {
 	/** Pins the contact's new key: the pending change, or else the one the user rejected earlier. */
 	async acceptIdentityChange(peer: string): Promise<void> {
 		await this.requireMessenger().acceptIdentityChange(peer);
+		await this.refreshVerified(peer);
 	}
 
 	/**
@@ -223,10 +244,17 @@ export class AppController {
 	 */
 	async rejectIdentityChange(peer: string): Promise<void> {
 		await this.requireMessenger().rejectIdentityChange(peer);
+		await this.refreshVerified(peer);
+	}
+
+	/** Sets (or with null clears) the contact's name on this device; throws MessengerError `invalid_name`. */
+	async setName(peer: string, name: string | null): Promise<void> {
+		await this.requireMessenger().setName(peer, name);
 	}
 
 	async markVerified(peer: string, verified: boolean): Promise<void> {
 		await this.requireMessenger().markVerified(peer, verified);
+		await this.refreshVerified(peer);
 	}
 
 	dismissNotice(id: number): void {
@@ -326,7 +354,8 @@ export class AppController {
 		} catch (error) {
 			if (this.stores !== stores) return;
 			if (error instanceof MessengerError && error.code === "not_registered") {
-				this.set({ phase: "register" });
+				await this.loadPending(stores);
+				if (this.stores === stores) this.set({ phase: "register" });
 				return;
 			}
 			this.set({ phase: "failed", failure: describeError(error) });
@@ -339,10 +368,16 @@ export class AppController {
 			if (this.stores === stores) this.set({ phase: "failed", failure: describeError(error) });
 			return;
 		}
+		let verified: Set<string>;
+		try {
+			verified = await verifiedContacts(stores, contacts);
+		} catch {
+			verified = new Set();
+		}
 		// The tab lost its lock meanwhile: this messenger must not start.
 		if (this.stores !== stores) return;
 		this.messenger = messenger;
-		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts) });
+		this.set({ phase: "ready", me: messenger.phone, contacts: sortContacts(contacts), verified });
 		messenger.start();
 		void this.refreshNotifications();
 		if (this.activePeer) await this.openConversation(this.activePeer);
@@ -364,13 +399,13 @@ export class AppController {
 				return;
 			case "problem":
 				this.addNotice(
-					describeCode(event.code, event.message, event.peer ? { peer: event.peer } : {}),
+					describeCode(event.code, event.message, event.peer ? { peer: this.label(event.peer) } : {}),
 					event.peer,
 				);
 				return;
 			case "resume":
 				this.addNotice(
-					`${event.peer} has room for messages again. You can resend the ones that failed.`,
+					`${this.label(event.peer)} has room for messages again. You can resend the ones that failed.`,
 					event.peer,
 				);
 				return;
@@ -378,7 +413,7 @@ export class AppController {
 				// The conversation itself shows the blocking notice; elsewhere, say so once.
 				if (event.change.phone !== this.activePeer) {
 					this.addNotice(
-						`The safety number with ${event.change.phone} changed. Open the chat to compare it before you continue.`,
+						`The safety number with ${this.label(event.change.phone)} changed. Open the chat to compare it before you continue.`,
 						event.change.phone,
 						true,
 					);
@@ -400,6 +435,8 @@ export class AppController {
 	private onStoreChange(change: Extract<MessengerEvent, { type: "entry" | "contact" }>): void {
 		if (change.type === "contact") {
 			this.update((s) => ({ ...s, contacts: upsertContact(s.contacts, change.contact) }));
+			// A key change (or its acceptance) changes what is verified: the lists follow the stored flag.
+			void this.refreshVerified(change.contact.phone);
 			if (change.contact.phone === this.activePeer && change.contact.unread > 0)
 				void this.markRead(change.contact.phone);
 			return;
@@ -411,6 +448,40 @@ export class AppController {
 			if (!loaded) return s;
 			return { ...s, conversations: new Map(s.conversations).set(entry.peer, upsertEntry(loaded, entry)) };
 		});
+	}
+
+	/** The pending verification for this relay, if its code is still valid (expired ones are forgotten). */
+	private async loadPending(stores: BrowserStores): Promise<void> {
+		let pending: PendingVerification | null;
+		try {
+			pending = await loadPendingVerification(stores.account);
+		} catch {
+			pending = null; // a convenience: without it the user asks for a code again
+		}
+		if (this.stores !== stores) return;
+		this.set({ pendingVerification: pending?.relayUrl === this.relayUrl ? pending : null });
+	}
+
+	/** The contact's name on this device, or their number. */
+	private label(phone: string): string {
+		return contactLabel(
+			this.state.get().contacts.find((c) => c.phone === phone),
+			phone,
+		);
+	}
+
+	/** Re-reads whether the contact's pinned key is verified (the ✓ in the lists). */
+	private async refreshVerified(peer: string): Promise<void> {
+		const stores = this.stores;
+		if (!stores) return;
+		let verified: boolean;
+		try {
+			verified = (await stores.identities.loadTrustedIdentity(peer))?.verified === true;
+		} catch {
+			return; // cosmetic: corrected on the next change
+		}
+		if (this.stores !== stores) return;
+		this.update((s) => ({ ...s, verified: withVerified(s.verified, peer, verified) }));
 	}
 
 	private async markRead(peer: string): Promise<void> {

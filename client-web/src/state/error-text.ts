@@ -97,6 +97,8 @@ export function describeCode(
 			return "A message in a format this version does not understand was skipped. Reload the page to update FriendLy.";
 		case "resend_requested":
 			return `A message from ${details.peer ?? "a contact"} could not be decrypted on this browser; their app was told and sends it again.`;
+		case "invalid_name":
+			return "A name is 1 to 64 characters, without control characters or line breaks.";
 		case "unknown_error":
 			return message === "" ? "Something went wrong. Reload the page and try again." : message;
 		default:

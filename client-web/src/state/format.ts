@@ -1,8 +1,21 @@
 // Formatting of times and delivery states for the screens, in the browser's locale.
-import type { HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
+const fullDateFormat = new Intl.DateTimeFormat(undefined, {
+	weekday: "long",
+	year: "numeric",
+	month: "long",
+	day: "numeric",
+});
+
+/** What to call a contact: the name the user gave them on this device, else their number. */
+export function contactLabel(contact: Pick<ContactRecord, "name"> | undefined, phone: string): string {
+	return contact?.name ?? phone;
+}
 
 export function formatTime(at: number): string {
 	return timeFormat.format(at);
@@ -15,15 +28,19 @@ export function formatWhen(at: number, now = Date.now()): string {
 	return sameDay ? timeFormat.format(at) : dateFormat.format(at);
 }
 
-/**
- * A send waits at most 30 s for the relay (the messenger's send timeout). An entry still "sending" well
- * after that was cut off by a closed tab or a crash: it may not have gone out, so it is shown as
- * unconfirmed with "Send again" rather than as sending forever.
- */
-export const STALE_SENDING_MS = 90_000;
+/** The local calendar day of a time, as a key to group a conversation's messages by day. */
+export function dayKey(at: number): string {
+	return new Date(at).toDateString();
+}
 
-export function isStaleSending(entry: HistoryEntry, now = Date.now()): boolean {
-	return entry.direction === "out" && entry.status === "sending" && now - entry.at > STALE_SENDING_MS;
+/** The heading of a day in a conversation: "Today", "Yesterday", "Monday, November 30", or with the year. */
+export function dayLabel(at: number, now = Date.now()): string {
+	const day = new Date(at);
+	const today = new Date(now);
+	if (day.toDateString() === today.toDateString()) return "Today";
+	const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+	if (day.toDateString() === yesterday.toDateString()) return "Yesterday";
+	return day.getFullYear() === today.getFullYear() ? weekdayFormat.format(day) : fullDateFormat.format(day);
 }
 
 /**
@@ -36,14 +53,18 @@ export function isWaitingForResend(entry: HistoryEntry): boolean {
 
 export function deliveryLabel(
 	entry: HistoryEntry,
-	now = Date.now(),
 	/** The contact's key change is pending: the automatic re-send waits for the user's decision. */
 	keyChangePending = false,
+	/**
+	 * The relay connection is up. A send that could not reach the relay stays "sending" and the messenger
+	 * keeps trying it (for 24 hours, across reloads): while offline it is waiting for the connection.
+	 */
+	online = true,
 ): string {
-	if (isStaleSending(entry, now)) return "Not confirmed";
 	const again = entry.redelivery === "sent";
 	switch (entry.status) {
 		case "sending":
+			if (!online) return "Waiting for connection";
 			return again ? "Sending again…" : "Sending…";
 		case "sent":
 			return again ? "Sent again" : "Sent";

@@ -25,6 +25,8 @@ export const LOCAL_KEYS = {
 	identity: "identity",
 	counters: "keyIdCounters",
 	account: "account",
+	/** A verification code asked for and not used yet (survives a reload until it expires). */
+	pendingVerification: "pendingVerification",
 	/** The write fence: the token of the tab that runs FriendLy (idb.ts claimWrites). */
 	writer: "writer",
 } as const;
