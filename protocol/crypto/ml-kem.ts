@@ -20,7 +20,6 @@
 // Secret keys (the 2,400-byte decapsulation key) are plain bytes: stores seal them like other private
 // material (the CLI's files, IndexedDB records) and nothing logs them.
 
-import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import type { Bytes } from "../encoding/bytes.ts";
 import { ProtocolError } from "../errors.ts";
 import { randomBytes } from "./webcrypto.ts";
@@ -57,18 +56,27 @@ export interface MlKemBackend {
 
 const copy = (bytes: Uint8Array): Bytes => new Uint8Array(bytes);
 
+// Loaded on first use, not with this module: the relay only runs checkMlKemPublicKey (below, no
+// library needed), and CLI commands and page loads that set up no session never pay for evaluating
+// the ML-KEM code (tens of milliseconds under load).
+let noble: Promise<typeof import("@noble/post-quantum/ml-kem.js")> | undefined;
+const mlKem768 = async () => {
+	noble ??= import("@noble/post-quantum/ml-kem.js");
+	return (await noble).ml_kem768;
+};
+
 /** @noble/post-quantum 0.7 (MIT), pure JavaScript. */
 export const nobleMlKemBackend: MlKemBackend = {
 	async keyPair(seed) {
-		const pair = ml_kem768.keygen(seed);
+		const pair = (await mlKem768()).keygen(seed);
 		return { publicKey: copy(pair.publicKey), secretKey: copy(pair.secretKey) };
 	},
 	async encapsulate(publicKey, message) {
-		const out = ml_kem768.encapsulate(publicKey, message);
+		const out = (await mlKem768()).encapsulate(publicKey, message);
 		return { ciphertext: copy(out.cipherText), sharedSecret: copy(out.sharedSecret) };
 	},
 	async decapsulate(ciphertext, secretKey) {
-		return copy(ml_kem768.decapsulate(ciphertext, secretKey));
+		return copy((await mlKem768()).decapsulate(ciphertext, secretKey));
 	},
 };
 

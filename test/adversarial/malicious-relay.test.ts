@@ -89,6 +89,34 @@ describe("a relay that substitutes bundle keys", () => {
 		bob.messenger.stop();
 	});
 
+	it("suite 2: a stripped or swapped KEM prekey fails the send (no classical fallback) and nothing reaches the peer", async () => {
+		const [alice, bob, mallory] = await users(3);
+		if (!alice || !bob || !mallory) throw new Error("users");
+		bob.messenger.start();
+		alice.messenger.start();
+		const malloryBundle = await realBundle(alice, mallory.phone);
+		// Stripped: the last-resort KEM key and the one-time KEM prekey removed from Bob's bundle.
+		mitm.bundles = (bundle) => {
+			const { kemPublicKey: _stripped, ...signedPrekey } = bundle.signedPrekey;
+			const { kemPrekey: _alsoStripped, ...rest } = bundle;
+			return { ...rest, signedPrekey };
+		};
+		await alice.messenger.startChat(bob.phone);
+		const stripped = await alice.messenger.send(bob.phone, "to a classical-only bundle");
+		expect(stripped.status).toBe("failed");
+		expect(stripped.error?.code).toBe("bad_signature");
+		// Swapped: Mallory's (validly signed, by Mallory) one-time KEM prekey in Bob's bundle.
+		mitm.bundles = (bundle) => ({ ...bundle, kemPrekey: malloryBundle.kemPrekey });
+		const swapped = await alice.messenger.send(bob.phone, "to a swapped KEM prekey");
+		expect(swapped.status).toBe("failed");
+		expect(swapped.error?.code).toBe("bad_signature");
+		honest();
+		await barrier(alice, bob, "honest after the KEM tampering");
+		expect(received(bob.events)).toEqual(["honest after the KEM tampering"]);
+		alice.messenger.stop();
+		bob.messenger.stop();
+	});
+
 	it("a swapped identity DH key is bad_signature on first contact: the contact is not trusted", async () => {
 		const [alice, bob, mallory] = await users(3);
 		if (!alice || !bob || !mallory) throw new Error("users");
