@@ -205,7 +205,7 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				EXIT_CODES.failure,
 				coded.code,
 				`Version mismatch: ${coded.message}`,
-				"Update FriendLy (git pull && npm install).",
+				"Update FriendLy (git pull && npm install); if you are current, your contact's app is out of date: ask them to update.",
 			);
 		case "bad_request":
 		case "bad_frame":
@@ -288,7 +288,7 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				EXIT_CODES.failure,
 				code,
 				"A message in a format this version does not understand was skipped.",
-				"Update FriendLy (git pull && npm install).",
+				"Update FriendLy (git pull && npm install); if you are current, your contact's app is out of date: ask them to update.",
 			);
 		case "resend_requested":
 			return new CliError(

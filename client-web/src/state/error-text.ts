@@ -70,7 +70,7 @@ export function describeCode(
 			return "The relay sent an answer FriendLy does not understand. Reload the page and try again.";
 		case "unsupported_protocol":
 		case "unsupported_version":
-			return "A message or the relay uses a newer FriendLy version. Reload the page to update FriendLy.";
+			return "This contact's app or the relay runs a different FriendLy version. Reload this page to get the current FriendLy; if it still happens, ask your contact to update theirs.";
 		case "invalid_argument":
 			return message === "" ? "That did not work: check what you entered and try again." : message;
 		case "malformed":
