@@ -173,7 +173,12 @@ export async function uploadAttachment(
 		if (error instanceof MessengerError) throw error;
 		throw unreachable(relay);
 	}
-	if (!response.ok) throw await relayFailure(response, "the upload");
+	if (!response.ok) {
+		const failure = await relayFailure(response, "the upload");
+		// The relay's own limit (it may differ from the default this client assumed), in its words.
+		if (failure.code === "too_large") throw new MessengerError("attachment_too_large", failure.message);
+		throw failure;
+	}
 	const uploaded = parseJson(AttachmentUploaded, await response.text(), 4096);
 	const digest = hashing.digest();
 	if (!uploaded.ok || digest === null || uploaded.value.size !== blobSize)
@@ -248,7 +253,7 @@ export async function downloadAttachment(
 	options: { onProgress?: Progress } = {},
 ): Promise<ReadableStream<Uint8Array>> {
 	const key = decodeBase64Url(pointer.key);
-	if (!key || key.length !== 32) throw damaged("bad key");
+	if (key?.length !== 32) throw damaged("bad key");
 	const fetchImpl = relay.fetch ?? ((input, init) => fetch(input, init));
 	let response: Response;
 	try {

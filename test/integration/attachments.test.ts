@@ -153,7 +153,8 @@ describe("attachments through the real relay", () => {
 			contentType: "application/octet-stream",
 			maxBytes: 8 * big,
 		}).catch((caught: unknown) => caught);
-		expect((refused as MessengerError).code).toBe("too_large");
+		expect((refused as MessengerError).code).toBe("attachment_too_large");
+		expect((refused as MessengerError).message).toContain("too large: limit 4 MB");
 	});
 
 	describe("a relay that hands back a different blob", () => {
