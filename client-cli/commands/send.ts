@@ -31,11 +31,14 @@ export function sendCommand(runtime: Runtime): Command {
 		.argument("<phone>", "the recipient, + and country code")
 		.argument("[message]", "the text, or - to read it from stdin (with --file: an optional caption)")
 		.option("--file <path>", "send this file (encrypted end to end; 25 MB at most by default)")
-		.action((phone: string, message: string | undefined, _options: unknown, command: Command) =>
-			runtime.run(command, (context) =>
-				send(context, phone, message, Runtime.options(SendOptions, command).file),
-			),
-		);
+		.usage("[options] <phone> <message>\n       friendly send [options] <phone> --file <path> [caption]")
+		.action((phone: string, message: string | undefined, _options: unknown, command: Command) => {
+			const file = Runtime.options(SendOptions, command).file;
+			// The text is required unless a file is sent (then it is the optional caption).
+			if (message === undefined && file === undefined)
+				command.error("error: missing required argument 'message'");
+			return runtime.run(command, (context) => send(context, phone, message, file));
+		});
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
