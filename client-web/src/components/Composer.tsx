@@ -98,6 +98,8 @@ export function Composer({
 							id="composer-file"
 							class="visually-hidden"
 							type="file"
+							aria-label="Attach a file"
+							tabIndex={-1}
 							disabled={disabled || upload !== null}
 							onChange={(event) => {
 								const file = event.currentTarget.files?.[0];

@@ -1,0 +1,92 @@
+// Files between the browser and the CLI (the real `friendly` process) through the real relay with
+// miniflare's R2: CLI → web (a download card with name, size and type; the downloaded bytes identical)
+// and web → CLI (the attach button, upload progress, `receive --save-dir` saving identical bytes). The
+// conversation with file cards is checked with axe in light and dark at phone and desktop widths, and
+// screenshotted. The digest and every chunk are checked by the shared code before anything is offered.
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningRelay, startRelay } from "../support/relay-process.ts";
+import { expectAccessible } from "./support/axe.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { FriendlyCli } from "./support/cli.ts";
+import { screenshotBoth } from "./support/screenshots.ts";
+import { WebUser } from "./support/web-user.ts";
+
+const WEB = "+15555550271";
+const CLI = "+15555550272";
+
+let relay: RunningRelay;
+let browser: Browser;
+let web: WebUser;
+let cli: FriendlyCli;
+let files: string;
+
+beforeAll(async () => {
+	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[web, cli] = await Promise.all([
+		WebUser.open(browser, relay.url, "desktop"),
+		FriendlyCli.create(relay.url, "fran"),
+	]);
+	files = await mkdtemp(join(tmpdir(), "friendly-web-files-"));
+	await Promise.all([web.register(WEB), cli.register(CLI)]);
+}, 120_000);
+afterAll(async () => {
+	await browser?.close();
+	await relay?.close();
+	await cli?.cleanup();
+	if (files) await rm(files, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+const bytesOf = (length: number, seed: number) =>
+	Buffer.from(Array.from({ length }, (_, i) => (i * seed + 3) & 0xff));
+
+describe("files between the browser and the CLI", () => {
+	it("CLI → web: a download card; the downloaded file is byte for byte what was sent", async () => {
+		const bytes = bytesOf(150_000, 17);
+		const path = join(files, "minutes.pdf");
+		await writeFile(path, bytes);
+		await web.startChat(CLI);
+		const [sent] = await cli.json(["send", WEB, "--file", path, "the minutes"]);
+		expect(sent).toMatchObject({ ok: true, attachment: { name: "minutes.pdf", size: bytes.length } });
+		const message = web.incoming("the minutes");
+		await message.waitFor();
+		await expect.poll(() => message.locator(".attachment-name").textContent()).toBe("minutes.pdf");
+		expect(await message.locator(".attachment-meta").textContent()).toContain("150.0 KB · application/pdf");
+		const [download] = await Promise.all([
+			web.page.waitForEvent("download"),
+			message.getByRole("button", { name: /^Download minutes\.pdf/ }).click(),
+		]);
+		expect(download.suggestedFilename()).toBe("minutes.pdf");
+		const saved = join(files, "from-browser.pdf");
+		await download.saveAs(saved);
+		expect(sha256(await readFile(saved))).toBe(sha256(bytes));
+	});
+
+	it("web → CLI: attach, upload, and the CLI saves identical bytes", async () => {
+		const bytes = bytesOf(220_000, 29);
+		await web.page.locator("#composer-file").setInputFiles({
+			name: "sketch.bin",
+			mimeType: "application/octet-stream",
+			buffer: bytes,
+		});
+		const outgoing = web.page.locator(".message--out", { hasText: "sketch.bin" });
+		await outgoing.waitFor();
+		await expect.poll(() => outgoing.getAttribute("data-status")).toMatch(/^(sent|queued|delivered)$/);
+		const saveDir = join(files, "cli-downloads");
+		const lines = await cli.json(["receive", "--timeout", "0", "--save-dir", saveDir]);
+		const saved = lines.find((line) => line.type === "attachment");
+		expect(saved).toMatchObject({ status: "saved", from: WEB, name: "sketch.bin", size: bytes.length });
+		expect(sha256(await readFile(join(saveDir, "sketch.bin")))).toBe(sha256(bytes));
+	});
+
+	it("the conversation with file cards meets WCAG 2.1 AA, light and dark, phone and desktop", async () => {
+		await expectAccessible(web.page, "conversation with files");
+		await screenshotBoth(web.page, "attachments-conversation");
+		expect(web.pageErrors).toEqual([]);
+	});
+});
