@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import {
 	type CliEnvironment,
+	CliProcess,
 	createCliEnvironment,
 	describe as describeResult,
 	jsonLines,
@@ -117,6 +118,41 @@ describe("friendly send --file / receive --save-dir", () => {
 		expect(received.stdout).toContain("[file: empty.txt, 0 bytes]");
 		expect(received.stderr).toContain(`Saved empty.txt from ${ALICE}`);
 		expect((await readFile(join(saveDir, "empty.txt"))).length).toBe(0);
+	});
+
+	it("sendfile <path> at the interactive prompt sends to the current conversation", async () => {
+		const path = join(files, "notes from the prompt.txt");
+		await writeFile(path, "typed at the prompt\n");
+		const alice = new CliProcess(env, ["--profile", "alice"]);
+		try {
+			await alice.waitFor(/Connected to the relay\./);
+			let mark = alice.stdout.length;
+			alice.writeLine(`sendfile ${path}`);
+			await alice.waitFor(
+				/No conversation open yet: type `chat <phone>` first, then `sendfile <path>`/,
+				mark,
+			);
+			alice.writeLine(`chat ${BOB}`);
+			await alice.waitFor(/Plain lines are now sent to them\./, mark);
+			mark = alice.stdout.length;
+			alice.writeLine(`sendfile ${path}`);
+			await alice.waitFor(/sent|queued/, mark);
+			alice.writeLine("quit");
+		} finally {
+			await alice.stop();
+		}
+		const saveDir = join(files, "prompt-downloads");
+		const received = await runCli(env, [
+			"--profile",
+			"bob",
+			"receive",
+			"--timeout",
+			"0",
+			"--save-dir",
+			saveDir,
+		]);
+		expect(received.code, describeResult(received)).toBe(0);
+		expect(await readFile(join(saveDir, "notes from the prompt.txt"), "utf8")).toBe("typed at the prompt\n");
 	});
 
 	it("a file over the relay's limit is refused with the limit, nothing sent", async () => {
