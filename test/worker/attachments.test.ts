@@ -6,6 +6,13 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { CHUNK_BYTES } from "../../protocol/crypto/chunked-aead.ts";
+import {
+	type AttachmentRelay,
+	downloadAttachment,
+	MessengerError,
+	uploadAttachment,
+} from "../../protocol/messenger/index.ts";
 import {
 	ATTACHMENT_EXPIRES_HEADER,
 	ATTACHMENT_RETENTION_MS,
@@ -183,5 +190,57 @@ describe("POST and GET /v1/attachments", () => {
 		);
 		await expectError(await call("/v1/attachments/..%2F..%2Fx", { token: alice.token }), "bad_request", 400);
 		await expectError(await call("/v1/attachments/short", { token: alice.token }), "bad_request", 400);
+	});
+});
+
+describe("a stored blob changed in R2", () => {
+	const sealed = CHUNK_BYTES + 16;
+	const changes: [string, (blob: Uint8Array) => Uint8Array][] = [
+		[
+			"a flipped bit in chunk 1",
+			(blob) => {
+				const copy = blob.slice();
+				copy[56 + sealed + 3] = (copy[56 + sealed + 3] as number) ^ 1;
+				return copy;
+			},
+		],
+		["truncated after chunk 1", (blob) => blob.slice(0, 56 + 2 * sealed)],
+		[
+			"chunks 0 and 1 swapped",
+			(blob) => {
+				const out = blob.slice();
+				out.set(blob.subarray(56 + sealed, 56 + 2 * sealed), 56);
+				out.set(blob.subarray(56, 56 + sealed), 56 + sealed);
+				return out;
+			},
+		],
+	];
+
+	it.each(changes)("%s: the receiver's check refuses it (attachment_damaged)", async (_what, change) => {
+		const alice = await register();
+		const relay: AttachmentRelay = {
+			relayUrl: RELAY,
+			token: alice.token,
+			fetch: (input, init) => exports.default.fetch(input, init),
+		};
+		const file = bytes(3 * CHUNK_BYTES + 100, 5);
+		const pointer = await uploadAttachment(relay, new Blob([file]).stream(), {
+			size: file.length,
+			name: "x.bin",
+			contentType: "application/octet-stream",
+		});
+		// Unchanged, it decrypts to the file.
+		expect(
+			new Uint8Array(await new Response(await downloadAttachment(relay, pointer)).arrayBuffer()),
+		).toEqual(file);
+		const stored = await env.ATTACHMENTS.get(blobKey(pointer.id));
+		if (!stored) throw new Error("blob missing");
+		await env.ATTACHMENTS.put(blobKey(pointer.id), change(new Uint8Array(await stored.arrayBuffer())));
+		const error = await new Response(await downloadAttachment(relay, pointer)).arrayBuffer().then(
+			() => undefined,
+			(caught: unknown) => caught,
+		);
+		expect(error).toBeInstanceOf(MessengerError);
+		expect((error as MessengerError).code).toBe("attachment_damaged");
 	});
 });
