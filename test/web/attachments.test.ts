@@ -84,6 +84,48 @@ describe("files between the browser and the CLI", () => {
 		expect(sha256(await readFile(join(saveDir, "sketch.bin")))).toBe(sha256(bytes));
 	});
 
+	it("a picture dropped on the composer: a thumbnail inline, a click shows the full picture", async () => {
+		// A real PNG, drawn by the page's own canvas.
+		const png = await web.page.evaluate(async () => {
+			const canvas = new OffscreenCanvas(400, 300);
+			const context = canvas.getContext("2d");
+			if (!context) throw new Error("no 2d context");
+			context.fillStyle = "#1f5fd6";
+			context.fillRect(0, 0, 400, 300);
+			context.fillStyle = "#ffd200";
+			context.fillRect(100, 75, 200, 150);
+			const blob = await canvas.convertToBlob({ type: "image/png" });
+			return Array.from(new Uint8Array(await blob.arrayBuffer()));
+		});
+		const drop = await web.page.evaluateHandle((bytes) => {
+			const transfer = new DataTransfer();
+			transfer.items.add(new File([new Uint8Array(bytes)], "sunset.png", { type: "image/png" }));
+			return transfer;
+		}, png);
+		await web.page.dispatchEvent(".composer", "dragover", { dataTransfer: drop });
+		await web.page.dispatchEvent(".composer", "drop", { dataTransfer: drop });
+		const outgoing = web.page.locator(".message--out", { hasText: "sunset.png" });
+		await outgoing.waitFor();
+		const thumbnail = outgoing.getByRole("button", {
+			name: /sunset\.png \(preview; select to view the full picture\)/,
+		});
+		await thumbnail.waitFor();
+		await thumbnail.click();
+		const full = outgoing.locator("img.attachment-picture");
+		await full.waitFor();
+		expect(await full.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([
+			400, 300,
+		]);
+		// The CLI receives the same bytes.
+		const saveDir = join(files, "cli-pictures");
+		const lines = await cli.json(["receive", "--timeout", "0", "--save-dir", saveDir]);
+		expect(lines.find((line) => line.type === "attachment")).toMatchObject({
+			status: "saved",
+			name: "sunset.png",
+		});
+		expect(sha256(await readFile(join(saveDir, "sunset.png")))).toBe(sha256(Uint8Array.from(png)));
+	});
+
 	it("the conversation with file cards meets WCAG 2.1 AA, light and dark, phone and desktop", async () => {
 		await expectAccessible(web.page, "conversation with files");
 		await screenshotBoth(web.page, "attachments-conversation");
