@@ -19,6 +19,7 @@ import {
 	AttachmentUploaded,
 } from "../../protocol/wire/index.ts";
 import { blobKey } from "../../worker/attachments/attachment-ledger.ts";
+import { parseRelayConfig } from "../../worker/config/relay-config.ts";
 import { call, expectError, expectOk, RELAY } from "./helpers/http.ts";
 import { register, stubOf } from "./helpers/register.ts";
 
@@ -242,5 +243,33 @@ describe("a stored blob changed in R2", () => {
 		);
 		expect(error).toBeInstanceOf(MessengerError);
 		expect((error as MessengerError).code).toBe("attachment_damaged");
+	});
+});
+
+describe("attachment settings", () => {
+	const problems = (raw: Record<string, unknown>) => {
+		const result = parseRelayConfig(raw);
+		return result.ok ? [] : result.problems;
+	};
+
+	it("default to 25 MiB per blob, 200 blobs and 1 GiB per day", () => {
+		const result = parseRelayConfig({});
+		if (!result.ok) throw new Error(result.problems.join("; "));
+		expect(result.config.attachments).toEqual({
+			maxBytes: 25 * MiB,
+			perDay: 200,
+			bytesPerDay: 1024 * MiB,
+		});
+	});
+
+	it("refuse a blob limit above the Workers request limit, or a daily budget below one blob", () => {
+		expect(problems({ ATTACHMENT_MAX_BYTES: String(100 * MiB + 1) }).join()).toContain(
+			"ATTACHMENT_MAX_BYTES must be at most 104857600",
+		);
+		expect(problems({ ATTACHMENT_MAX_BYTES: String(100 * MiB) })).toEqual([]);
+		expect(problems({ ATTACHMENT_MAX_BYTES: "2000", ATTACHMENT_BYTES_PER_DAY: "1999" }).join()).toContain(
+			"ATTACHMENT_BYTES_PER_DAY must be at least ATTACHMENT_MAX_BYTES",
+		);
+		expect(problems({ ATTACHMENTS_PER_DAY: "0" }).join()).toContain("ATTACHMENTS_PER_DAY must be at least 1");
 	});
 });
