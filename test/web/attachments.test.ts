@@ -126,6 +126,20 @@ describe("files between the browser and the CLI", () => {
 		expect(sha256(await readFile(join(saveDir, "sunset.png")))).toBe(sha256(Uint8Array.from(png)));
 	});
 
+	it("a file over the limit is refused before upload, saying the limit", async () => {
+		// Made in the page (sending 26 MB through the DevTools protocol would be slow), dropped on the composer.
+		const drop = await web.page.evaluateHandle(() => {
+			const transfer = new DataTransfer();
+			transfer.items.add(new File([new Uint8Array(26 * 1024 * 1024)], "huge.bin"));
+			return transfer;
+		});
+		await web.page.dispatchEvent(".composer", "drop", { dataTransfer: drop });
+		const alert = web.page.locator(".composer .form-error");
+		await alert.waitFor();
+		expect(await alert.textContent()).toMatch(/^too large: limit 25 MB \(this file is 26 MB\)\.$/);
+		expect(await web.page.locator(".message--out", { hasText: "huge.bin" }).count()).toBe(0);
+	});
+
 	it("the conversation with file cards meets WCAG 2.1 AA, light and dark, phone and desktop", async () => {
 		await expectAccessible(web.page, "conversation with files");
 		await screenshotBoth(web.page, "attachments-conversation");
