@@ -20,12 +20,16 @@ export default defineConfig({
 				plugins: [
 					cloudflareTest({
 						wrangler: { configPath: "./wrangler.toml" },
-						// Small mailbox caps so the cap rules can be exercised in a few messages. Push on, with a
+						// Small mailbox caps so the cap rules can be exercised in a few messages (attachments likewise). Push on, with a
 						// VAPID pair made for these tests only (test/worker/push.test.ts); it signs nothing real.
 						miniflare: {
 							bindings: {
 								MAILBOX_MAX_MESSAGES: "20",
 								MAILBOX_MAX_BYTES: "262144",
+								// Small attachment limits so the limit and both quotas are reached in a few uploads.
+								ATTACHMENT_MAX_BYTES: "1048576",
+								ATTACHMENTS_PER_DAY: "5",
+								ATTACHMENT_BYTES_PER_DAY: "3145728",
 								VAPID_PUBLIC_KEY:
 									"BPebP7OUMMqETzPaAW0yI-bXpKhmJoMO9a9q1No_hp6DDDVYgrmyu1661THpUhU5dTYWldNg3CR-mFxQLzO2p6Q",
 								VAPID_PRIVATE_KEY: "jnpVwZMP2mxGvT3hOe6i_Ep6OmJ8eKyJYgyiSAYq87M",

@@ -192,6 +192,35 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 						"The message is too large for this relay (its ENVELOPE_MAX_BYTES is below the default).",
 						"Send a shorter message, or ask the relay's operator.",
 					);
+		case "gone":
+			return new CliError(
+				EXIT_CODES.failure,
+				"gone",
+				"The file has expired: the relay keeps files for 30 days. Nothing was saved.",
+				"Ask the sender to send it again.",
+			);
+		case "quota_exceeded":
+			return new CliError(
+				EXIT_CODES.rateLimited,
+				"quota_exceeded",
+				`You have sent as many files today as this relay allows${detail(coded.message)}.`,
+				`The quota resets in ${seconds(coded.retryAfter)} (at midnight UTC).`,
+				coded.retryAfter === undefined ? {} : { retryAfter: coded.retryAfter },
+			);
+		case "attachment_damaged":
+			return new CliError(
+				EXIT_CODES.failure,
+				"attachment_damaged",
+				"The file is damaged: it does not match what was sent. Nothing was saved.",
+				"Ask the sender to send it again.",
+			);
+		case "attachment_too_large":
+			return new CliError(
+				EXIT_CODES.usage,
+				"attachment_too_large",
+				coded.message === "" ? "The file is too large for this relay." : coded.message,
+				"Send a smaller file (or split it).",
+			);
 		case "delivery_failed":
 			return new CliError(
 				EXIT_CODES.failure,
@@ -215,6 +244,7 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 		case "invalid_key":
 		case "unknown_message":
 		case "prekey_limit":
+		case "length_required":
 			return new CliError(
 				EXIT_CODES.failure,
 				code,

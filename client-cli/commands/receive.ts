@@ -5,13 +5,15 @@
 // the waiting messages are out ("No messages waiting." on stderr without --json when there were none).
 // Contacts you named are shown by name (JSON: `name` beside `from`). Each message is acknowledged to
 // the relay only after it was decrypted, saved to history and printed (the messenger acks after the
-// event handler returns).
+// event handler returns). A message with a file (docs/CLI.md §Files) is saved into --save-dir (default:
+// the XDG download directory) once its digest and every chunk checked, under its sanitised name and never
+// over an existing file; --json adds {"type":"attachment","status":"saved"|"failed",…} per file.
 import { Command } from "commander";
 import * as v from "valibot";
-import type { MessengerEvent } from "../../protocol/messenger/index.ts";
+import type { AttachmentRelay, HistoryEntry, MessengerEvent } from "../../protocol/messenger/index.ts";
 import { loadNames, unreadMessages } from "../contact-view.ts";
 import type { CliContext } from "../context.ts";
-import { CliError, problemText } from "../errors.ts";
+import { CliError, problemText, toCliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { openMessengerSession } from "../messenger-session.ts";
 import {
@@ -24,6 +26,7 @@ import {
 } from "../output/format.ts";
 import { startPrekeyUpkeep } from "../prekey-upkeep.ts";
 import { Runtime } from "../run.ts";
+import { defaultSaveDir, saveAttachment } from "./attachment-files.ts";
 
 const ReceiveOptions = v.object({
 	timeout: v.optional(
@@ -33,6 +36,7 @@ const ReceiveOptions = v.object({
 			v.transform(Number),
 		),
 	),
+	saveDir: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
 /** How long the backlog may take to arrive before the relay is considered unreachable. */
@@ -45,13 +49,52 @@ export function receiveCommand(runtime: Runtime): Command {
 			"--timeout <seconds>",
 			"stop this many seconds after the waiting messages are printed (0: right after)",
 		)
+		.option("--save-dir <dir>", "where received files are saved (default: $XDG_DOWNLOAD_DIR or ~/Downloads)")
 		.action((_options: unknown, command: Command) =>
-			runtime.run(command, (context) => receive(context, Runtime.options(ReceiveOptions, command).timeout)),
+			runtime.run(command, (context) => {
+				const options = Runtime.options(ReceiveOptions, command);
+				return receive(context, options.timeout, options.saveDir ?? defaultSaveDir(context.io.env));
+			}),
 		);
 }
 
-async function receive(context: CliContext, timeoutSeconds: number | undefined): Promise<void> {
+async function receive(
+	context: CliContext,
+	timeoutSeconds: number | undefined,
+	saveDir: string,
+): Promise<void> {
 	const { output } = context;
+	/** Files being downloaded; waited for before the command ends. */
+	const saving = new Set<Promise<void>>();
+	let relay: AttachmentRelay | null = null;
+	const save = (entry: HistoryEntry) => {
+		const attachment = entry.attachment;
+		if (!attachment || !relay) return;
+		const about = { from: entry.peer, id: entry.id, name: attachment.name, size: attachment.size };
+		const job = saveAttachment(context, relay, attachment, saveDir).then(
+			(path) => {
+				if (output.json) output.writeJson({ type: "attachment", status: "saved", ...about, path });
+				else output.notice(`Saved ${attachment.name} from ${label(entry.peer, names)} to ${path}`);
+			},
+			(error: unknown) => {
+				const failure = toCliError(error, { relayUrl: context.relayUrl, peer: entry.peer });
+				if (output.json)
+					output.writeJson({
+						type: "attachment",
+						status: "failed",
+						...about,
+						code: failure.code,
+						message: failure.message,
+					});
+				else
+					output.notice(
+						`${output.style.yellow("warning:")} ${attachment.name} from ${label(entry.peer, names)} was not saved: ${failure.message}${failure.hint ? ` ${failure.hint}` : ""}`,
+					);
+			},
+		);
+		saving.add(job);
+		void job.finally(() => saving.delete(job));
+	};
 	let stopping = false;
 	let fail: (error: CliError) => void = () => undefined;
 	const failed = new Promise<never>((_resolve, reject) => {
@@ -69,6 +112,7 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 				shown.add(event.entry.peer);
 				if (output.json) output.writeJson(messageJson(event.entry, names));
 				else output.result(incomingMessage(event.entry, output.style, names), {});
+				save(event.entry);
 				return;
 			case "status":
 				if (output.json)
@@ -129,6 +173,8 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 	};
 
 	const session = await openMessengerSession(context, { onEvent, requireRelay: true });
+	const account = await session.profile.stores.account.loadAccount();
+	if (account) relay = { relayUrl: account.relayUrl, token: account.token };
 	for (const [phone, name] of await loadNames(session.profile.stores)) names.set(phone, name);
 	const shown = new Set<string>();
 	const markShown = async () => {
@@ -178,6 +224,8 @@ async function receive(context: CliContext, timeoutSeconds: number | undefined):
 					});
 		await Promise.race([listen, failed, interrupted]);
 		await markShown();
+		// Files still arriving are finished (each reports its own outcome), unless interrupted.
+		if (saving.size > 0) await Promise.race([Promise.allSettled([...saving]), interrupted]);
 	} finally {
 		stopping = true;
 		clearTimeout(timer);

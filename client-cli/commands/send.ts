@@ -4,7 +4,10 @@
 // documented code for what went wrong — a message that did not reach the relay is never reported sent.
 // One the relay did not confirm in time stays "sending" (exit 3): the next run that connects (send,
 // receive, the interactive client) sends it again under its id, for up to 24 hours.
+// With --file <path>, the file is encrypted and uploaded first (docs/CLI.md §Files) and the message is
+// its optional caption; the result (and --json) carries the attachment's name, size and id.
 import { Command } from "commander";
+import * as v from "valibot";
 import {
 	type HistoryEntry,
 	MessengerError,
@@ -17,16 +20,25 @@ import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
 import { openMessengerSession } from "../messenger-session.ts";
 import { entryJson, identityChangeWarning, label, statusLine } from "../output/format.ts";
-import type { Runtime } from "../run.ts";
+import { Runtime } from "../run.ts";
+import { uploadFile } from "./attachment-files.ts";
+
+const SendOptions = v.object({ file: v.optional(v.pipe(v.string(), v.minLength(1))) });
 
 export function sendCommand(runtime: Runtime): Command {
 	return new Command("send")
 		.description("send one message (sets up the secure session if needed) and wait for the relay's answer")
 		.argument("<phone>", "the recipient, + and country code")
-		.argument("<message>", "the text, or - to read it from stdin")
-		.action((phone: string, message: string, _options: unknown, command: Command) =>
-			runtime.run(command, (context) => send(context, phone, message)),
-		);
+		.argument("[message]", "the text, or - to read it from stdin (with --file: an optional caption)")
+		.option("--file <path>", "send this file (encrypted end to end; 25 MB at most by default)")
+		.usage("[options] <phone> <message>\n       friendly send [options] <phone> --file <path> [caption]")
+		.action((phone: string, message: string | undefined, _options: unknown, command: Command) => {
+			const file = Runtime.options(SendOptions, command).file;
+			// The text is required unless a file is sent (then it is the optional caption).
+			if (message === undefined && file === undefined)
+				command.error("error: missing required argument 'message'");
+			return runtime.run(command, (context) => send(context, phone, message, file));
+		});
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -48,10 +60,15 @@ export function sideEvents(context: CliContext) {
 	};
 }
 
-async function send(context: CliContext, phoneInput: string, messageInput: string): Promise<void> {
+async function send(
+	context: CliContext,
+	phoneInput: string,
+	messageInput: string | undefined,
+	file: string | undefined,
+): Promise<void> {
 	const peer = context.phone(phoneInput);
-	const text = messageInput === "-" ? await readAll(context.io.stdin) : messageInput;
-	if (text.trim() === "") {
+	const text = messageInput === "-" ? await readAll(context.io.stdin) : (messageInput ?? "");
+	if (text.trim() === "" && file === undefined) {
 		throw new CliError(
 			EXIT_CODES.usage,
 			"empty_message",
@@ -64,6 +81,17 @@ async function send(context: CliContext, phoneInput: string, messageInput: strin
 		context.peer = peer;
 		session.messenger.start();
 		await session.messenger.startChat(peer);
+		if (file !== undefined) {
+			const account = await session.profile.stores.account.loadAccount();
+			if (!account) throw new MessengerError("not_registered", "This profile is not registered.");
+			const pointer = await uploadFile(context, { relayUrl: account.relayUrl, token: account.token }, file);
+			await reportSend(
+				context,
+				session.profile.stores,
+				await session.messenger.sendAttachment(peer, pointer, text),
+			);
+			return;
+		}
 		await reportSend(context, session.profile.stores, await session.messenger.send(peer, text));
 	} finally {
 		await session.close();

@@ -15,6 +15,7 @@ import {
 	type MessengerEvent,
 	type OutgoingStatus,
 } from "../../protocol/messenger/index.ts";
+import { uploadFile } from "../commands/attachment-files.ts";
 import { contactLines } from "../commands/contacts.ts";
 import { findOutgoing } from "../commands/resend.ts";
 import { verifyContact, verifyLines } from "../commands/verify.ts";
@@ -298,6 +299,23 @@ export class ChatSession {
 				case "send":
 					if (peer) this.queueSend(messenger, peer, parsed.rest);
 					return true;
+				case "sendfile": {
+					if (!this.current) {
+						this.print("No conversation open yet: type `chat <phone>` first, then `sendfile <path>`.");
+						return true;
+					}
+					const to = this.current;
+					const account = await this.profile.stores.account.loadAccount();
+					if (!account) return true;
+					const pointer = await uploadFile(
+						this.context,
+						{ relayUrl: account.relayUrl, token: account.token },
+						parsed.rest,
+					);
+					const entry = await messenger.sendAttachment(to, pointer, "");
+					if (entry.status !== "received") this.printStatus(to, entry.id, entry.status, entry.error);
+					return true;
+				}
 				case "verify": {
 					if (!peer) return true;
 					const result = await verifyContact(messenger, this.profile.stores, peer, {

@@ -4,6 +4,7 @@ export const HELP_LINES = [
 	"  chat <phone>             open a secure session (verifies their keys) and make it the current conversation",
 	"  <text>                   send text to the current conversation",
 	"  send <phone> <message>   send one message to anyone",
+	"  sendfile <path>          send a file to the current conversation (encrypted; 25 MB at most)",
 	"  contacts                 your conversations (unread, verified, key changes)",
 	"  history <phone>          your messages with a contact, by day, with key changes and failures",
 	"  name <phone> <name>      show a contact by your own name for them (local only); --clear removes it",

@@ -14,6 +14,7 @@ export const COMMANDS = [
 	"history",
 	"name",
 	"resend",
+	"sendfile",
 	"register",
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -37,6 +38,7 @@ const ALIASES: Readonly<Record<string, CommandName>> = {
 	history: "history",
 	name: "name",
 	resend: "resend",
+	sendfile: "sendfile",
 	register: "register",
 };
 
@@ -50,6 +52,7 @@ export const USAGE: Readonly<Record<CommandName, string>> = {
 	history: "history <phone>",
 	name: "name <phone> <name> | name <phone> --clear",
 	resend: "resend [id]",
+	sendfile: "sendfile <path>",
 	register: "register",
 };
 
@@ -119,6 +122,12 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 				);
 			if (phone.used < args.length) return usage(`${name} takes only a phone number.`);
 			return { kind: "command", name, phone: phone.phone, rest: "", flags: new Set() };
+		}
+		case "sendfile": {
+			// The rest of the line is the path (it may hold spaces), to the current conversation.
+			const first = args[0];
+			if (!first) return usage("sendfile needs the path of a file.");
+			return { kind: "command", name, rest: line.slice(first.start).trim(), flags: new Set() };
 		}
 		case "resend": {
 			// The last message that was not sent, or the one with this id (from `history`).

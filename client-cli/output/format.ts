@@ -59,7 +59,24 @@ export function printable(text: string): string {
 }
 
 export function incomingMessage(entry: HistoryEntry, style: Style, names?: Names): string {
-	return `${style.dim(`[${clock(entry.at)}]`)} ${style.cyan(style.bold(label(entry.peer, names)))}: ${printable(entry.text)}`;
+	const file = entry.attachment
+		? `${style.bold(`[file: ${printable(entry.attachment.name)}, ${fileSize(entry.attachment.size)}]`)}${entry.text === "" ? "" : " "}`
+		: "";
+	return `${style.dim(`[${clock(entry.at)}]`)} ${style.cyan(style.bold(label(entry.peer, names)))}: ${file}${printable(entry.text)}`;
+}
+
+/** A file size for people: bytes, KB or MB (decimal, as file managers show them). */
+export function fileSize(bytes: number): string {
+	if (bytes < 1000) return `${bytes} bytes`;
+	if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} KB`;
+	return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+/** The attachment's description in --json events (never its key). */
+export function attachmentJson(entry: HistoryEntry): object {
+	if (!entry.attachment) return {};
+	const { id, name, size, contentType } = entry.attachment;
+	return { attachment: { id, name, size, contentType } };
 }
 
 const STATUS_WORDS: Record<HistoryEntry["status"], string> = {
@@ -178,6 +195,7 @@ export function messageJson(entry: HistoryEntry, names?: Names): object {
 		id: entry.id,
 		text: entry.text,
 		sentAt: entry.at,
+		...attachmentJson(entry),
 	};
 }
 
@@ -191,6 +209,7 @@ export function entryJson(entry: HistoryEntry): object {
 		status: entry.status,
 		...(entry.error ? { error: entry.error } : {}),
 		...(entry.system ? { system: entry.system } : {}),
+		...attachmentJson(entry),
 	};
 }
 

@@ -1,6 +1,7 @@
 // valibot schemas for the messenger's own records (protocol/messenger/stores.ts) as the CLI stores them
 // on disk: files are parsed, never cast, so a damaged or hand-edited file is reported by name.
 import * as v from "valibot";
+import { AttachmentPointer } from "../../protocol/messenger/attachments-content.ts";
 import { USER_FACING_CODES, type UserFacingCode } from "../../protocol/messenger/codes.ts";
 import { SYSTEM_EVENTS } from "../../protocol/messenger/stores.ts";
 import { DELIVERY_NOTICE_REASONS } from "../../protocol/wire/delivery-notice.ts";
@@ -63,6 +64,7 @@ export const HistoryEntryJson = v.strictObject({
 	id: v.pipe(v.string(), v.maxLength(64)),
 	direction: v.picklist(["in", "out", "system"]),
 	text: v.string(),
+	attachment: v.optional(AttachmentPointer),
 	at: Time,
 	status: v.picklist(["sending", "sent", "queued", "delivered", "failed", "received"]),
 	error: v.optional(

@@ -36,6 +36,7 @@ const ECDH_P256 = { name: "ECDH", namedCurve: "P-256" } as const;
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" } as const;
 const HMAC_SHA256 = { name: "HMAC", hash: "SHA-256" } as const;
+const HMAC_SHA512 = { name: "HMAC", hash: "SHA-512" } as const;
 
 export const randomBytes = (length: number): Bytes => crypto.getRandomValues(new Uint8Array(length));
 
@@ -119,6 +120,11 @@ export function ecdsaVerify(publicKey: CryptoKey, signature: Bytes, data: Bytes)
 
 export function importHmacKey(raw: Bytes): Promise<CryptoKey> {
 	return subtle.importKey("raw", raw, HMAC_SHA256, false, ["sign", "verify"]);
+}
+
+/** HMAC-SHA-512, for chunked-aead.ts's HKDF-Expand (WebCrypto's HKDF always runs Extract first). */
+export function importHmacSha512Key(raw: Bytes): Promise<CryptoKey> {
+	return subtle.importKey("raw", raw, HMAC_SHA512, false, ["sign"]);
 }
 
 export async function hmacSign(key: CryptoKey, data: Bytes): Promise<Bytes> {

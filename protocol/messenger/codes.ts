@@ -19,6 +19,10 @@ export const MESSENGER_ONLY_CODES = [
 	"resend_requested",
 	/** A contact name that is empty, longer than 64 characters or holds control characters. */
 	"invalid_name",
+	/** An attachment whose blob does not match the digest, commitment or size the sender signed. */
+	"attachment_damaged",
+	/** A file larger than the relay's attachment limit, refused before anything was uploaded. */
+	"attachment_too_large",
 	/** A code this version does not know (e.g. stored by a newer version): show the stored message. */
 	"unknown_error",
 ] as const;

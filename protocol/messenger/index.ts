@@ -1,5 +1,22 @@
 // The FriendLy client core shared by the CLI and the web app (see messenger.ts for what it guarantees).
 export {
+	type AttachmentContent,
+	AttachmentPointer,
+	decodeAttachmentContent,
+	encodeAttachmentContent,
+	MAX_FILE_NAME_CHARS,
+	sanitiseFileName,
+} from "./attachments-content.ts";
+export {
+	type AttachmentRelay,
+	attachmentBlobSize,
+	checkAttachmentSize,
+	downloadAttachment,
+	megabytesText,
+	type UploadOptions,
+	uploadAttachment,
+} from "./attachments-transfer.ts";
+export {
 	isUserFacingCode,
 	MESSENGER_ONLY_CODES,
 	toUserFacingCode,

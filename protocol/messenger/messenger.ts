@@ -57,6 +57,11 @@ import {
 	trustIdentity,
 } from "../session/index.ts";
 import type { DeliveryNoticeReason, IdentityKeys, MessageFrame, PrekeyBundle } from "../wire/index.ts";
+import {
+	type AttachmentPointer,
+	decodeAttachmentContent,
+	encodeAttachmentContent,
+} from "./attachments-content.ts";
 import type { UserFacingCode } from "./codes.ts";
 import { decodeText, encodeText, MAX_TEXT_CHARS } from "./content.ts";
 import { notDeliveredText, noticeIdFor } from "./delivery-notices.ts";
@@ -306,6 +311,34 @@ export class Messenger {
 	}
 
 	/**
+	 * Sends an uploaded attachment (attachments-transfer.ts `uploadAttachment`) with an optional caption,
+	 * like `send`: the pointer (blob id, key, digest, …) travels only inside the encrypted message.
+	 */
+	async sendAttachment(
+		peerInput: string,
+		attachment: AttachmentPointer,
+		caption = "",
+	): Promise<HistoryEntry> {
+		const peer = this.peer(peerInput);
+		if (caption.length > MAX_TEXT_CHARS) throw textTooLong(caption.length);
+		await this.assertSendable(peer);
+		const entry: HistoryEntry = {
+			v: MESSENGER_STATE_VERSION,
+			peer,
+			id: randomId(),
+			direction: "out",
+			text: caption,
+			attachment,
+			at: this.clock.now(),
+			status: "sending",
+		};
+		return this.transmit(entry, async () => {
+			await this.saveEntry(entry);
+			await this.touchContact(peer, { lastAt: entry.at, lastText: caption || attachment.name });
+		});
+	}
+
+	/**
 	 * Sends a failed or unconfirmed message again under its original id, so the relay stores it once and
 	 * the recipient shows it once even if the first attempt did arrive.
 	 */
@@ -355,7 +388,9 @@ export class Messenger {
 			body = await encryptMessage(this.context, {
 				to: peer,
 				id,
-				plaintext: encodeText(entry.text, entry.at),
+				plaintext: entry.attachment
+					? encodeAttachmentContent(entry.attachment, entry.text, entry.at)
+					: encodeText(entry.text, entry.at),
 				fetchBundle: () => this.takeBundle(peer),
 			});
 		} catch (error) {
@@ -640,7 +675,8 @@ export class Messenger {
 				// Saved before the session state is committed: a crash in between means the envelope is
 				// redelivered and decrypts again, never that it is lost.
 				save: async (plaintext) => {
-					const content = decodeText(plaintext);
+					const file = decodeAttachmentContent(plaintext);
+					const content = file ?? decodeText(plaintext);
 					if (content === null) return;
 					const entry: HistoryEntry = {
 						v: MESSENGER_STATE_VERSION,
@@ -648,6 +684,7 @@ export class Messenger {
 						id: frame.id,
 						direction: "in",
 						text: content.text,
+						...(file ? { attachment: file.attachment } : {}),
 						at: shownTime(content.at, frame.sentAt, this.clock.now()),
 						status: "received",
 					};
@@ -666,7 +703,7 @@ export class Messenger {
 							...newContact(frame.from),
 							...current,
 							lastAt: Math.max(current?.lastAt ?? 0, entry.at),
-							lastText: content.text,
+							lastText: content.text || (file?.attachment.name ?? ""),
 							unread: (current?.unread ?? 0) + 1,
 							lastCountedId: frame.id,
 						};

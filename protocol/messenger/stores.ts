@@ -25,6 +25,7 @@
 //   has 23,456 — split it."). Every text within it fits the relay's envelope (content.ts).
 import type { IdentityChangeEvent, ProtocolStores } from "../session/index.ts";
 import type { DeliveryNoticeReason } from "../wire/index.ts";
+import type { AttachmentPointer } from "./attachments-content.ts";
 import type { UserFacingCode } from "./codes.ts";
 
 export const MESSENGER_STATE_VERSION = 1;
@@ -73,8 +74,10 @@ export interface HistoryEntry {
 	readonly id: string;
 	/** `system`: written by this app into the conversation (see `system`), never sent or received. */
 	readonly direction: "in" | "out" | "system";
-	/** The message; for system entries a short English sentence. */
+	/** The message (an attachment's caption, "" when none); for system entries a short English sentence. */
 	readonly text: string;
+	/** A file or picture (attachments-content.ts): fetched and decrypted on demand with its key. */
+	readonly attachment?: AttachmentPointer;
 	/**
 	 * Sent time (ms since epoch): ours for outgoing; for incoming, the sender's signed time from inside
 	 * the encrypted content (the relay's unsigned `sentAt` only for senders that do not send one).

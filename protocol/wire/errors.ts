@@ -22,6 +22,12 @@ export const RELAY_ERROR_CODES = [
 	"unsupported_protocol",
 	"prekey_limit",
 	"delivery_failed",
+	/** An attachment blob that expired (30 days) or was never stored. */
+	"gone",
+	/** A phone's daily attachment quota is used up; `retryAfter` says when it resets. */
+	"quota_exceeded",
+	/** A request that must say its length (an attachment upload) did not. */
+	"length_required",
 	"server_misconfigured",
 	"internal",
 ] as const;
@@ -50,6 +56,9 @@ export const HTTP_STATUS: Readonly<Record<RelayErrorCode, number>> = {
 	unsupported_protocol: 400,
 	prekey_limit: 400,
 	delivery_failed: 502,
+	gone: 410,
+	quota_exceeded: 429,
+	length_required: 411,
 	server_misconfigured: 503,
 	internal: 500,
 };

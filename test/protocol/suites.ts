@@ -1,4 +1,5 @@
 // Every protocol suite, in run order. Imported by the Node runner and bundled for Chromium.
+import { chunkedAeadSuite } from "./chunked-aead.suite.ts";
 import { encodingSuite } from "./encoding.suite.ts";
 import { fuzzSuite } from "./fuzz.suite.ts";
 import type { Suite } from "./harness.ts";
@@ -13,6 +14,7 @@ import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
 export const suites: readonly Suite[] = [
 	wycheproofSuite,
 	rfc5869Suite,
+	chunkedAeadSuite,
 	encodingSuite,
 	katSuite,
 	sessionSuite,

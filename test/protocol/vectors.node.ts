@@ -18,6 +18,7 @@ export const WYCHEPROOF_FILES = [
 	"mlkem_768_test.json",
 	"mlkem_768_encaps_test.json",
 	"mlkem_768_semi_expanded_decaps_test.json",
+	"c2sp_chunked_encryption_aes_256_gcm_test.json",
 ] as const;
 
 export function wycheproofDir(): string {

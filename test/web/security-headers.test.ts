@@ -38,7 +38,7 @@ describe("security headers", () => {
 			expect(csp.get("script-src")).toBe("'self'");
 			expect(csp.get("style-src")).toBe("'self'");
 			expect(csp.get("connect-src")).toBe("'self'");
-			expect(csp.get("img-src")).toBe("'self' data:");
+			expect(csp.get("img-src")).toBe("'self' data: blob:");
 			expect(csp.get("frame-ancestors")).toBe("'none'");
 			expect(csp.get("base-uri")).toBe("'none'");
 			expect(csp.get("object-src")).toBe("'none'");

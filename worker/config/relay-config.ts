@@ -1,7 +1,14 @@
 // Relay configuration from Worker vars and secrets (docs/DEPLOY.md lists each). Config is untrusted
 // input like any other: it is parsed, and a production config that would leak codes is refused.
 import * as v from "valibot";
-import { CODE_DELIVERY_METHODS, type CodeDeliveryMethod } from "../../protocol/wire/index.ts";
+import {
+	CODE_DELIVERY_METHODS,
+	type CodeDeliveryMethod,
+	DEFAULT_ATTACHMENT_BYTES_PER_DAY,
+	DEFAULT_ATTACHMENT_MAX_BYTES,
+	DEFAULT_ATTACHMENTS_PER_DAY,
+	WORKERS_REQUEST_MAX_BYTES,
+} from "../../protocol/wire/index.ts";
 import { type PushConfig, parsePushConfig } from "../push/push-config.ts";
 
 export interface RelayConfig {
@@ -20,6 +27,8 @@ export interface RelayConfig {
 	codesPerHour: number;
 	/** Web Push (worker/push/); null when the VAPID settings are unset: push is off. */
 	push: PushConfig | null;
+	/** Attachment blobs (worker/attachments/): the per-blob limit and each phone's daily quota. */
+	attachments: { maxBytes: number; perDay: number; bytesPerDay: number };
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
@@ -65,6 +74,9 @@ const RawConfig = v.object({
 	VAPID_PRIVATE_KEY: v.optional(v.string(), ""),
 	VAPID_SUBJECT: v.optional(v.string(), ""),
 	PUSH_HOSTS: v.optional(v.string(), ""),
+	ATTACHMENT_MAX_BYTES: positiveInteger("ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES),
+	ATTACHMENTS_PER_DAY: positiveInteger("ATTACHMENTS_PER_DAY", DEFAULT_ATTACHMENTS_PER_DAY),
+	ATTACHMENT_BYTES_PER_DAY: positiveInteger("ATTACHMENT_BYTES_PER_DAY", DEFAULT_ATTACHMENT_BYTES_PER_DAY),
 });
 
 export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
@@ -97,6 +109,12 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 	if (raw.ENVELOPE_MAX_BYTES > 1024 * 1024) problems.push("ENVELOPE_MAX_BYTES must be at most 1048576");
 	if (raw.MAILBOX_MAX_BYTES < raw.ENVELOPE_MAX_BYTES)
 		problems.push("MAILBOX_MAX_BYTES must be at least ENVELOPE_MAX_BYTES");
+	if (raw.ATTACHMENT_MAX_BYTES > WORKERS_REQUEST_MAX_BYTES)
+		problems.push(
+			`ATTACHMENT_MAX_BYTES must be at most ${WORKERS_REQUEST_MAX_BYTES} (the Workers request-body limit)`,
+		);
+	if (raw.ATTACHMENT_BYTES_PER_DAY < raw.ATTACHMENT_MAX_BYTES)
+		problems.push("ATTACHMENT_BYTES_PER_DAY must be at least ATTACHMENT_MAX_BYTES");
 	const push = parsePushConfig(raw);
 	problems.push(...push.problems);
 	if (problems.length > 0) return { ok: false, problems };
@@ -118,6 +136,11 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 			codeResendIntervalSeconds: raw.CODE_RESEND_INTERVAL_SECONDS,
 			codesPerHour: raw.CODES_PER_HOUR,
 			push: push.push,
+			attachments: {
+				maxBytes: raw.ATTACHMENT_MAX_BYTES,
+				perDay: raw.ATTACHMENTS_PER_DAY,
+				bytesPerDay: raw.ATTACHMENT_BYTES_PER_DAY,
+			},
 		},
 	};
 }

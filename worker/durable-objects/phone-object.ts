@@ -23,6 +23,12 @@ import {
 	type SendFrame,
 	type ServerFrame,
 } from "../../protocol/wire/index.ts";
+import {
+	AttachmentLedger,
+	blobKey,
+	type Reservation,
+	UPLOAD_WINDOW_MS,
+} from "../attachments/attachment-ledger.ts";
 import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
 import { AlarmSchedule, expiryAlarmAt } from "../phone/alarm-schedule.ts";
 import { readClientFrame } from "../phone/client-frame.ts";
@@ -70,6 +76,7 @@ export class PhoneObject extends DurableObject<Env> {
 	private readonly sendLimit: SendLimit;
 	private readonly schedule: AlarmSchedule;
 	private readonly push: PushNotifier;
+	private readonly attachments: AttachmentLedger;
 	/**
 	 * Messages to each recipient go one call at a time, in order; what arrives meanwhile is batched
 	 * into the next call (and stored there in one commit).
@@ -112,6 +119,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.courier = new NoticeCourier(this.outbox, (target, notices) => this.noticeTo(target, notices));
 		this.keys = new KeyDirectory(ctx.storage.sql);
 		this.push = new PushNotifier(ctx.storage.sql, this.config.push, this.config.environment);
+		this.attachments = new AttachmentLedger(ctx.storage.sql, this.config.attachments);
 		// Keep-alives are answered by the runtime without waking the object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
 	}
@@ -180,6 +188,42 @@ export class PhoneObject extends DurableObject<Env> {
 	async unsubscribePush(token: string, endpoint: string): Promise<Outcome<null>> {
 		if (!(await this.authenticate(token))) return unauthenticated();
 		return this.push.unsubscribe(endpoint);
+	}
+
+	// ── Attachments (docs/PROTOCOL.md §Attachments; the Worker streams the blob to R2) ────────────
+
+	/** Authenticates and reserves `size` bytes of today's quota under a fresh id. */
+	async reserveAttachment(token: string, size: number): Promise<Outcome<Reservation>> {
+		if (!(await this.authenticate(token))) return unauthenticated();
+		const now = Date.now();
+		const reserved = this.attachments.reserve(size, now);
+		// An upload whose Worker dies mid-way is cleaned up by the alarm once its window is over.
+		if (reserved.ok) this.schedule.ensure(expiryAlarmAt(now + UPLOAD_WINDOW_MS));
+		return reserved;
+	}
+
+	/** R2 has the whole blob: it expires 30 days from now (the alarm deletes it). */
+	async confirmAttachment(id: string): Promise<number | null> {
+		const expiresAt = this.attachments.confirm(id, Date.now());
+		if (expiresAt !== null) this.schedule.ensure(expiryAlarmAt(expiresAt));
+		return expiresAt;
+	}
+
+	/** The upload failed: its row and its quota are given back (the Worker deleted what R2 may hold). */
+	async releaseAttachment(id: string): Promise<void> {
+		this.attachments.release(id);
+	}
+
+	/** Deletes due blobs from R2, then forgets them; a failure is retried by the next alarm. */
+	private async expireAttachments(now: number): Promise<void> {
+		const due = this.attachments.due(now);
+		if (due.length === 0) return;
+		try {
+			await this.env.ATTACHMENTS.delete(due.map(blobKey));
+			this.attachments.forget(due);
+		} catch (error) {
+			console.error(`attachment expiry failed: ${error instanceof Error ? error.name : "unknown"}`);
+		}
 	}
 
 	// ── Mailbox (called by other phones' objects) ─────────────────────────────────────────────
@@ -285,6 +329,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.schedule.fired();
 		// Expiry frees space like an ack does: senders refused meanwhile must hear they can resume.
 		if (this.mailbox.expire(now) > 0) this.releaseRefusedSenders(now);
+		await this.expireAttachments(now);
 		for (const ws of this.ctx.getWebSockets()) {
 			const attachment = readAttachment(ws);
 			if (attachment?.state === "pending" && attachment.deadline <= now) {
@@ -497,6 +542,8 @@ export class PhoneObject extends DurableObject<Env> {
 		const needed: number[] = [];
 		const expiry = this.mailbox.nextExpiry();
 		if (expiry !== null) needed.push(expiryAlarmAt(expiry));
+		const blobExpiry = this.attachments.nextExpiry();
+		if (blobExpiry !== null) needed.push(expiryAlarmAt(blobExpiry));
 		for (const ws of this.ctx.getWebSockets()) {
 			const attachment = readAttachment(ws);
 			if (attachment?.state === "pending") needed.push(attachment.deadline);

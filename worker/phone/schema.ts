@@ -1,3 +1,5 @@
+import { ATTACHMENTS_TABLE } from "../attachments/attachment-ledger.ts";
+
 // SQLite schema of one phone's Durable Object. Everything a phone owns lives here: its pending
 // verification code, registration, tokens, published keys, mailbox, outbox and push subscriptions.
 
@@ -79,6 +81,8 @@ const STATEMENTS = [
 		attempts INTEGER NOT NULL DEFAULT 0,
 		last_sent_at INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID`,
+	// The attachment blobs this phone uploaded: its daily quota and their expiry (attachment-ledger.ts).
+	ATTACHMENTS_TABLE,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -8,13 +8,30 @@ import { counterText, MAX_TEXT_CHARS, pasteRefusedText, textLength } from "../st
 export function Composer({
 	disabledReason,
 	onSend,
+	onSendFile,
 }: {
 	disabledReason: string | null;
 	/** Resolves with an error sentence when the message could not even be queued. */
 	onSend: (text: string) => Promise<string | null>;
+	/** Encrypts, uploads and sends a file; resolves with an error sentence when it failed. */
+	onSendFile?: (file: File, onProgress: (done: number, total: number) => void) => Promise<string | null>;
 }) {
 	const [text, setText] = useState("");
 	const [error, setError] = useState<string | null>(null);
+	const [upload, setUpload] = useState<{ name: string; share: number } | null>(null);
+	const [dragging, setDragging] = useState(false);
+	const fileInput = useRef<HTMLInputElement>(null);
+
+	const sendFile = async (file: File) => {
+		if (!onSendFile || disabledReason !== null || upload) return;
+		setError(null);
+		setUpload({ name: file.name, share: 0 });
+		const failure = await onSendFile(file, (done, total) =>
+			setUpload({ name: file.name, share: total === 0 ? 1 : done / total }),
+		);
+		setUpload(null);
+		if (failure) setError(failure);
+	};
 	const input = useRef<HTMLTextAreaElement>(null);
 	const disabled = disabledReason !== null;
 	const length = textLength(text);
@@ -42,10 +59,23 @@ export function Composer({
 
 	return (
 		<form
-			class="composer"
+			class={`composer${dragging ? " composer--drop" : ""}`}
 			onSubmit={(event) => {
 				event.preventDefault();
 				void submit();
+			}}
+			onDragOver={(event) => {
+				if (!onSendFile || disabled || !event.dataTransfer?.types.includes("Files")) return;
+				event.preventDefault();
+				setDragging(true);
+			}}
+			onDragLeave={() => setDragging(false)}
+			onDrop={(event) => {
+				setDragging(false);
+				const file = event.dataTransfer?.files[0];
+				if (!file || !onSendFile || disabled) return;
+				event.preventDefault();
+				void sendFile(file);
 			}}
 		>
 			{disabledReason ? <p class="composer-blocked">{disabledReason}</p> : null}
@@ -54,7 +84,39 @@ export function Composer({
 					{error}
 				</p>
 			) : null}
+			{upload ? (
+				<p class="composer-upload">
+					<label for="composer-upload-progress">Sending {upload.name}</label>{" "}
+					<progress id="composer-upload-progress" max={1} value={upload.share} />
+				</p>
+			) : null}
 			<div class="composer-row">
+				{onSendFile ? (
+					<>
+						<input
+							ref={fileInput}
+							id="composer-file"
+							class="visually-hidden"
+							type="file"
+							aria-label="Attach a file"
+							tabIndex={-1}
+							disabled={disabled || upload !== null}
+							onChange={(event) => {
+								const file = event.currentTarget.files?.[0];
+								event.currentTarget.value = "";
+								if (file) void sendFile(file);
+							}}
+						/>
+						<button
+							type="button"
+							class="button button--ghost"
+							disabled={disabled || upload !== null}
+							onClick={() => fileInput.current?.click()}
+						>
+							Attach<span class="visually-hidden"> a file (or drop one here)</span>
+						</button>
+					</>
+				) : null}
 				<label class="visually-hidden" for="composer-input">
 					Message
 				</label>

@@ -69,6 +69,15 @@ export function ConversationView({
 		}
 	};
 
+	const sendFile = async (file: File, onProgress: (done: number, total: number) => void) => {
+		try {
+			await controller.sendFile(peer, file, onProgress);
+			return null;
+		} catch (error) {
+			return describeError(error);
+		}
+	};
+
 	const resend = async (entry: HistoryEntry): Promise<void> => {
 		try {
 			await controller.resend(peer, entry.id);
@@ -144,6 +153,7 @@ export function ConversationView({
 								keyChangePending={blocked}
 								online={online}
 								onRetry={(failed) => void resend(failed)}
+								fetchFile={(pointer, onProgress) => controller.fetchFile(pointer, onProgress)}
 							/>
 						),
 					)}
@@ -152,6 +162,7 @@ export function ConversationView({
 			<Composer
 				disabledReason={change ? "Sending is paused until you accept or reject the new safety number." : null}
 				onSend={send}
+				onSendFile={sendFile}
 			/>
 		</section>
 	);

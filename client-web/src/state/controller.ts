@@ -8,6 +8,7 @@
 // messenger stops, the database is closed and the tab says it stopped.
 import { RelayHttpClient } from "../../../protocol/client/index.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
+import type { AttachmentPointer, AttachmentRelay } from "../../../protocol/messenger/index.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import {
 	completeRegistration,
@@ -17,6 +18,7 @@ import {
 import type { ContactRecord, HistoryEntry, PendingVerification } from "../../../protocol/messenger/stores.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
+import { downloadFile, uploadFile } from "../attachments/web-files.ts";
 import { type NotificationStatus, WebPush } from "../push/web-push.ts";
 import {
 	type BrowserStores,
@@ -199,6 +201,23 @@ export class AppController {
 	/** Sends; the outcome (sent, queued, failed with the reason) lands in the history entry. */
 	async send(peer: string, text: string): Promise<HistoryEntry> {
 		return this.requireMessenger().send(peer, text);
+	}
+
+	/** Encrypts and uploads a file, then sends it (docs/WEB.md §Files). Rejects with the messenger's codes. */
+	async sendFile(peer: string, file: File, onProgress: (done: number, total: number) => void) {
+		const pointer = await uploadFile(await this.attachmentRelay(), file, onProgress);
+		return this.requireMessenger().sendAttachment(peer, pointer, "");
+	}
+
+	/** Downloads, checks and decrypts a received (or sent) file. */
+	async fetchFile(pointer: AttachmentPointer, onProgress: (done: number, total: number) => void) {
+		return downloadFile(await this.attachmentRelay(), pointer, onProgress);
+	}
+
+	private async attachmentRelay(): Promise<AttachmentRelay> {
+		const account = await this.stores?.account.loadAccount();
+		if (!account) throw new MessengerError("unauthenticated", "Register again to send and receive files.");
+		return { relayUrl: account.relayUrl, token: account.token };
 	}
 
 	/** Sends a failed or unconfirmed message again under its id (shown once even if the first try arrived). */

@@ -49,6 +49,14 @@ export function describeCode(
 			return "The relay signed this browser out (the number was registered again elsewhere). Register again to keep chatting.";
 		case "untrusted_identity":
 			return "This contact's safety number changed. Compare it with them, then accept the new key to continue.";
+		case "gone":
+			return "Expired: the relay keeps files for 30 days. Ask the sender to send it again.";
+		case "quota_exceeded":
+			return `You have sent as many files today as this relay allows. The quota resets in ${seconds(details.retryAfter)}.`;
+		case "attachment_damaged":
+			return "Damaged: it does not match what was sent. Nothing was saved; ask the sender to send it again.";
+		case "attachment_too_large":
+			return message === "" ? "Too large for this relay." : message;
 		case "delivery_failed":
 			return "The relay could not send the verification code right now. Try again in a minute.";
 		case "server_misconfigured":
@@ -62,6 +70,7 @@ export function describeCode(
 		case "invalid_key":
 		case "unknown_message":
 		case "prekey_limit":
+		case "length_required":
 			return withDetail(
 				"The relay refused the request. Reload the page to get the current FriendLy.",
 				message,
