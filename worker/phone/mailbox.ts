@@ -16,6 +16,12 @@
 // repeated message or notice land once is kept in memory (loaded with the usage once per wake-up: the
 // object is the only writer) rather than as a second row per entry.
 //
+// A notice for a connected owner can be _held_ instead (holdNotice): pushed under a seq with no row,
+// and written (storeHeld, under the same seq) only if the owner has not acknowledged it in time. The
+// caller keeps the notice's source waiting meanwhile, so until it is acknowledged or stored it is
+// still owed by the object that sent it: no row written for a receipt the sender's client takes at
+// once, and none lost if this object is lost first.
+//
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
 import { canonicalPhone, type E164, type ServerFrame } from "../../protocol/wire/index.ts";
@@ -61,6 +67,13 @@ export interface FoundEntries {
 	unknown: number[];
 }
 
+interface HeldNotice {
+	entry: FoundEntry;
+	frame: ServerFrame;
+	at: number;
+	settle: (acked: boolean) => void;
+}
+
 /** Durable Objects' SQLite accepts at most 100 bound parameters per statement. */
 const MAX_PARAMETERS = 100;
 
@@ -70,7 +83,13 @@ export class Mailbox {
 	private keys: Map<string, number> | null = null;
 	/** The last seq handed out since the object woke (0: none yet). */
 	private lastSeq = 0;
+	/** The highest seq in the table, as of the load and this object's own inserts since. */
+	private storedMax = 0;
+	/** Notices pushed without a row, by seq, until acknowledged or stored (see the header). */
+	private readonly held = new Map<number, HeldNotice>();
 	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
+	/** Acknowledged messages already taken out of the usage while their receipts are on their way. */
+	private readonly released = new Set<number>();
 	/**
 	 * Entries stored since the object woke and not yet acknowledged, so the usual ack (of something
 	 * just pushed) needs no read. Coherent because this object is the only writer; bounded, and a
@@ -96,11 +115,14 @@ export class Mailbox {
 			this.applyPendingRemovals(Date.now());
 			const usage = { messages: 0, bytes: 0 };
 			const keys = new Map<string, number>();
+			for (const [seq, notice] of this.held)
+				keys.set(entryKey(notice.entry.kind, notice.entry.peer, notice.entry.messageId), seq);
 			for (const row of this.sql.exec<Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "size">>(
 				"SELECT seq, kind, peer, message_id, size FROM mailbox",
 			)) {
 				keys.set(entryKey(row.kind, row.peer, row.message_id), row.seq);
-				if (row.kind !== "message") continue;
+				this.storedMax = Math.max(this.storedMax, row.seq);
+				if (row.kind !== "message" || this.released.has(row.seq)) continue;
 				usage.messages += 1;
 				usage.bytes += row.size;
 			}
@@ -119,8 +141,8 @@ export class Mailbox {
 	 */
 	private seqFloor(): number {
 		const clock = Date.now() * SEQS_PER_MS;
-		if (this.lastSeq === 0) return clock + RESTART_MARGIN_MS * SEQS_PER_MS;
-		return Math.max(this.lastSeq + 1, clock);
+		if (this.lastSeq === 0) return Math.max(clock + RESTART_MARGIN_MS * SEQS_PER_MS, this.storedMax + 1);
+		return Math.max(this.lastSeq + 1, clock, this.storedMax + 1);
 	}
 
 	/**
@@ -153,7 +175,64 @@ export class Mailbox {
 			)
 			.one().seq;
 		this.lastSeq = seq;
+		this.storedMax = Math.max(this.storedMax, seq);
 		return seq;
+	}
+
+	/**
+	 * A receipt or resume notice for a connected owner, given a seq but no row (see the header).
+	 * Returns the frame to push and a promise that settles true when the owner acknowledges it, false
+	 * when it was stored instead; null for a repeated notice (already held, stored or waiting).
+	 */
+	holdNotice(
+		kind: "receipt" | "resume",
+		peer: E164,
+		messageId: string,
+		now: number,
+	): { seq: number; frame: ServerFrame; acked: Promise<boolean> } | null {
+		const { keys } = this.loaded();
+		const key = entryKey(kind, peer, messageId);
+		if (keys.has(key)) return null;
+		const seq = this.seqFloor();
+		this.lastSeq = seq;
+		keys.set(key, seq);
+		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
+		let settle: (acked: boolean) => void = () => {};
+		const acked = new Promise<boolean>((resolve) => {
+			settle = resolve;
+		});
+		this.held.set(seq, { entry: { seq, kind, peer, messageId, size: 0 }, frame, at: now, settle });
+		return { seq, frame, acked };
+	}
+
+	/**
+	 * Writes a held notice its owner has not acknowledged, under the seq it was pushed with: one row.
+	 * Returns its frame when it was still held (so the caller can push it to a newer socket), else null.
+	 */
+	storeHeld(seq: number, now: number): ServerFrame | null {
+		const notice = this.held.get(seq);
+		if (!notice) return null;
+		this.applyPendingRemovals(now);
+		const { entry } = notice;
+		this.sql.exec(
+			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, '', 0, ?, ?)",
+			seq,
+			entry.kind,
+			entry.peer,
+			entry.messageId,
+			notice.at,
+			notice.at + MAILBOX_RETENTION_MS,
+		);
+		this.storedMax = Math.max(this.storedMax, seq);
+		this.held.delete(seq);
+		this.remember(entry);
+		notice.settle(false);
+		return notice.frame;
+	}
+
+	/** Writes every held notice (a new connection's backlog is read from the table). */
+	storeAllHeld(now: number): void {
+		for (const seq of [...this.held.keys()]) this.storeHeld(seq, now);
 	}
 
 	/**
@@ -195,12 +274,13 @@ export class Mailbox {
 		return entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
 	}
 
-	/** Every entry in delivery order. */
-	entries(): ServerFrame[] {
+	/** Every entry in delivery order, but those in `leaving` (acknowledged, their receipts on their way). */
+	entries(leaving: ReadonlySet<number> = new Set()): ServerFrame[] {
 		this.applyPendingRemovals(Date.now());
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
+			.filter((row) => !leaving.has(row.seq))
 			.map((row) => entryFrame({ ...row, peer: storedPhone(row.peer) }));
 	}
 
@@ -212,7 +292,7 @@ export class Mailbox {
 		const result: FoundEntries = { found: [], unknown: [] };
 		const wanted = [...new Set(seqs)].filter((seq) => !this.pendingRemovals.has(seq));
 		const rows = new Map<number, EntryRow>();
-		const unread = wanted.filter((seq) => !this.recent.has(seq));
+		const unread = wanted.filter((seq) => !this.recent.has(seq) && !this.held.has(seq));
 		for (const chunk of chunks(unread, MAX_PARAMETERS)) {
 			for (const row of this.sql.exec<EntryRow>(
 				`SELECT seq, kind, peer, message_id, size FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
@@ -221,7 +301,7 @@ export class Mailbox {
 				rows.set(row.seq, row);
 		}
 		for (const seq of wanted) {
-			const known = this.recent.get(seq);
+			const known = this.held.get(seq)?.entry ?? this.recent.get(seq);
 			if (known) {
 				result.found.push(known);
 				continue;
@@ -241,16 +321,42 @@ export class Mailbox {
 	}
 
 	/**
+	 * Takes acknowledged messages out of the usage before their rows can go (their receipts are on
+	 * their way: a sender's object may hold one until its client acks it), so the cap counts only what
+	 * is still owed. If the object is lost first, the usage is read again from the rows.
+	 */
+	release(entries: readonly FoundEntry[]): void {
+		for (const entry of entries) {
+			if (entry.kind !== "message" || this.released.has(entry.seq) || this.pendingRemovals.has(entry.seq))
+				continue;
+			this.released.add(entry.seq);
+			if (this.usage) {
+				this.usage.messages -= 1;
+				this.usage.bytes -= entry.size;
+			}
+		}
+	}
+
+	/**
 	 * Takes acknowledged entries out of the mailbox's view and its usage now; the rows are deleted with
 	 * the next write (see the header). A message's id is remembered then, so a resend is not delivered
 	 * again (until then its row is still there and catches the resend).
 	 */
 	removeLater(entries: readonly FoundEntry[], options: { forget?: boolean } = {}): void {
 		for (const entry of entries) {
+			const held = this.held.get(entry.seq);
+			if (held) {
+				// Acknowledged before it needed a row: nothing to delete.
+				this.held.delete(entry.seq);
+				this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
+				held.settle(true);
+				continue;
+			}
 			if (this.pendingRemovals.has(entry.seq)) continue;
 			// A discarded message's id is not remembered: its sender may resend it under the same id.
 			this.pendingRemovals.set(entry.seq, options.forget ? { ...entry, forget: true } : entry);
 			this.recent.delete(entry.seq);
+			if (this.released.delete(entry.seq)) continue;
 			if (entry.kind === "message" && this.usage) {
 				this.usage.messages -= 1;
 				this.usage.bytes -= entry.size;
