@@ -82,6 +82,37 @@ describe("rows written per mailbox entry", () => {
 		expect(counts).toEqual({ stored: 1, total: 2 });
 	});
 
+	it("a held receipt (connected owner): none written when acknowledged, one under its seq when not", async () => {
+		const counts = await inObject(async (sql) => {
+			const peer: E164 = newE164();
+			const store = counting(sql);
+			const mailbox = new Mailbox(store.sql, LIMITS);
+			mailbox.messageUsage();
+			const acked = mailbox.holdNotice("receipt", peer, "m1", Date.now());
+			const late = mailbox.holdNotice("receipt", peer, "m2", Date.now());
+			if (!acked || !late) throw new Error("expected two held receipts");
+			// A repeated receipt while held is not pushed twice.
+			expect(mailbox.holdNotice("receipt", peer, "m1", Date.now())).toBeNull();
+			mailbox.removeLater(mailbox.find([acked.seq]).found);
+			mailbox.applyPendingRemovals(Date.now());
+			const afterAck = store.rowsWritten();
+			const frame = mailbox.storeHeld(late.seq, Date.now());
+			return {
+				afterAck,
+				acked: await acked.acked,
+				late: await late.acked,
+				stored: store.rowsWritten() - afterAck,
+				frameSeq: frame?.type === "receipt" ? frame.seq : null,
+				entries: mailbox.entries().map((entry) => (entry.type === "receipt" ? [entry.seq, entry.id] : [])),
+				found: mailbox.find([acked.seq]).unknown,
+			};
+		});
+		expect(counts).toMatchObject({ afterAck: 0, acked: true, late: false, stored: 1 });
+		expect(counts.entries).toEqual([[counts.frameSeq, "m2"]]);
+		// Acknowledged and gone: a second ack is unknown.
+		expect(counts.found).toHaveLength(1);
+	});
+
 	it("seqs rise past every stored one and are never reused after the highest entry left", async () => {
 		const seqs = await inObject((sql) => {
 			const from: E164 = newE164();
