@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
 	type ConnectionHandlers,
 	type ConnectionState,
+	LAZY_ACK_MS,
 	RelayConnection,
 	type RelayConnectionOptions,
 	type SendOutcome,
@@ -342,7 +343,7 @@ describe("incoming entries and acknowledgements", () => {
 		connection.stop();
 	});
 
-	it("acks receipts and resume notices lazily: riding on the next send, or alone after 1 s", async () => {
+	it("acks receipts and resume notices lazily: riding on the next send, or alone after LAZY_ACK_MS", async () => {
 		const { connection, timers, handshake } = setup();
 		connection.start();
 		const socket = await handshake();
@@ -356,7 +357,7 @@ describe("incoming entries and acknowledgements", () => {
 		socket.receive(resume(202));
 		socket.receive(receipt(203));
 		await settle();
-		timers.advance(999);
+		timers.advance(LAZY_ACK_MS - 1);
 		expect(socket.sent("ack")).toEqual([]);
 		timers.advance(1);
 		expect(socket.sent("ack")).toEqual([{ type: "ack", seqs: [202, 203] }]);

@@ -53,6 +53,13 @@ const OUTBOX_RETRY_MS = 10_000;
 const MAX_MESSAGES_PER_CALL = 64;
 /** How long acknowledged entries may wait for another write to be deleted with (see Mailbox). */
 const REMOVAL_DELAY_MS = 1_000;
+/**
+ * How long a notice pushed to a connected phone waits for its ack before it is written to the
+ * mailbox: past the clients' lazy ack of receipts (LAZY_ACK_MS, 100 ms, in protocol/client) with room
+ * for the round trip. Both objects stay awake (billed duration) meanwhile, so it is kept short: half
+ * a second of both costs about what the two rows it saves would (docs/PERFORMANCE.md §Cost model).
+ */
+const HELD_NOTICE_MS = 500;
 
 export interface Delivery {
 	delivery: "live" | "queued";
@@ -272,13 +279,53 @@ export class PhoneObject extends DurableObject<Env> {
 		return outcomes;
 	}
 
-	/** Receipts and resume notices from another phone's object, stored until this phone acks them. */
+	/**
+	 * Receipts and resume notices from another phone's object, kept until this phone acks them. To a
+	 * connected phone they are pushed without a row and the call waits (HELD_NOTICE_MS at most) for the
+	 * ack; only those not acknowledged by then are written. The caller keeps owing them until this
+	 * call returns, so a notice is never only in this object's memory.
+	 */
 	async acceptNotices(from: E164, notices: Notice[]): Promise<void> {
 		const socket = this.readySocket();
-		for (const notice of notices) {
-			const frame = this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
-			if (socket && frame) trySend(socket, frame);
+		if (socket) {
+			await this.holdNotices(socket, from, notices);
+			return;
 		}
+		for (const notice of notices) this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
+		this.afterNoticesStored();
+	}
+
+	private async holdNotices(socket: WebSocket, from: E164, notices: Notice[]): Promise<void> {
+		const held: { seq: number; acked: Promise<boolean> }[] = [];
+		let stored = false;
+		for (const notice of notices) {
+			const hold = this.mailbox.holdNotice(notice.kind, from, notice.messageId, notice.at);
+			if (!hold) continue;
+			if (trySend(socket, hold.frame)) held.push(hold);
+			else stored = this.mailbox.storeHeld(hold.seq, Date.now()) !== null || stored;
+		}
+		if (held.length > 0) {
+			let timer: ReturnType<typeof setTimeout> | null = null;
+			await Promise.race([
+				Promise.all(held.map((hold) => hold.acked)),
+				new Promise((resolve) => {
+					timer = setTimeout(resolve, HELD_NOTICE_MS);
+				}),
+			]);
+			if (timer !== null) clearTimeout(timer);
+		}
+		for (const { seq } of held) {
+			const frame = this.mailbox.storeHeld(seq, Date.now());
+			if (!frame) continue;
+			stored = true;
+			// A newer connection read its backlog before this row existed.
+			const current = this.readySocket();
+			if (current && current !== socket) trySend(current, frame);
+		}
+		if (stored) this.afterNoticesStored();
+	}
+
+	private afterNoticesStored(): void {
 		this.schedule.ensure(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 	}
@@ -372,7 +419,10 @@ export class PhoneObject extends DurableObject<Env> {
 		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
 		this.ready = ws;
 		this.push.online();
-		const backlog = this.mailbox.entries();
+		// Held notices go to the table, where the backlog is read; acknowledged entries whose receipts
+		// are on their way are leaving and not sent again.
+		this.mailbox.storeAllHeld(Date.now());
+		const backlog = this.mailbox.entries(this.acking);
 		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone: this.phone, pending: backlog.length });
 		for (const entry of backlog) trySend(ws, entry);
 		trySend(ws, { type: "drained" });
@@ -426,10 +476,17 @@ export class PhoneObject extends DurableObject<Env> {
 		this.mailbox.removeLater(found.filter((entry) => entry.kind !== "message"));
 		if (messages.length > 0) {
 			for (const entry of messages) this.acking.add(entry.seq);
+			// Room for new messages at once, though the receipts may take a while (holdNotices).
+			this.mailbox.release(messages);
 			try {
 				const now = Date.now();
 				const retryLater = await this.courier.sendReceipts(this.phone, messages, now);
 				this.mailbox.removeLater(messages);
+				// The senders' objects held the receipts a while: these waited long enough for a write.
+				if (Date.now() - now >= REMOVAL_DELAY_MS) {
+					this.mailbox.applyPendingRemovals(Date.now());
+					this.afterWrite();
+				}
 				if (retryLater) this.schedule.ensure(now + OUTBOX_RETRY_MS);
 				// Remembered delivered ids expire too.
 				this.schedule.ensure(expiryAlarmAt(now + MAILBOX_RETENTION_MS));

@@ -11,6 +11,17 @@
 // clients drop a repeated id). Every method that reads or writes rows applies pending removals
 // first, except `find`, which only reads and leaves them pending.
 //
+// Each entry is one row written (docs/PERFORMANCE.md §Cost model): its seq comes from the clock
+// (nextSeq) rather than an AUTOINCREMENT counter row, and the (kind, peer, id) index that makes a
+// repeated message or notice land once is kept in memory (loaded with the usage once per wake-up: the
+// object is the only writer) rather than as a second row per entry.
+//
+// A notice for a connected owner can be _held_ instead (holdNotice): pushed under a seq with no row,
+// and written (storeHeld, under the same seq) only if the owner has not acknowledged it in time. The
+// caller keeps the notice's source waiting meanwhile, so until it is acknowledged or stored it is
+// still owed by the object that sent it: no row written for a receipt the sender's client takes at
+// once, and none lost if this object is lost first.
+//
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
 import { canonicalPhone, type E164, type ServerFrame } from "../../protocol/wire/index.ts";
@@ -56,12 +67,29 @@ export interface FoundEntries {
 	unknown: number[];
 }
 
+interface HeldNotice {
+	entry: FoundEntry;
+	frame: ServerFrame;
+	at: number;
+	settle: (acked: boolean) => void;
+}
+
 /** Durable Objects' SQLite accepts at most 100 bound parameters per statement. */
 const MAX_PARAMETERS = 100;
 
 export class Mailbox {
 	private usage: { messages: number; bytes: number } | null = null;
+	/** (kind, peer, id) of every row still in the table → its seq; loaded with the usage. */
+	private keys: Map<string, number> | null = null;
+	/** The last seq handed out since the object woke (0: none yet). */
+	private lastSeq = 0;
+	/** The highest seq in the table, as of the load and this object's own inserts since. */
+	private storedMax = 0;
+	/** Notices pushed without a row, by seq, until acknowledged or stored (see the header). */
+	private readonly held = new Map<number, HeldNotice>();
 	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
+	/** Acknowledged messages already taken out of the usage while their receipts are on their way. */
+	private readonly released = new Set<number>();
 	/**
 	 * Entries stored since the object woke and not yet acknowledged, so the usual ack (of something
 	 * just pushed) needs no read. Coherent because this object is the only writer; bounded, and a
@@ -78,16 +106,133 @@ export class Mailbox {
 
 	/** Messages held and their bytes; cached, since the object is the only writer. */
 	messageUsage(): { messages: number; bytes: number } {
-		if (!this.usage) {
+		return this.loaded().usage;
+	}
+
+	/** The usage and the key index, read once per wake-up (rows read, not written). */
+	private loaded(): { usage: { messages: number; bytes: number }; keys: Map<string, number> } {
+		if (!this.usage || !this.keys) {
 			this.applyPendingRemovals(Date.now());
-			const row = this.sql
-				.exec<{ n: number; bytes: number | null }>(
-					"SELECT count(*) AS n, sum(size) AS bytes FROM mailbox WHERE kind = 'message'",
-				)
-				.one();
-			this.usage = { messages: row.n, bytes: row.bytes ?? 0 };
+			const usage = { messages: 0, bytes: 0 };
+			const keys = new Map<string, number>();
+			for (const [seq, notice] of this.held)
+				keys.set(entryKey(notice.entry.kind, notice.entry.peer, notice.entry.messageId), seq);
+			for (const row of this.sql.exec<Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "size">>(
+				"SELECT seq, kind, peer, message_id, size FROM mailbox",
+			)) {
+				keys.set(entryKey(row.kind, row.peer, row.message_id), row.seq);
+				this.storedMax = Math.max(this.storedMax, row.seq);
+				if (row.kind !== "message" || this.released.has(row.seq)) continue;
+				usage.messages += 1;
+				usage.bytes += row.size;
+			}
+			this.usage = usage;
+			this.keys = keys;
 		}
-		return this.usage;
+		return { usage: this.usage, keys: this.keys };
+	}
+
+	/**
+	 * The least seq the next entry may take: past the last one handed out since the wake-up, and for
+	 * the first entry after a wake-up, a second ahead of the clock. An instance that ended (evicted,
+	 * restarted) handed out fewer than SEQS_PER_MS per millisecond of its clock, so its successor
+	 * starts past all of them even when it wakes in the same millisecond or on a clock up to a second
+	 * behind. Uses this object's clock, not an entry's `at` (a message's sentAt is the sender object's).
+	 */
+	private seqFloor(): number {
+		const clock = Date.now() * SEQS_PER_MS;
+		if (this.lastSeq === 0) return Math.max(clock + RESTART_MARGIN_MS * SEQS_PER_MS, this.storedMax + 1);
+		return Math.max(this.lastSeq + 1, clock, this.storedMax + 1);
+	}
+
+	/**
+	 * Inserts one entry under a fresh seq: one row written. Seqs rise with the clock and past every
+	 * stored seq and every seq handed out before (seqFloor), so none is reused, even after the entry
+	 * holding the highest one left and the object restarted: a client's late ack can never name a
+	 * newer entry.
+	 */
+	private insert(
+		kind: EntryKind,
+		peer: E164,
+		messageId: string,
+		body: string,
+		size: number,
+		now: number,
+	): number {
+		const seq = this.sql
+			.exec<{ seq: number }>(
+				`INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at)
+				VALUES (max(?, (SELECT coalesce(max(seq), 0) + 1 FROM mailbox)), ?, ?, ?, ?, ?, ?, ?)
+				RETURNING seq`,
+				this.seqFloor(),
+				kind,
+				peer,
+				messageId,
+				body,
+				size,
+				now,
+				now + MAILBOX_RETENTION_MS,
+			)
+			.one().seq;
+		this.lastSeq = seq;
+		this.storedMax = Math.max(this.storedMax, seq);
+		return seq;
+	}
+
+	/**
+	 * A receipt or resume notice for a connected owner, given a seq but no row (see the header).
+	 * Returns the frame to push and a promise that settles true when the owner acknowledges it, false
+	 * when it was stored instead; null for a repeated notice (already held, stored or waiting).
+	 */
+	holdNotice(
+		kind: "receipt" | "resume",
+		peer: E164,
+		messageId: string,
+		now: number,
+	): { seq: number; frame: ServerFrame; acked: Promise<boolean> } | null {
+		const { keys } = this.loaded();
+		const key = entryKey(kind, peer, messageId);
+		if (keys.has(key)) return null;
+		const seq = this.seqFloor();
+		this.lastSeq = seq;
+		keys.set(key, seq);
+		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
+		let settle: (acked: boolean) => void = () => {};
+		const acked = new Promise<boolean>((resolve) => {
+			settle = resolve;
+		});
+		this.held.set(seq, { entry: { seq, kind, peer, messageId, size: 0 }, frame, at: now, settle });
+		return { seq, frame, acked };
+	}
+
+	/**
+	 * Writes a held notice its owner has not acknowledged, under the seq it was pushed with: one row.
+	 * Returns its frame when it was still held (so the caller can push it to a newer socket), else null.
+	 */
+	storeHeld(seq: number, now: number): ServerFrame | null {
+		const notice = this.held.get(seq);
+		if (!notice) return null;
+		this.applyPendingRemovals(now);
+		const { entry } = notice;
+		this.sql.exec(
+			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, '', 0, ?, ?)",
+			seq,
+			entry.kind,
+			entry.peer,
+			entry.messageId,
+			notice.at,
+			notice.at + MAILBOX_RETENTION_MS,
+		);
+		this.storedMax = Math.max(this.storedMax, seq);
+		this.held.delete(seq);
+		this.remember(entry);
+		notice.settle(false);
+		return notice.frame;
+	}
+
+	/** Writes every held notice (a new connection's backlog is read from the table). */
+	storeAllHeld(now: number): void {
+		for (const seq of [...this.held.keys()]) this.storeHeld(seq, now);
 	}
 
 	/**
@@ -96,37 +241,21 @@ export class Mailbox {
 	 */
 	storeMessage(from: E164, messageId: string, body: string, size: number, now: number): StoreResult {
 		this.applyPendingRemovals(now);
-		const usage = this.messageUsage();
+		const { usage, keys } = this.loaded();
+		const key = entryKey("message", from, messageId);
+		// A resend of something stored or delivered is answered as stored, even at the cap.
+		if (keys.has(key) || this.wasDelivered(from, messageId)) return { stored: false, duplicate: true };
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
-			// At the cap a resend of something already stored or delivered is still answered as stored.
-			if (this.findSeq("message", from, messageId) !== null || this.wasDelivered(from, messageId))
-				return { stored: false, duplicate: true };
 			return { stored: false, full: true };
 		}
-		const row = this.sql
-			.exec<{ seq: number }>(
-				`INSERT INTO mailbox (kind, peer, message_id, body, size, at, expires_at)
-				SELECT 'message', ?, ?, ?, ?, ?, ?
-				WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE peer = ? AND message_id = ?)
-				ON CONFLICT (kind, peer, message_id) DO NOTHING
-				RETURNING seq`,
-				from,
-				messageId,
-				body,
-				size,
-				now,
-				now + MAILBOX_RETENTION_MS,
-				from,
-				messageId,
-			)
-			.toArray()[0];
-		if (!row) return { stored: false, duplicate: true };
+		const seq = this.insert("message", from, messageId, body, size, now);
+		keys.set(key, seq);
 		usage.messages += 1;
 		usage.bytes += size;
-		this.remember({ seq: row.seq, kind: "message", peer: from, messageId, size });
+		this.remember({ seq, kind: "message", peer: from, messageId, size });
 		return {
 			stored: true,
-			frame: entryFrame({ seq: row.seq, kind: "message", peer: from, message_id: messageId, body, at: now }),
+			frame: entryFrame({ seq, kind: "message", peer: from, message_id: messageId, body, at: now }),
 		};
 	}
 
@@ -136,29 +265,22 @@ export class Mailbox {
 	 */
 	storeNotice(kind: "receipt" | "resume", peer: E164, messageId: string, now: number): ServerFrame | null {
 		this.applyPendingRemovals(now);
-		const row = this.sql
-			.exec<{ seq: number }>(
-				`INSERT INTO mailbox (kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, '', 0, ?, ?)
-				ON CONFLICT (kind, peer, message_id) DO NOTHING
-				RETURNING seq`,
-				kind,
-				peer,
-				messageId,
-				now,
-				now + MAILBOX_RETENTION_MS,
-			)
-			.toArray()[0];
-		if (!row) return null;
-		this.remember({ seq: row.seq, kind, peer, messageId, size: 0 });
-		return entryFrame({ seq: row.seq, kind, peer, message_id: messageId, body: "", at: now });
+		const { keys } = this.loaded();
+		const key = entryKey(kind, peer, messageId);
+		if (keys.has(key)) return null;
+		const seq = this.insert(kind, peer, messageId, "", 0, now);
+		keys.set(key, seq);
+		this.remember({ seq, kind, peer, messageId, size: 0 });
+		return entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
 	}
 
-	/** Every entry in delivery order. */
-	entries(): ServerFrame[] {
+	/** Every entry in delivery order, but those in `leaving` (acknowledged, their receipts on their way). */
+	entries(leaving: ReadonlySet<number> = new Set()): ServerFrame[] {
 		this.applyPendingRemovals(Date.now());
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
+			.filter((row) => !leaving.has(row.seq))
 			.map((row) => entryFrame({ ...row, peer: storedPhone(row.peer) }));
 	}
 
@@ -170,7 +292,7 @@ export class Mailbox {
 		const result: FoundEntries = { found: [], unknown: [] };
 		const wanted = [...new Set(seqs)].filter((seq) => !this.pendingRemovals.has(seq));
 		const rows = new Map<number, EntryRow>();
-		const unread = wanted.filter((seq) => !this.recent.has(seq));
+		const unread = wanted.filter((seq) => !this.recent.has(seq) && !this.held.has(seq));
 		for (const chunk of chunks(unread, MAX_PARAMETERS)) {
 			for (const row of this.sql.exec<EntryRow>(
 				`SELECT seq, kind, peer, message_id, size FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
@@ -179,7 +301,7 @@ export class Mailbox {
 				rows.set(row.seq, row);
 		}
 		for (const seq of wanted) {
-			const known = this.recent.get(seq);
+			const known = this.held.get(seq)?.entry ?? this.recent.get(seq);
 			if (known) {
 				result.found.push(known);
 				continue;
@@ -199,16 +321,42 @@ export class Mailbox {
 	}
 
 	/**
+	 * Takes acknowledged messages out of the usage before their rows can go (their receipts are on
+	 * their way: a sender's object may hold one until its client acks it), so the cap counts only what
+	 * is still owed. If the object is lost first, the usage is read again from the rows.
+	 */
+	release(entries: readonly FoundEntry[]): void {
+		for (const entry of entries) {
+			if (entry.kind !== "message" || this.released.has(entry.seq) || this.pendingRemovals.has(entry.seq))
+				continue;
+			this.released.add(entry.seq);
+			if (this.usage) {
+				this.usage.messages -= 1;
+				this.usage.bytes -= entry.size;
+			}
+		}
+	}
+
+	/**
 	 * Takes acknowledged entries out of the mailbox's view and its usage now; the rows are deleted with
 	 * the next write (see the header). A message's id is remembered then, so a resend is not delivered
 	 * again (until then its row is still there and catches the resend).
 	 */
 	removeLater(entries: readonly FoundEntry[], options: { forget?: boolean } = {}): void {
 		for (const entry of entries) {
+			const held = this.held.get(entry.seq);
+			if (held) {
+				// Acknowledged before it needed a row: nothing to delete.
+				this.held.delete(entry.seq);
+				this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
+				held.settle(true);
+				continue;
+			}
 			if (this.pendingRemovals.has(entry.seq)) continue;
 			// A discarded message's id is not remembered: its sender may resend it under the same id.
 			this.pendingRemovals.set(entry.seq, options.forget ? { ...entry, forget: true } : entry);
 			this.recent.delete(entry.seq);
+			if (this.released.delete(entry.seq)) continue;
 			if (entry.kind === "message" && this.usage) {
 				this.usage.messages -= 1;
 				this.usage.bytes -= entry.size;
@@ -237,6 +385,7 @@ export class Mailbox {
 			);
 		}
 		// Cleared only after every statement ran: a failure leaves them pending, to be tried again.
+		for (const entry of entries) this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
 		this.pendingRemovals.clear();
 	}
 
@@ -246,7 +395,10 @@ export class Mailbox {
 		this.recent.clear();
 		this.sql.exec("DELETE FROM delivered WHERE expires_at <= ?", now);
 		const removed = this.sql.exec("DELETE FROM mailbox WHERE expires_at <= ?", now).rowsWritten;
-		if (removed > 0) this.usage = null;
+		if (removed > 0) {
+			this.usage = null;
+			this.keys = null;
+		}
 		return removed;
 	}
 
@@ -285,18 +437,6 @@ export class Mailbox {
 				.length > 0
 		);
 	}
-
-	private findSeq(kind: EntryKind, peer: E164, messageId: string): number | null {
-		const row = this.sql
-			.exec<{ seq: number }>(
-				"SELECT seq FROM mailbox WHERE kind = ? AND peer = ? AND message_id = ?",
-				kind,
-				peer,
-				messageId,
-			)
-			.toArray()[0];
-		return row ? row.seq : null;
-	}
 }
 
 function entryKind(kind: string): EntryKind {
@@ -309,6 +449,20 @@ function storedPhone(text: string): E164 {
 	const phone = canonicalPhone(text);
 	if (phone === null) throw new Error("corrupt stored phone number");
 	return phone;
+}
+
+/**
+ * Seqs per millisecond of the clock. A phone's object hands out far fewer (each entry is a stored
+ * row), so after a restart the clock alone is past every seq handed out before it; 1,024 × the epoch
+ * in milliseconds stays below 2^53 until the year 2248.
+ */
+const SEQS_PER_MS = 1024;
+/** How far ahead of its clock a woken object starts its seqs (see seqFloor). */
+const RESTART_MARGIN_MS = 1_000;
+
+/** The in-memory stand-in for a UNIQUE (kind, peer, message_id) index. */
+function entryKey(kind: string, peer: string, messageId: string): string {
+	return `${kind} ${peer} ${messageId}`;
 }
 
 /** Seqs remembered in memory at most; past that, acks read the table. */

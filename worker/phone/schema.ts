@@ -10,6 +10,17 @@ const DELIVERED_TABLE = `CREATE TABLE IF NOT EXISTS delivered (
 		PRIMARY KEY (peer, message_id)
 	) WITHOUT ROWID`;
 
+const MAILBOX_TABLE = `CREATE TABLE IF NOT EXISTS mailbox (
+		seq INTEGER PRIMARY KEY,
+		kind TEXT NOT NULL,
+		peer TEXT NOT NULL,
+		message_id TEXT NOT NULL,
+		body TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	)`;
+
 const STATEMENTS = [
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 	`CREATE TABLE IF NOT EXISTS verification (
@@ -38,20 +49,14 @@ const STATEMENTS = [
 	// Suite 2's one-time ML-KEM-768 prekeys (the last-resort one is signed_prekey.kem_public_key).
 	"CREATE TABLE IF NOT EXISTS kem_prekeys (key_id INTEGER PRIMARY KEY, public_key TEXT NOT NULL, signature TEXT NOT NULL)",
 	"CREATE TABLE IF NOT EXISTS bundle_fetches (requester TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)",
-	`CREATE TABLE IF NOT EXISTS mailbox (
-		seq INTEGER PRIMARY KEY AUTOINCREMENT,
-		kind TEXT NOT NULL,
-		peer TEXT NOT NULL,
-		message_id TEXT NOT NULL,
-		body TEXT NOT NULL,
-		size INTEGER NOT NULL,
-		at INTEGER NOT NULL,
-		expires_at INTEGER NOT NULL,
-		UNIQUE (kind, peer, message_id)
-	)`,
-	// No index on expires_at here or in `delivered`: every index is a row written per message (the
-	// dominant cost, docs/PERFORMANCE.md §Cost model), and expiry runs at most hourly (see
-	// expiryAlarmAt), where scanning a capped mailbox and 30 days of ids is cheap.
+	// One row written per entry, nothing else: no AUTOINCREMENT (its counter row was a second write;
+	// seqs come from the clock instead, Mailbox.nextSeq, and still never repeat), no UNIQUE
+	// (kind, peer, message_id) index (a third write; the object keeps that index in memory, loaded
+	// once per wake-up, since it is the only writer), and no index on expires_at here or in
+	// `delivered`: every index is a row written per message (the dominant cost, docs/PERFORMANCE.md
+	// §Cost model), and expiry runs at most hourly (see expiryAlarmAt), where scanning a capped mailbox
+	// and 30 days of ids is cheap.
+	MAILBOX_TABLE,
 	// Messages already acknowledged, remembered for the retention period so a sender's resend (same
 	// id) is not delivered a second time after it left the mailbox.
 	// WITHOUT ROWID: the key is the table, so remembering an id writes one row, not two.
@@ -87,6 +92,7 @@ const STATEMENTS = [
 
 export function migrate(sql: SqlStorage): void {
 	rebuildDeliveredWithoutRowid(sql);
+	rebuildMailboxOneRowPerEntry(sql);
 	for (const statement of STATEMENTS) sql.exec(statement);
 	addSignedPrekeyKemColumn(sql);
 	// Indexes of the first schema, dropped to write fewer rows per message.
@@ -115,4 +121,23 @@ function rebuildDeliveredWithoutRowid(sql: SqlStorage): void {
 	);
 	sql.exec("DROP TABLE delivered");
 	sql.exec("ALTER TABLE delivered_rebuilt RENAME TO delivered");
+}
+
+/**
+ * Objects created before 2026-12-01 have an AUTOINCREMENT mailbox with a UNIQUE index (three rows
+ * written per entry): rebuilt once, keeping every entry under its seq, so a stored mailbox stays
+ * readable and an ack of a seq its owner already holds still finds it. New seqs come from the clock
+ * (far above the old counter's), so none is reused.
+ */
+function rebuildMailboxOneRowPerEntry(sql: SqlStorage): void {
+	const existing = sql
+		.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'mailbox'")
+		.toArray()[0];
+	if (!existing || !/AUTOINCREMENT|UNIQUE/i.test(existing.sql)) return;
+	sql.exec(MAILBOX_TABLE.replace("IF NOT EXISTS mailbox", "mailbox_rebuilt"));
+	sql.exec(
+		"INSERT INTO mailbox_rebuilt (seq, kind, peer, message_id, body, size, at, expires_at) SELECT seq, kind, peer, message_id, body, size, at, expires_at FROM mailbox",
+	);
+	sql.exec("DROP TABLE mailbox");
+	sql.exec("ALTER TABLE mailbox_rebuilt RENAME TO mailbox");
 }

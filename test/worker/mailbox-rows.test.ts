@@ -1,0 +1,179 @@
+// Rows written per mailbox entry (worker/phone/mailbox.ts, docs/PERFORMANCE.md §Cost model), counted
+// with workerd's own rowsWritten on a phone object's real SQLite, and the migration that brought them
+// there: a mailbox of the AUTOINCREMENT + UNIQUE schema is rebuilt keeping every entry and its seq.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { E164 } from "../../protocol/wire/index.ts";
+import { Mailbox } from "../../worker/phone/mailbox.ts";
+import { migrate } from "../../worker/phone/schema.ts";
+import { newE164 } from "./helpers/phones.ts";
+
+const LIMITS = { maxMessages: 100, maxBytes: 1_000_000 };
+
+/** The object's SQL storage, summing rowsWritten over every statement run through it. */
+function counting(sql: SqlStorage): { sql: SqlStorage; rowsWritten: () => number } {
+	const written: (() => number)[] = [];
+	const counted: SqlStorage = Object.create(sql);
+	counted.exec = <T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]) => {
+		const cursor = sql.exec<T>(query, ...bindings);
+		written.push(() => cursor.rowsWritten);
+		return cursor;
+	};
+	return { sql: counted, rowsWritten: () => written.reduce((sum, rows) => sum + rows(), 0) };
+}
+
+function inObject<R>(callback: (sql: SqlStorage) => R): Promise<R> {
+	return runInDurableObject(env.PHONE.getByName(newE164()), (_instance, state) =>
+		callback(state.storage.sql),
+	);
+}
+
+function seqOf(result: ReturnType<Mailbox["storeMessage"]>): number {
+	if (!result.stored || result.frame.type !== "message") throw new Error("expected a stored message");
+	return result.frame.seq;
+}
+
+describe("rows written per mailbox entry", () => {
+	it("a message: one row stored, then one deleted and one remembered id; a resend writes none", async () => {
+		const counts = await inObject((sql) => {
+			const from: E164 = newE164();
+			const mailbox = new Mailbox(sql, LIMITS);
+			// The first write after a wake-up reads the mailbox once; not what is counted here.
+			mailbox.messageUsage();
+			const store = counting(sql);
+			const counted = new Mailbox(store.sql, LIMITS);
+			counted.messageUsage();
+			const before = store.rowsWritten();
+			const seq = seqOf(counted.storeMessage(from, "m1", "AAAA", 3, Date.now()));
+			const stored = store.rowsWritten() - before;
+			expect(counted.storeMessage(from, "m1", "AAAA", 3, Date.now())).toEqual({
+				stored: false,
+				duplicate: true,
+			});
+			const resent = store.rowsWritten() - before - stored;
+			counted.removeLater(counted.find([seq]).found);
+			counted.applyPendingRemovals(Date.now());
+			const removed = store.rowsWritten() - before - stored - resent;
+			// Remembered: a resend after the ack is not stored again, and writes nothing.
+			expect(counted.storeMessage(from, "m1", "AAAA", 3, Date.now())).toEqual({
+				stored: false,
+				duplicate: true,
+			});
+			return { stored, resent, removed, after: store.rowsWritten() - before - stored - resent - removed };
+		});
+		expect(counts).toEqual({ stored: 1, resent: 0, removed: 2, after: 0 });
+	});
+
+	it("a receipt: one row stored and one deleted; a repeated receipt writes none", async () => {
+		const counts = await inObject((sql) => {
+			const peer: E164 = newE164();
+			const store = counting(sql);
+			const mailbox = new Mailbox(store.sql, LIMITS);
+			mailbox.messageUsage();
+			const frame = mailbox.storeNotice("receipt", peer, "m1", Date.now());
+			const stored = store.rowsWritten();
+			expect(mailbox.storeNotice("receipt", peer, "m1", Date.now())).toBeNull();
+			if (frame?.type !== "receipt") throw new Error("expected a receipt");
+			mailbox.removeLater(mailbox.find([frame.seq]).found);
+			mailbox.applyPendingRemovals(Date.now());
+			return { stored, total: store.rowsWritten() };
+		});
+		expect(counts).toEqual({ stored: 1, total: 2 });
+	});
+
+	it("a held receipt (connected owner): none written when acknowledged, one under its seq when not", async () => {
+		const counts = await inObject(async (sql) => {
+			const peer: E164 = newE164();
+			const store = counting(sql);
+			const mailbox = new Mailbox(store.sql, LIMITS);
+			mailbox.messageUsage();
+			const acked = mailbox.holdNotice("receipt", peer, "m1", Date.now());
+			const late = mailbox.holdNotice("receipt", peer, "m2", Date.now());
+			if (!acked || !late) throw new Error("expected two held receipts");
+			// A repeated receipt while held is not pushed twice.
+			expect(mailbox.holdNotice("receipt", peer, "m1", Date.now())).toBeNull();
+			mailbox.removeLater(mailbox.find([acked.seq]).found);
+			mailbox.applyPendingRemovals(Date.now());
+			const afterAck = store.rowsWritten();
+			const frame = mailbox.storeHeld(late.seq, Date.now());
+			return {
+				afterAck,
+				acked: await acked.acked,
+				late: await late.acked,
+				stored: store.rowsWritten() - afterAck,
+				frameSeq: frame?.type === "receipt" ? frame.seq : null,
+				entries: mailbox.entries().map((entry) => (entry.type === "receipt" ? [entry.seq, entry.id] : [])),
+				found: mailbox.find([acked.seq]).unknown,
+			};
+		});
+		expect(counts).toMatchObject({ afterAck: 0, acked: true, late: false, stored: 1 });
+		expect(counts.entries).toEqual([[counts.frameSeq, "m2"]]);
+		// Acknowledged and gone: a second ack is unknown.
+		expect(counts.found).toHaveLength(1);
+	});
+
+	it("seqs rise past every stored one and are never reused after the highest entry left", async () => {
+		const seqs = await inObject((sql) => {
+			const from: E164 = newE164();
+			const first = new Mailbox(sql, LIMITS);
+			const one = seqOf(first.storeMessage(from, "a", "AAAA", 3, Date.now()));
+			const two = seqOf(first.storeMessage(from, "b", "AAAA", 3, Date.now()));
+			first.removeLater(first.find([two]).found);
+			first.applyPendingRemovals(Date.now());
+			// A successor instance (the object restarted) in the same millisecond.
+			const second = new Mailbox(sql, LIMITS);
+			const three = seqOf(second.storeMessage(from, "c", "AAAA", 3, Date.now()));
+			return { one, two, three };
+		});
+		expect(seqs.two).toBeGreaterThan(seqs.one);
+		expect(seqs.three).toBeGreaterThan(seqs.two);
+		expect(seqs.one).toBeGreaterThanOrEqual(Date.now() - 60_000);
+	});
+});
+
+describe("mailbox migration", () => {
+	it("rebuilds an AUTOINCREMENT + UNIQUE mailbox keeping every entry under its seq; resends still land once", async () => {
+		const result = await inObject((sql) => {
+			const from: E164 = newE164();
+			// The mailbox as objects created before 2026-12-01 have it.
+			sql.exec("DROP TABLE mailbox");
+			sql.exec(`CREATE TABLE mailbox (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, peer TEXT NOT NULL,
+				message_id TEXT NOT NULL, body TEXT NOT NULL, size INTEGER NOT NULL, at INTEGER NOT NULL,
+				expires_at INTEGER NOT NULL, UNIQUE (kind, peer, message_id))`);
+			const later = Date.now() + 86_400_000;
+			sql.exec(
+				"INSERT INTO mailbox (kind, peer, message_id, body, size, at, expires_at) VALUES ('message', ?, 'old1', 'AAAA', 3, 1, ?), ('receipt', ?, 'old2', '', 0, 2, ?)",
+				from,
+				later,
+				from,
+				later,
+			);
+			migrate(sql);
+			migrate(sql);
+			const table = sql
+				.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'mailbox'")
+				.one().sql;
+			const mailbox = new Mailbox(sql, LIMITS);
+			const resend = mailbox.storeMessage(from, "old1", "AAAA", 3, Date.now());
+			const fresh = seqOf(mailbox.storeMessage(from, "new", "AAAA", 3, Date.now()));
+			return {
+				table,
+				resend,
+				fresh,
+				entries: mailbox.entries().map((frame) => ("seq" in frame ? [frame.type, frame.seq] : [])),
+				leftovers: sql.exec("SELECT name FROM sqlite_master WHERE name = 'mailbox_rebuilt'").toArray(),
+			};
+		});
+		expect(result.table).not.toMatch(/AUTOINCREMENT|UNIQUE/i);
+		expect(result.resend).toEqual({ stored: false, duplicate: true });
+		expect(result.entries).toEqual([
+			["message", 1],
+			["receipt", 2],
+			["message", result.fresh],
+		]);
+		expect(result.fresh).toBeGreaterThan(2);
+		expect(result.leftovers).toEqual([]);
+	});
+});
