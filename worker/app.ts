@@ -5,6 +5,7 @@ import { relayConfig } from "./config/relay-config.ts";
 import { accessLog } from "./http/access-log.ts";
 import type { RelayEnv } from "./http/context.ts";
 import { errorResponse, relayError } from "./relay-error.ts";
+import { accountRoutes } from "./routes/account.ts";
 import { connectRoutes } from "./routes/connect.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { pushRoutes } from "./routes/push.ts";
@@ -36,6 +37,7 @@ export function createRelayApp() {
 	app.route(`${API_PREFIX}/keys`, keyRoutes);
 	app.route(`${API_PREFIX}/connect`, connectRoutes);
 	app.route(`${API_PREFIX}/push`, pushRoutes);
+	app.route(`${API_PREFIX}/account`, accountRoutes);
 
 	app.notFound(() =>
 		errorResponse(relayError("not_found", "No such route; see docs/PROTOCOL.md for the API.")),
