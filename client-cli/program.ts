@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import packageJson from "../package.json" with { type: "json" };
 import { contactsCommand } from "./commands/contacts.ts";
+import { deleteAccountCommand } from "./commands/delete-account.ts";
 import { historyCommand } from "./commands/history.ts";
 import { interactiveAction } from "./commands/interactive.ts";
 import { nameCommand } from "./commands/name.ts";
@@ -52,6 +53,7 @@ export function createProgram(runtime: Runtime, json: boolean): Command {
 		verifyWebCommand(runtime),
 		historyCommand(runtime),
 		whoamiCommand(runtime),
+		deleteAccountCommand(runtime),
 	]) {
 		// A subcommand's --help lists the global options too (they work before or after the command).
 		program.addCommand(
