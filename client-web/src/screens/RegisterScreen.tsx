@@ -51,10 +51,13 @@ export function RegisterScreen({
 	controller,
 	lastPhone,
 	pending,
+	deletedPhone = null,
 }: {
 	controller: AppController;
 	lastPhone: string | null;
 	pending: PendingVerification | null;
+	/** The account this tab just deleted: said once, above the form. */
+	deletedPhone?: string | null;
 }) {
 	const [request, setRequest] = useState<CodeRequest | null>(null);
 	/** The user chose another number over the pending code. */
@@ -67,6 +70,11 @@ export function RegisterScreen({
 					FriendLy
 				</h1>
 				<p class="lead">End-to-end encrypted messages. Only you and the person you write to can read them.</p>
+				{deletedPhone ? (
+					<p class="setting-done" role="status">
+						Your account {deletedPhone} was deleted from the relay and this browser.
+					</p>
+				) : null}
 				{request ? (
 					<CodeStep
 						controller={controller}

@@ -1,5 +1,6 @@
-// Settings: the Notifications switch (Web Push) and where this browser is signed in.
+// Settings: the Notifications switch (Web Push), and deleting the account (with a typed confirmation).
 import { BackLink } from "../components/BackLink.tsx";
+import { DeleteAccountSetting } from "../components/DeleteAccountSetting.tsx";
 import { NotificationsSetting } from "../components/NotificationsSetting.tsx";
 import type { AppState } from "../state/app-state.ts";
 import type { AppController } from "../state/controller.ts";
@@ -14,6 +15,7 @@ export function SettingsScreen({ controller, state }: { controller: AppControlle
 			</div>
 			<div class="pane-body">
 				<NotificationsSetting controller={controller} notifications={state.notifications} />
+				{state.me ? <DeleteAccountSetting controller={controller} me={state.me} /> : null}
 			</div>
 		</section>
 	);

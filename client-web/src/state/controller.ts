@@ -16,11 +16,12 @@ import {
 } from "../../../protocol/messenger/registration.ts";
 import type { ContactRecord, HistoryEntry, PendingVerification } from "../../../protocol/messenger/stores.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
-import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
+import { type CodeRequestResponse, normalisePhone } from "../../../protocol/wire/index.ts";
 import { type NotificationStatus, WebPush } from "../push/web-push.ts";
 import {
 	type BrowserStores,
 	claimBrowserStores,
+	deleteFriendlyDatabase,
 	guardStores,
 	openBrowserStores,
 	requestPersistentStorage,
@@ -90,6 +91,11 @@ export class AppController {
 		this.lock = held;
 		held.onLost(() => this.onTabLost(held));
 		this.set({ tab: "running", phase: "loading", failure: null });
+		await this.openStores(held);
+	}
+
+	/** Opens (and claims) the database under the tab's lock, then the messenger. */
+	private async openStores(held: TabLock): Promise<void> {
 		let stores: BrowserStores;
 		try {
 			const opened = await openBrowserStores();
@@ -161,6 +167,42 @@ export class AppController {
 		await stores.account.clearAccount();
 		await this.loadPending(stores);
 		this.set({ phase: "register", me: null, lastPhone: me, connection: initialState.connection });
+	}
+
+	/**
+	 * Deletes the account on the relay (docs/PROTOCOL.md §Deleting an account), then, only after the
+	 * relay confirmed, this browser's FriendLy database and push subscription; the tab starts over on
+	 * the registration screen. `typedPhone` is what the user typed to confirm: it must be this account's
+	 * number. Throws (nothing changed) when it is not or the relay did not confirm.
+	 */
+	async deleteAccount(typedPhone: string): Promise<void> {
+		const stores = this.requireStores();
+		const held = this.lock;
+		const account = await stores.account.loadAccount();
+		if (!account || !held) throw new MessengerError("not_registered", "This browser is not registered.");
+		const typed = normalisePhone(typedPhone);
+		if (!typed.ok || typed.phone !== account.phone) {
+			throw new MessengerError(
+				"invalid_phone",
+				`That is not your number; nothing was deleted. Type ${account.phone} to confirm.`,
+			);
+		}
+		await new RelayHttpClient(this.relayUrl).deleteAccount(account.token, account.phone);
+		this.messenger?.stop();
+		this.messenger = null;
+		// The relay dropped the subscription with the account; the browser drops it too.
+		await this.push.disable(null).catch(() => undefined);
+		this.stores = null;
+		this.loading.clear();
+		stores.db.close();
+		await deleteFriendlyDatabase();
+		try {
+			localStorage.removeItem(PROMPT_DISMISSED_KEY);
+		} catch {
+			// Nothing stored.
+		}
+		this.state.update(() => ({ ...initialState, deletedPhone: account.phone }));
+		if (!held.lost) await this.openStores(held);
 	}
 
 	/** After the relay stopped this connection (another client took over): take it back. */
