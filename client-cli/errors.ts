@@ -303,6 +303,16 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				"A name is 1 to 64 characters, without control characters or line breaks.",
 				"Pick a shorter name, or clear it with: friendly name <phone> --clear",
 			);
+		case "backup_wrong_key":
+			return new CliError(
+				EXIT_CODES.usage,
+				code,
+				coded.message,
+				"Give the recovery key shown when the backup was made (FRIENDLY_RECOVERY_KEY or when asked).",
+			);
+		case "backup_damaged":
+		case "backup_unsupported_version":
+			return new CliError(EXIT_CODES.failure, code, coded.message);
 		case "unknown_error":
 			return new CliError(
 				EXIT_CODES.failure,

@@ -19,6 +19,12 @@ export const MESSENGER_ONLY_CODES = [
 	"resend_requested",
 	/** A contact name that is empty, longer than 64 characters or holds control characters. */
 	"invalid_name",
+	/** A backup's recovery key is not the one it was made with (or is not a recovery key at all). */
+	"backup_wrong_key",
+	/** A backup file that is not one, or was cut off or changed. */
+	"backup_damaged",
+	/** A backup made by a newer FriendLy, in a format this version cannot read. */
+	"backup_unsupported_version",
 	/** A code this version does not know (e.g. stored by a newer version): show the stored message. */
 	"unknown_error",
 ] as const;
