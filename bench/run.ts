@@ -4,7 +4,8 @@
 //   npm run bench                    default scale (7-12 minutes)
 //   npm run bench -- --quick         scaled down (about 1.5 minutes), for a smoke check
 //   npm run bench -- --long          scaled up (more pairs, steps and idle time)
-//   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle)
+//   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle,
+//                                    6 backup)
 //   npm run bench -- --state=disk    relay state on disk in sections 2, 3, 5 too (default: tmpfs there)
 //
 // Exits non-zero if any message was lost or duplicated in any run (the harness tallies every message)
@@ -13,6 +14,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { run as backup } from "./backup-section.ts";
 import { run as crypto } from "./crypto-section.ts";
 import { run as hotRecipient } from "./hot-recipient.ts";
 import { run as idleConnections } from "./idle-connections.ts";
@@ -24,7 +26,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const scale: Scale = argv.includes("--quick") ? "quick" : argv.includes("--long") ? "long" : "default";
 const only = argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
-const selected = new Set((only ?? "1,2,3,4,5").split(",").map((s) => s.trim()));
+const selected = new Set((only ?? "1,2,3,4,5,6").split(",").map((s) => s.trim()));
 const options: BenchOptions = {
 	scale,
 	quick: scale === "quick",
@@ -37,6 +39,7 @@ const sections: [string, (options: BenchOptions) => Promise<Row[]>][] = [
 	["2", offlineDrain],
 	["3", hotRecipient],
 	["5", idleConnections],
+	["6", backup],
 ];
 
 function format(value: number | undefined, unit = ""): string {
