@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { PendingVerification } from "../../../protocol/messenger/stores.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
 import { PhoneField } from "../components/PhoneField.tsx";
+import { RestoreForm } from "../components/RestoreForm.tsx";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
 import { formatTime } from "../state/format.ts";
@@ -96,6 +97,7 @@ export function RegisterScreen({
 				) : (
 					<PhoneStep controller={controller} initialPhone={lastPhone ?? ""} onRequested={onRequested} />
 				)}
+				<RestoreForm controller={controller} />
 			</div>
 		</main>
 	);

@@ -7,6 +7,7 @@
 // the database's write fence rolls back a write that races a take-over. When the lock is lost the
 // messenger stops, the database is closed and the tab says it stopped.
 import { RelayHttpClient } from "../../../protocol/client/index.ts";
+import { createBackup, type RestoredBackup, restoreBackup } from "../../../protocol/messenger/backup.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import {
@@ -203,6 +204,37 @@ export class AppController {
 		}
 		this.state.update(() => ({ ...initialState, deletedPhone: account.phone }));
 		if (!held.lost) await this.openStores(held);
+	}
+
+	/**
+	 * An encrypted backup of this browser's contacts, names, pinned keys and history (docs/PROTOCOL.md
+	 * §Backup file), with its recovery key to show once. Never the identity: its keys cannot leave.
+	 */
+	async backup(): Promise<{ file: Blob; fileName: string; recoveryKey: string; messages: number }> {
+		const stores = this.requireStores();
+		const made = await createBackup(stores, Date.now());
+		const day = new Date().toISOString().slice(0, 10);
+		return {
+			file: new Blob([made.file], { type: "application/octet-stream" }),
+			fileName: `friendly-backup-${day}.friendly`,
+			recoveryKey: made.recoveryKey,
+			messages: made.messages,
+		};
+	}
+
+	/**
+	 * Restores a backup file into this browser (before registering, or after); nothing changes when the
+	 * key is wrong or the file damaged, cut or from a newer version (MessengerError backup_*).
+	 */
+	async restore(file: Blob, recoveryKey: string): Promise<RestoredBackup> {
+		const stores = this.requireStores();
+		const bytes = new Uint8Array(await file.arrayBuffer());
+		const restored = await restoreBackup(stores, bytes, recoveryKey);
+		if (this.messenger) {
+			const contacts = await this.messenger.contacts();
+			this.set({ contacts: sortContacts(contacts), verified: await verifiedContacts(stores, contacts) });
+		}
+		return restored;
 	}
 
 	/** After the relay stopped this connection (another client took over): take it back. */
