@@ -6,6 +6,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { backupCommand, restoreCommand } from "./commands/backup.ts";
 import { contactsCommand } from "./commands/contacts.ts";
 import { deleteAccountCommand } from "./commands/delete-account.ts";
+import { exportCommand } from "./commands/export.ts";
 import { historyCommand } from "./commands/history.ts";
 import { interactiveAction } from "./commands/interactive.ts";
 import { nameCommand } from "./commands/name.ts";
@@ -54,6 +55,7 @@ export function createProgram(runtime: Runtime, json: boolean): Command {
 		verifyWebCommand(runtime),
 		historyCommand(runtime),
 		whoamiCommand(runtime),
+		exportCommand(runtime),
 		backupCommand(runtime),
 		restoreCommand(runtime),
 		deleteAccountCommand(runtime),
