@@ -58,6 +58,21 @@ describe("friendly backup and restore", () => {
 		expect((await as("fay", ["name", GUS, "Gus"])).code).toBe(0);
 		expect((await as("fay", ["verify", GUS, "--mark-verified"])).code).toBe(0);
 
+		// The readable export of the same conversation, with its warning, in both formats.
+		const text = await as("fay", ["export", GUS]);
+		expect(text.code, describeResult(text)).toBe(0);
+		expect(text.stdout).toMatch(/^# This file is NOT encrypted/);
+		expect(text.stdout).toMatch(/\] You: hello Gus\n/);
+		const exported = join(env.home, "..", "fay-gus.json");
+		const json = await as("fay", ["--json", "export", GUS, "--format", "json", "--output", exported]);
+		expect(jsonOutput(json)).toMatchObject({ ok: true, entries: expect.any(Number) });
+		expect(JSON.parse(await readFile(exported, "utf8"))).toMatchObject({
+			kind: "friendly.export",
+			peer: GUS,
+			name: "Gus",
+			messages: expect.arrayContaining([expect.objectContaining({ from: GUS, text: "hi Fay" })]),
+		});
+
 		const made = await as("fay", ["--json", "backup", backupFile]);
 		expect(made.code, describeResult(made)).toBe(0);
 		const result = jsonOutput(made);

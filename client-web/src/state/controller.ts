@@ -9,6 +9,7 @@
 import { RelayHttpClient } from "../../../protocol/client/index.ts";
 import { createBackup, type RestoredBackup, restoreBackup } from "../../../protocol/messenger/backup.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
+import { type ExportFormat, exportConversation } from "../../../protocol/messenger/export.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import {
 	completeRegistration,
@@ -219,6 +220,26 @@ export class AppController {
 			fileName: `friendly-backup-${day}.friendly`,
 			recoveryKey: made.recoveryKey,
 			messages: made.messages,
+		};
+	}
+
+	/** One conversation in the clear (the file says it is not encrypted), for the user's own records. */
+	async exportChat(peer: string, format: ExportFormat): Promise<{ file: Blob; fileName: string }> {
+		const messenger = this.requireMessenger();
+		const name = this.state.get().contacts.find((c) => c.phone === peer)?.name;
+		const text = exportConversation(
+			{
+				me: messenger.phone,
+				peer,
+				...(name !== undefined ? { name } : {}),
+				entries: await messenger.history(peer),
+				now: Date.now(),
+			},
+			format,
+		);
+		return {
+			file: new Blob([text], { type: format === "json" ? "application/json" : "text/plain" }),
+			fileName: `friendly-chat-${peer.slice(1)}.${format === "json" ? "json" : "txt"}`,
 		};
 	}
 
