@@ -307,12 +307,23 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 			return new CliError(
 				EXIT_CODES.usage,
 				code,
-				coded.message,
-				"Give the recovery key shown when the backup was made (FRIENDLY_RECOVERY_KEY or when asked).",
+				coded.message || "That recovery key does not open this backup; nothing was restored.",
+				"Give the 30-character recovery key shown when the backup was made (FRIENDLY_RECOVERY_KEY or when asked).",
 			);
 		case "backup_damaged":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				coded.message || "This backup file is damaged or was changed; nothing was restored.",
+				"Use an intact copy of the backup.",
+			);
 		case "backup_unsupported_version":
-			return new CliError(EXIT_CODES.failure, code, coded.message);
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				coded.message || "This backup was made by a newer FriendLy; nothing was restored.",
+				"Update FriendLy (git pull && npm install), then restore again.",
+			);
 		case "unknown_error":
 			return new CliError(
 				EXIT_CODES.failure,
