@@ -14,6 +14,10 @@ import { askLine } from "../interactive/ask.ts";
 import type { Runtime } from "../run.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 
+function count(n: number, noun: string): string {
+	return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export function backupCommand(runtime: Runtime): Command {
 	return new Command("backup")
 		.description("write an encrypted backup of your contacts and messages (shows its recovery key once)")
@@ -40,7 +44,7 @@ async function backup(context: CliContext, fileInput: string): Promise<void> {
 		await writeFileAtomic(path, made.file);
 		context.output.result(
 			[
-				`Backed up ${made.messages} messages with ${made.contacts} contacts to ${path}.`,
+				`Backed up ${count(made.messages, "message")} with ${count(made.contacts, "contact")} to ${path}.`,
 				"",
 				`  Recovery key: ${made.recoveryKey}`,
 				"",
@@ -80,7 +84,7 @@ async function restore(context: CliContext, fileInput: string): Promise<void> {
 		const restored = await restoreBackup(profile.stores, file, key);
 		const account = await profile.stores.account.loadAccount();
 		const lines = [
-			`Restored ${restored.messagesAdded} messages with ${restored.contacts} contacts from the backup of ${restored.phone ?? "an unregistered profile"} made ${new Date(restored.createdAt).toISOString()}${restored.messagesKept > 0 ? ` (${restored.messagesKept} were here already)` : ""}.`,
+			`Restored ${count(restored.messagesAdded, "message")} with ${count(restored.contacts, "contact")} from the backup of ${restored.phone ?? "an unregistered profile"} made ${new Date(restored.createdAt).toISOString()}${restored.messagesKept > 0 ? ` (${restored.messagesKept} were here already)` : ""}.`,
 		];
 		if (restored.verifyAgain.length > 0)
 			lines.push(`Verify again (compare safety numbers): ${restored.verifyAgain.join(", ")}.`);

@@ -19,7 +19,10 @@ export function BackupSetting({ controller }: { controller: AppController }) {
 			</p>
 			{made ? (
 				<div class="setting-done" role="status">
-					<p>Backed up {made.messages} messages. Your recovery key (shown only now, write it down):</p>
+					<p>
+						Backed up {made.messages === 1 ? "1 message" : `${made.messages} messages`}. Your recovery key
+						(shown only now, write it down):
+					</p>
 					<p class="recovery-key" data-testid="recovery-key">
 						{made.recoveryKey}
 					</p>

@@ -4,6 +4,10 @@ import { useState } from "preact/hooks";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
 
+function count(n: number, noun: string): string {
+	return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export function RestoreForm({ controller }: { controller: AppController }) {
 	const [file, setFile] = useState<File | null>(null);
 	const [key, setKey] = useState("");
@@ -22,7 +26,7 @@ export function RestoreForm({ controller }: { controller: AppController }) {
 				try {
 					const restored = await controller.restore(file, key);
 					setDone(
-						`Restored ${restored.messagesAdded} messages with ${restored.contacts} contacts${
+						`Restored ${count(restored.messagesAdded, "message")} with ${count(restored.contacts, "contact")}${
 							restored.phone ? ` from ${restored.phone}` : ""
 						}. Now register above${restored.verifyAgain.length > 0 ? `, then verify ${restored.verifyAgain.join(", ")} again` : ""}.`,
 					);
