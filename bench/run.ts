@@ -4,7 +4,8 @@
 //   npm run bench                    default scale (7-12 minutes)
 //   npm run bench -- --quick         scaled down (about 1.5 minutes), for a smoke check
 //   npm run bench -- --long          scaled up (more pairs, steps and idle time)
-//   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle, 6 files)
+//   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle,
+//                                    6 files, 7 backup)
 //   npm run bench -- --state=disk    relay state on disk in sections 2, 3, 5 too (default: tmpfs there)
 //
 // Exits non-zero if any message was lost or duplicated in any run (the harness tallies every message)
@@ -14,6 +15,7 @@ import { loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run as attachments } from "./attachments.ts";
+import { run as backup } from "./backup-section.ts";
 import { run as crypto } from "./crypto-section.ts";
 import { run as hotRecipient } from "./hot-recipient.ts";
 import { run as idleConnections } from "./idle-connections.ts";
@@ -39,6 +41,7 @@ const sections: [string, (options: BenchOptions) => Promise<Row[]>][] = [
 	["3", hotRecipient],
 	["5", idleConnections],
 	["6", attachments],
+	["7", backup],
 ];
 
 function format(value: number | undefined, unit = ""): string {

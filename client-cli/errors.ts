@@ -333,6 +333,27 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				"A name is 1 to 64 characters, without control characters or line breaks.",
 				"Pick a shorter name, or clear it with: friendly name <phone> --clear",
 			);
+		case "backup_wrong_key":
+			return new CliError(
+				EXIT_CODES.usage,
+				code,
+				coded.message || "That recovery key does not open this backup; nothing was restored.",
+				"Give the 30-character recovery key shown when the backup was made (FRIENDLY_RECOVERY_KEY or when asked).",
+			);
+		case "backup_damaged":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				coded.message || "This backup file is damaged or was changed; nothing was restored.",
+				"Use an intact copy of the backup.",
+			);
+		case "backup_unsupported_version":
+			return new CliError(
+				EXIT_CODES.failure,
+				code,
+				coded.message || "This backup was made by a newer FriendLy; nothing was restored.",
+				"Update FriendLy (git pull && npm install), then restore again.",
+			);
 		case "unknown_error":
 			return new CliError(
 				EXIT_CODES.failure,

@@ -3,7 +3,10 @@
 // (test/fast/cli.test.ts) run it in-process with their own Io and arguments.
 import { Command } from "commander";
 import packageJson from "../package.json" with { type: "json" };
+import { backupCommand, restoreCommand } from "./commands/backup.ts";
 import { contactsCommand } from "./commands/contacts.ts";
+import { deleteAccountCommand } from "./commands/delete-account.ts";
+import { exportCommand } from "./commands/export.ts";
 import { historyCommand } from "./commands/history.ts";
 import { interactiveAction } from "./commands/interactive.ts";
 import { nameCommand } from "./commands/name.ts";
@@ -52,6 +55,10 @@ export function createProgram(runtime: Runtime, json: boolean): Command {
 		verifyWebCommand(runtime),
 		historyCommand(runtime),
 		whoamiCommand(runtime),
+		exportCommand(runtime),
+		backupCommand(runtime),
+		restoreCommand(runtime),
+		deleteAccountCommand(runtime),
 	]) {
 		// A subcommand's --help lists the global options too (they work before or after the command).
 		program.addCommand(

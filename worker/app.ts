@@ -5,6 +5,7 @@ import { relayConfig } from "./config/relay-config.ts";
 import { accessLog } from "./http/access-log.ts";
 import type { RelayEnv } from "./http/context.ts";
 import { errorResponse, relayError } from "./relay-error.ts";
+import { accountRoutes } from "./routes/account.ts";
 import { attachmentRoutes } from "./routes/attachments.ts";
 import { connectRoutes } from "./routes/connect.ts";
 import { keyRoutes } from "./routes/keys.ts";
@@ -38,6 +39,7 @@ export function createRelayApp() {
 	app.route(`${API_PREFIX}/connect`, connectRoutes);
 	app.route(`${API_PREFIX}/push`, pushRoutes);
 	app.route(`${API_PREFIX}/attachments`, attachmentRoutes);
+	app.route(`${API_PREFIX}/account`, accountRoutes);
 
 	app.notFound(() =>
 		errorResponse(relayError("not_found", "No such route; see docs/PROTOCOL.md for the API.")),

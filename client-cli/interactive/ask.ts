@@ -21,3 +21,24 @@ export function askHidden(
 		reader.once("close", () => resolve(""));
 	});
 }
+
+/** One visible line from `input` (a terminal or a pipe); "" when the input ends first. */
+export function askLine(
+	input: NodeJS.ReadableStream,
+	output: NodeJS.WritableStream,
+	question: string,
+): Promise<string> {
+	output.write(question);
+	const reader = createInterface({ input, terminal: false });
+	return new Promise((resolve) => {
+		let answered = false;
+		reader.once("line", (answer) => {
+			answered = true;
+			reader.close();
+			resolve(answer);
+		});
+		reader.once("close", () => {
+			if (!answered) resolve("");
+		});
+	});
+}

@@ -48,11 +48,11 @@ export async function ensureDirectory(path: string): Promise<void> {
  * Writes `text` to a new temporary file next to `path` (mode 0600, fsynced) and returns its name; the
  * caller renames or links it into place, or removes it.
  */
-export async function writeTemporaryFile(path: string, text: string): Promise<string> {
+export async function writeTemporaryFile(path: string, text: string | Uint8Array): Promise<string> {
 	const temporary = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
 	const handle = await open(temporary, "wx", FILE_MODE);
 	try {
-		await handle.writeFile(text, "utf8");
+		await (typeof text === "string" ? handle.writeFile(text, "utf8") : handle.writeFile(text));
 		await handle.sync();
 	} catch (error) {
 		await handle.close();
@@ -63,7 +63,7 @@ export async function writeTemporaryFile(path: string, text: string): Promise<st
 	return temporary;
 }
 
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
 	const directory = dirname(path);
 	await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
 	const temporary = await writeTemporaryFile(path, text);

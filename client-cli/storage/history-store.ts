@@ -34,6 +34,30 @@ export class DiskHistoryStore implements HistoryStore {
 		await next;
 	}
 
+	/** Many entries (a restore) in one rewrite per peer, not one per entry. */
+	async storeEntries(entries: readonly HistoryEntry[]): Promise<void> {
+		const byPeer = new Map<string, HistoryEntry[]>();
+		for (const entry of entries) byPeer.set(entry.peer, [...(byPeer.get(entry.peer) ?? []), entry]);
+		for (const [peer, added] of byPeer) {
+			const previous = this.writes.get(peer) ?? Promise.resolve();
+			const next = previous.then(async () => {
+				const keyOf = (e: HistoryEntry) => `${e.direction} ${e.id}`;
+				const replacing = new Map(added.map((e) => [keyOf(e), e]));
+				const kept = (await this.listEntries(peer)).filter((e) => !replacing.has(keyOf(e)));
+				const all = [...kept, ...replacing.values()].sort((a, b) => a.at - b.at);
+				await this.files.write(
+					`${DIRECTORY}/${phoneFileName(peer)}`,
+					JSON.stringify({ kind: "friendly.history", v: 1, peer, entries: all }),
+				);
+			});
+			this.writes.set(
+				peer,
+				next.catch(() => undefined),
+			);
+			await next;
+		}
+	}
+
 	async loadEntry(peer: string, direction: "in" | "out", id: string): Promise<HistoryEntry | undefined> {
 		return (await this.listEntries(peer)).find((entry) => entry.direction === direction && entry.id === id);
 	}

@@ -75,6 +75,7 @@ export function App({ controller }: { controller: AppController }) {
 				controller={controller}
 				lastPhone={state.lastPhone}
 				pending={state.pendingVerification}
+				deletedPhone={state.deletedPhone}
 			/>
 		);
 

@@ -57,6 +57,14 @@ export class RelayHttpClient {
 		await this.call(null, "DELETE", "/session", { token });
 	}
 
+	/**
+	 * Deletes the account on the relay (registration, tokens, keys, mailbox, outbox, push subscriptions);
+	 * resolves once the relay confirmed. `phone` must be the token's own number (the AccountDeletion body).
+	 */
+	async deleteAccount(token: string, phone: string): Promise<void> {
+		await this.call(null, "DELETE", "/account", { token, body: { phone } });
+	}
+
 	/** Whether this relay sends Web Push, and the VAPID key to subscribe with. */
 	pushSettings() {
 		return this.call(PushSettingsResponse, "GET", "/push", {});

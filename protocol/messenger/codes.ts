@@ -23,6 +23,12 @@ export const MESSENGER_ONLY_CODES = [
 	"attachment_damaged",
 	/** A file larger than the relay's attachment limit, refused before anything was uploaded. */
 	"attachment_too_large",
+	/** A backup's recovery key is not the one it was made with (or is not a recovery key at all). */
+	"backup_wrong_key",
+	/** A backup file that is not one, or was cut off or changed. */
+	"backup_damaged",
+	/** A backup made by a newer FriendLy, in a format this version cannot read. */
+	"backup_unsupported_version",
 	/** A code this version does not know (e.g. stored by a newer version): show the stored message. */
 	"unknown_error",
 ] as const;

@@ -1,4 +1,5 @@
 // The FriendLy client core shared by the CLI and the web app (see messenger.ts for what it guarantees).
+
 export {
 	type AttachmentContent,
 	AttachmentPointer,
@@ -16,6 +17,14 @@ export {
 	type UploadOptions,
 	uploadAttachment,
 } from "./attachments-transfer.ts";
+export {
+	type CreatedBackup,
+	createBackup,
+	type RestoredBackup,
+	readBackup,
+	restoreBackup,
+} from "./backup.ts";
+export { groupRecoveryKey, normaliseRecoveryKey, RECOVERY_KEY_CHARS } from "./backup-key.ts";
 export {
 	isUserFacingCode,
 	MESSENGER_ONLY_CODES,

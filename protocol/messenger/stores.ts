@@ -165,6 +165,11 @@ export interface HistoryStore {
 	): Promise<HistoryEntry | undefined>;
 	/** Entries with `peer`, oldest first. */
 	listEntries(peer: string): Promise<HistoryEntry[]>;
+	/**
+	 * Optional: stores many entries of one peer in one write (a restore of thousands of messages);
+	 * without it each is stored with storeEntry.
+	 */
+	storeEntries?(entries: readonly HistoryEntry[]): Promise<void>;
 }
 
 export interface MessengerStores extends ProtocolStores {

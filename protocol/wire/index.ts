@@ -1,4 +1,6 @@
 // The FriendLy relay wire protocol: one definition, imported by the worker and both clients.
+
+export * from "./account.ts";
 export * from "./attachments.ts";
 export * from "./delivery-notice.ts";
 export * from "./envelope.ts";

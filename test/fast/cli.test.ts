@@ -138,7 +138,19 @@ describe("help", () => {
 		const help = await friendly(["--help"], { env });
 		expect(help.code).toBe(EXIT_CODES.ok);
 		expect(help.stdout).toContain("Usage: friendly [options] [command]");
-		for (const command of ["register", "send", "receive", "contacts", "verify", "history", "whoami"])
+		for (const command of [
+			"register",
+			"send",
+			"receive",
+			"contacts",
+			"verify",
+			"history",
+			"whoami",
+			"export",
+			"backup",
+			"restore",
+			"delete-account",
+		])
 			expect(help.stdout).toMatch(new RegExp(`\\n  ${command}\\b`));
 		expect(help.stdout).toMatch(/Exit codes:\n {3}0 {2}success/);
 		expect(help.stdout).toContain("10  profile unavailable");
@@ -156,6 +168,24 @@ describe("help", () => {
 });
 
 describe("on a prepared profile", () => {
+	it("export writes the conversation with its warning; delete-account without the typed number deletes nothing", async () => {
+		const text = await asAlice("export", BOB);
+		expect(text.code, describeResult(text)).toBe(EXIT_CODES.ok);
+		expect(text.stdout).toMatch(/^# This file is NOT encrypted/);
+		const json: unknown = JSON.parse((await asAlice("export", BOB, "--format", "json")).stdout);
+		expect(json).toMatchObject({ kind: "friendly.export", me: ALICE, peer: BOB });
+		const badFormat = await asAlice("export", BOB, "--format", "pdf");
+		expect(badFormat.code).toBe(EXIT_CODES.usage);
+
+		const wrong = await friendly(["--profile", "alice", "delete-account"], { env, stdin: `${BOB}\n` });
+		expect(wrong.code, describeResult(wrong)).toBe(EXIT_CODES.usage);
+		expect(wrong.stderr).toContain("not this profile's number; nothing was deleted");
+		const none = await friendly(["--profile", "alice", "--json", "delete-account"], { env, stdin: "" });
+		expect(none.code, describeResult(none)).toBe(EXIT_CODES.usage);
+		expect(`${none.stdout}${none.stderr}`).toContain("deletion_not_confirmed");
+		expect((await asAlice("whoami")).code).toBe(EXIT_CODES.ok);
+	});
+
 	it("whoami: number, relay, identity fingerprint and files — never the token", async () => {
 		const token = (await alice.account.loadAccount())?.token ?? "";
 		const human = await asAlice("whoami");

@@ -30,6 +30,7 @@ import {
 	UPLOAD_WINDOW_MS,
 } from "../attachments/attachment-ledger.ts";
 import { type RelayConfig, relayConfig } from "../config/relay-config.ts";
+import { eraseAccount } from "../phone/account-erasure.ts";
 import { AlarmSchedule, expiryAlarmAt } from "../phone/alarm-schedule.ts";
 import { readClientFrame } from "../phone/client-frame.ts";
 import { CoalescingQueue } from "../phone/coalescing-queue.ts";
@@ -77,7 +78,8 @@ export class PhoneObject extends DurableObject<Env> {
 	private readonly config: RelayConfig;
 	private readonly codes: VerificationCodes;
 	private readonly registration: Registration;
-	private readonly mailbox: Mailbox;
+	/** Replaced when the account is deleted, so no cached count or entry outlives its rows. */
+	private mailbox: Mailbox;
 	private readonly outbox: Outbox;
 	private readonly keys: KeyDirectory;
 	private readonly sendLimit: SendLimit;
@@ -96,7 +98,7 @@ export class PhoneObject extends DurableObject<Env> {
 	/** Seqs whose ack is being applied (its receipts are on their way): a repeated ack waits for nothing. */
 	private readonly acking = new Set<number>();
 	private removalTimer: ReturnType<typeof setTimeout> | null = null;
-	/** Only ever set to true: a registration is replaced, never removed. */
+	/** Set to true at registration; back to false only when the account is deleted. */
 	private registered = false;
 	/** The authenticated socket, remembered between events; re-found after a wake-up. */
 	private ready: WebSocket | null = null;
@@ -118,10 +120,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.registration = new Registration(ctx.storage.sql, this.config.codeHashKey, phone);
 		this.sendLimit = new SendLimit(ctx.storage.sql);
 		this.schedule = new AlarmSchedule(ctx.storage);
-		this.mailbox = new Mailbox(ctx.storage.sql, {
-			maxMessages: this.config.mailboxMaxMessages,
-			maxBytes: this.config.mailboxMaxBytes,
-		});
+		this.mailbox = this.openMailbox();
 		this.outbox = new Outbox(ctx.storage.sql);
 		this.courier = new NoticeCourier(this.outbox, (target, notices) => this.noticeTo(target, notices));
 		this.keys = new KeyDirectory(ctx.storage.sql);
@@ -161,6 +160,26 @@ export class PhoneObject extends DurableObject<Env> {
 		if (!(await this.registration.revoke(token))) return unauthenticated();
 		this.push.removeAll();
 		this.closeReadySockets(CLOSE_CODES.revoked, "signed out");
+		return success(null);
+	}
+
+	/**
+	 * Deletes the account (docs/PROTOCOL.md §Deleting an account): registration, tokens, keys, prekeys,
+	 * mailbox, outbox and push subscriptions, then closes the socket. Receipts this phone still owes are
+	 * tried once first, so senders of messages it did read hear so; messages never read are dropped
+	 * with the mailbox (their senders never get a delivery receipt).
+	 */
+	async deleteAccount(token: string): Promise<Outcome<null>> {
+		if (!(await this.authenticate(token))) return unauthenticated();
+		await this.flushOutbox().catch(() => undefined);
+		this.push.removeAll();
+		eraseAccount(this.ctx.storage);
+		this.registered = false;
+		if (this.removalTimer !== null) clearTimeout(this.removalTimer);
+		this.removalTimer = null;
+		this.mailbox = this.openMailbox();
+		this.closeReadySockets(CLOSE_CODES.revoked, "account deleted");
+		this.ready = null;
 		return success(null);
 	}
 
@@ -609,6 +628,13 @@ export class PhoneObject extends DurableObject<Env> {
 		const push = this.push.nextDue();
 		if (push !== null) needed.push(push);
 		this.schedule.rearm(now, needed);
+	}
+
+	private openMailbox(): Mailbox {
+		return new Mailbox(this.ctx.storage.sql, {
+			maxMessages: this.config.mailboxMaxMessages,
+			maxBytes: this.config.mailboxMaxBytes,
+		});
 	}
 
 	private readySocket(): WebSocket | null {

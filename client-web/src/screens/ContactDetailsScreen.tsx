@@ -9,6 +9,7 @@ import type { ContactRecord } from "../../../protocol/messenger/stores.ts";
 import type { SafetyNumber } from "../../../protocol/session/index.ts";
 import { BackLink } from "../components/BackLink.tsx";
 import { ContactNameForm } from "../components/ContactNameForm.tsx";
+import { ExportChat } from "../components/ExportChat.tsx";
 import { type KeyDecision, KeyDecisionButtons } from "../components/KeyDecisionButtons.tsx";
 import { QrCode } from "../components/QrCode.tsx";
 import { SafetyNumberDigits } from "../components/SafetyNumberDigits.tsx";
@@ -226,6 +227,7 @@ export function ContactDetailsScreen({
 						)}
 					</>
 				) : null}
+				<ExportChat controller={controller} peer={peer} />
 			</div>
 		</section>
 	);

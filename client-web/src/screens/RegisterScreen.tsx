@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { PendingVerification } from "../../../protocol/messenger/stores.ts";
 import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
 import { PhoneField } from "../components/PhoneField.tsx";
+import { RestoreForm } from "../components/RestoreForm.tsx";
 import type { AppController } from "../state/controller.ts";
 import { describeError } from "../state/error-text.ts";
 import { formatTime } from "../state/format.ts";
@@ -51,10 +52,13 @@ export function RegisterScreen({
 	controller,
 	lastPhone,
 	pending,
+	deletedPhone = null,
 }: {
 	controller: AppController;
 	lastPhone: string | null;
 	pending: PendingVerification | null;
+	/** The account this tab just deleted: said once, above the form. */
+	deletedPhone?: string | null;
 }) {
 	const [request, setRequest] = useState<CodeRequest | null>(null);
 	/** The user chose another number over the pending code. */
@@ -67,6 +71,11 @@ export function RegisterScreen({
 					FriendLy
 				</h1>
 				<p class="lead">End-to-end encrypted messages. Only you and the person you write to can read them.</p>
+				{deletedPhone ? (
+					<p class="setting-done" role="status">
+						Your account {deletedPhone} was deleted from the relay and this browser.
+					</p>
+				) : null}
 				{request ? (
 					<CodeStep
 						controller={controller}
@@ -88,6 +97,7 @@ export function RegisterScreen({
 				) : (
 					<PhoneStep controller={controller} initialPhone={lastPhone ?? ""} onRequested={onRequested} />
 				)}
+				<RestoreForm controller={controller} />
 			</div>
 		</main>
 	);

@@ -1,5 +1,7 @@
-// Settings: the Notifications switch (Web Push) and where this browser is signed in.
+// Settings: the Notifications switch (Web Push), Back up (an encrypted download), and deleting the account (with a typed confirmation).
 import { BackLink } from "../components/BackLink.tsx";
+import { BackupSetting } from "../components/BackupSetting.tsx";
+import { DeleteAccountSetting } from "../components/DeleteAccountSetting.tsx";
 import { NotificationsSetting } from "../components/NotificationsSetting.tsx";
 import type { AppState } from "../state/app-state.ts";
 import type { AppController } from "../state/controller.ts";
@@ -14,6 +16,8 @@ export function SettingsScreen({ controller, state }: { controller: AppControlle
 			</div>
 			<div class="pane-body">
 				<NotificationsSetting controller={controller} notifications={state.notifications} />
+				<BackupSetting controller={controller} />
+				{state.me ? <DeleteAccountSetting controller={controller} me={state.me} /> : null}
 			</div>
 		</section>
 	);

@@ -18,6 +18,8 @@ export interface AppState {
 	readonly phase: "loading" | "register" | "ready" | "failed";
 	readonly failure: string | null;
 	readonly me: string | null;
+	/** The number this tab just deleted (the registration screen confirms it); null otherwise. */
+	readonly deletedPhone: string | null;
 	/** Phone to prefill when registering again after the relay signed this browser out. */
 	readonly lastPhone: string | null;
 	/**
@@ -53,6 +55,7 @@ export const initialState: AppState = {
 	phase: "loading",
 	failure: null,
 	me: null,
+	deletedPhone: null,
 	lastPhone: null,
 	pendingVerification: null,
 	connection: { state: "connecting", detail: "starting" },

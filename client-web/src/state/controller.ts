@@ -7,7 +7,9 @@
 // the database's write fence rolls back a write that races a take-over. When the lock is lost the
 // messenger stops, the database is closed and the tab says it stopped.
 import { RelayHttpClient } from "../../../protocol/client/index.ts";
+import { createBackup, type RestoredBackup, restoreBackup } from "../../../protocol/messenger/backup.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
+import { type ExportFormat, exportConversation } from "../../../protocol/messenger/export.ts";
 import type { AttachmentPointer, AttachmentRelay } from "../../../protocol/messenger/index.ts";
 import { type ChatInfo, Messenger, type MessengerEvent } from "../../../protocol/messenger/messenger.ts";
 import {
@@ -17,12 +19,13 @@ import {
 } from "../../../protocol/messenger/registration.ts";
 import type { ContactRecord, HistoryEntry, PendingVerification } from "../../../protocol/messenger/stores.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
-import type { CodeRequestResponse } from "../../../protocol/wire/index.ts";
+import { type CodeRequestResponse, normalisePhone } from "../../../protocol/wire/index.ts";
 import { downloadFile, uploadFile } from "../attachments/web-files.ts";
 import { type NotificationStatus, WebPush } from "../push/web-push.ts";
 import {
 	type BrowserStores,
 	claimBrowserStores,
+	deleteFriendlyDatabase,
 	guardStores,
 	openBrowserStores,
 	requestPersistentStorage,
@@ -92,6 +95,11 @@ export class AppController {
 		this.lock = held;
 		held.onLost(() => this.onTabLost(held));
 		this.set({ tab: "running", phase: "loading", failure: null });
+		await this.openStores(held);
+	}
+
+	/** Opens (and claims) the database under the tab's lock, then the messenger. */
+	private async openStores(held: TabLock): Promise<void> {
 		let stores: BrowserStores;
 		try {
 			const opened = await openBrowserStores();
@@ -163,6 +171,93 @@ export class AppController {
 		await stores.account.clearAccount();
 		await this.loadPending(stores);
 		this.set({ phase: "register", me: null, lastPhone: me, connection: initialState.connection });
+	}
+
+	/**
+	 * Deletes the account on the relay (docs/PROTOCOL.md §Deleting an account), then, only after the
+	 * relay confirmed, this browser's FriendLy database and push subscription; the tab starts over on
+	 * the registration screen. `typedPhone` is what the user typed to confirm: it must be this account's
+	 * number. Throws (nothing changed) when it is not or the relay did not confirm.
+	 */
+	async deleteAccount(typedPhone: string): Promise<void> {
+		const stores = this.requireStores();
+		const held = this.lock;
+		const account = await stores.account.loadAccount();
+		if (!account || !held) throw new MessengerError("not_registered", "This browser is not registered.");
+		const typed = normalisePhone(typedPhone);
+		if (!typed.ok || typed.phone !== account.phone) {
+			throw new MessengerError(
+				"invalid_phone",
+				`That is not your number; nothing was deleted. Type ${account.phone} to confirm.`,
+			);
+		}
+		await new RelayHttpClient(this.relayUrl).deleteAccount(account.token, account.phone);
+		this.messenger?.stop();
+		this.messenger = null;
+		// The relay dropped the subscription with the account; the browser drops it too.
+		await this.push.disable(null).catch(() => undefined);
+		this.stores = null;
+		this.loading.clear();
+		stores.db.close();
+		await deleteFriendlyDatabase();
+		try {
+			localStorage.removeItem(PROMPT_DISMISSED_KEY);
+		} catch {
+			// Nothing stored.
+		}
+		this.state.update(() => ({ ...initialState, deletedPhone: account.phone }));
+		if (!held.lost) await this.openStores(held);
+	}
+
+	/**
+	 * An encrypted backup of this browser's contacts, names, pinned keys and history (docs/PROTOCOL.md
+	 * §Backup file), with its recovery key to show once. Never the identity: its keys cannot leave.
+	 */
+	async backup(): Promise<{ file: Blob; fileName: string; recoveryKey: string; messages: number }> {
+		const stores = this.requireStores();
+		const made = await createBackup(stores, Date.now());
+		const day = new Date().toISOString().slice(0, 10);
+		return {
+			file: new Blob([made.file], { type: "application/octet-stream" }),
+			fileName: `friendly-backup-${day}.friendly`,
+			recoveryKey: made.recoveryKey,
+			messages: made.messages,
+		};
+	}
+
+	/** One conversation in the clear (the file says it is not encrypted), for the user's own records. */
+	async exportChat(peer: string, format: ExportFormat): Promise<{ file: Blob; fileName: string }> {
+		const messenger = this.requireMessenger();
+		const name = this.state.get().contacts.find((c) => c.phone === peer)?.name;
+		const text = exportConversation(
+			{
+				me: messenger.phone,
+				peer,
+				...(name !== undefined ? { name } : {}),
+				entries: await messenger.history(peer),
+				now: Date.now(),
+			},
+			format,
+		);
+		return {
+			file: new Blob([text], { type: format === "json" ? "application/json" : "text/plain" }),
+			fileName: `friendly-chat-${peer.slice(1)}.${format === "json" ? "json" : "txt"}`,
+		};
+	}
+
+	/**
+	 * Restores a backup file into this browser (before registering, or after); nothing changes when the
+	 * key is wrong or the file damaged, cut or from a newer version (MessengerError backup_*).
+	 */
+	async restore(file: Blob, recoveryKey: string): Promise<RestoredBackup> {
+		const stores = this.requireStores();
+		const bytes = new Uint8Array(await file.arrayBuffer());
+		const restored = await restoreBackup(stores, bytes, recoveryKey);
+		if (this.messenger) {
+			const contacts = await this.messenger.contacts();
+			this.set({ contacts: sortContacts(contacts), verified: await verifiedContacts(stores, contacts) });
+		}
+		return restored;
 	}
 
 	/** After the relay stopped this connection (another client took over): take it back. */

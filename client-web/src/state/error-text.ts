@@ -108,6 +108,12 @@ export function describeCode(
 			return `A message from ${details.peer ?? "a contact"} could not be decrypted on this browser; their app was told and sends it again.`;
 		case "invalid_name":
 			return "A name is 1 to 64 characters, without control characters or line breaks.";
+		case "backup_wrong_key":
+			return "That recovery key does not open this backup; nothing was restored. Check the 30 characters you wrote down and try again.";
+		case "backup_damaged":
+			return "This backup file is damaged or was changed; nothing was restored. Use an intact copy.";
+		case "backup_unsupported_version":
+			return "This backup was made by a newer FriendLy; nothing was restored. Reload the page to update, then try again.";
 		case "unknown_error":
 			return message === "" ? "Something went wrong. Reload the page and try again." : message;
 		default:

@@ -29,6 +29,18 @@ export function openDatabase(
 	});
 }
 
+/** Deletes a database; every connection to it must be closed first (else the browser waits for them). */
+export function deleteDatabase(name: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const request = indexedDB.deleteDatabase(name);
+		request.onsuccess = () => resolve();
+		request.onerror = () =>
+			reject(
+				new StorageUnavailableError(request.error?.message ?? "IndexedDB could not delete FriendLy's data."),
+			);
+	});
+}
+
 /**
  * The write fence: a token in the database naming the one tab allowed to write (see claimWrites). Every
  * write transaction of a fenced database first reads it, in the same transaction, and rolls back when

@@ -4,10 +4,10 @@ import type { MessengerStores } from "../../../protocol/messenger/stores.ts";
 import { IdbAccountStore } from "./account-store.ts";
 import { IdbContactStore } from "./contact-store.ts";
 import { IdbHistoryStore } from "./history-store.ts";
-import { claimWrites } from "./idb.ts";
+import { claimWrites, deleteDatabase } from "./idb.ts";
 import { IdbIdentityStore } from "./identity-store.ts";
 import { IdbPrekeyStore } from "./prekey-store.ts";
-import { LOCAL_KEYS, openFriendlyDatabase, STORES } from "./schema.ts";
+import { DB_NAME, LOCAL_KEYS, openFriendlyDatabase, STORES } from "./schema.ts";
 import { IdbSessionStore } from "./session-store.ts";
 
 export { guardStores } from "./guarded.ts";
@@ -45,4 +45,9 @@ export async function requestPersistentStorage(): Promise<boolean> {
 	} catch {
 		return false;
 	}
+}
+
+/** Deletes FriendLy's whole database in this browser (after the relay deleted the account). */
+export function deleteFriendlyDatabase(name = DB_NAME): Promise<void> {
+	return deleteDatabase(name);
 }
