@@ -99,7 +99,9 @@ export async function openBackup(file: Bytes, recoveryKey: string): Promise<Byte
 		throw damaged("it is not a FriendLy backup");
 	const newline = file.indexOf(0x0a, magic.length);
 	if (newline < 0 || newline - magic.length > MAX_HEADER_CHARS) throw damaged("its header is cut off");
-	const headerText = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(file.subarray(magic.length, newline));
+	const headerText = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(
+		file.subarray(magic.length, newline),
+	);
 	const version = parseJson(HeaderVersion, headerText, MAX_HEADER_CHARS);
 	if (!version.ok) throw damaged("its header is unreadable");
 	if (version.value.version > BACKUP_VERSION) {
