@@ -8,16 +8,14 @@
 // An authenticated peer can still send anything, so it is parsed with a schema and the file name is
 // sanitised again on receipt (sanitiseFileName): never a path, never a control character.
 import * as v from "valibot";
-import { concatBytes, utf8 } from "../encoding/bytes.ts";
-import { AttachmentId, base64UrlBytes, parseJson } from "../wire/index.ts";
-import { MAX_TEXT_CHARS } from "./content.ts";
+import { AttachmentId, base64UrlBytes } from "../wire/index.ts";
+import { decodeHeaderAndText, encodeHeaderAndText } from "./content.ts";
 
 /** A thumbnail is a small picture (at most 12 KB, about 160 px JPEG), inline in the message. */
 export const MAX_THUMBNAIL_BYTES = 12 * 1024;
 export const MAX_FILE_NAME_CHARS = 200;
 const MAX_CONTENT_TYPE_CHARS = 127;
 const MAX_HEADER_CHARS = 20_000;
-const LINE_FEED = 0x0a;
 
 const Size = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
 
@@ -64,29 +62,16 @@ export function encodeAttachmentContent(
 	caption: string,
 	at: number,
 ): Uint8Array {
-	const header = { v: 2, type: "attachment", at, attachment };
-	return concatBytes(utf8(`${JSON.stringify(header)}\n`), utf8(caption));
+	return encodeHeaderAndText({ v: 2, type: "attachment", at, attachment }, caption);
 }
 
 /** The attachment in `plaintext`, or null when it is not attachment content (or not well formed). */
 export function decodeAttachmentContent(plaintext: Uint8Array): AttachmentContent | null {
-	const split = plaintext.indexOf(LINE_FEED);
-	if (split < 0 || split > MAX_HEADER_CHARS) return null;
-	const header = parseJson(
-		AttachmentHeader,
-		new TextDecoder().decode(plaintext.subarray(0, split)),
-		MAX_HEADER_CHARS,
-	);
-	if (!header.ok) return null;
-	let text: string;
-	try {
-		text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(plaintext.subarray(split + 1));
-	} catch {
-		return null;
-	}
-	if (text.length > MAX_TEXT_CHARS) return null;
-	const attachment = { ...header.value.attachment, name: sanitiseFileName(header.value.attachment.name) };
-	return header.value.at === undefined ? { attachment, text } : { attachment, text, at: header.value.at };
+	const decoded = decodeHeaderAndText(plaintext, AttachmentHeader, MAX_HEADER_CHARS);
+	if (!decoded) return null;
+	const { header, text } = decoded;
+	const attachment = { ...header.attachment, name: sanitiseFileName(header.attachment.name) };
+	return header.at === undefined ? { attachment, text } : { attachment, text, at: header.at };
 }
 
 // Control characters (C0, C1, DEL) and format characters, which make a name read differently from what it

@@ -5,27 +5,17 @@
 // private keys (docs/SECURITY.md §Backups: a restore registers a new identity). Parsed with this
 // schema after decryption, like every other input.
 import * as v from "valibot";
-import { DELIVERY_NOTICE_REASONS } from "../wire/delivery-notice.ts";
-import { E164_PATTERN } from "../wire/phone.ts";
-import { USER_FACING_CODES, type UserFacingCode } from "./codes.ts";
-import { SYSTEM_EVENTS } from "./stores.ts";
+import { ContactNameSchema, HistoryEntrySchema, PhoneSchema } from "./record-schemas.ts";
 
 export const BACKUP_PAYLOAD_VERSION = 1;
 
-const Phone = v.pipe(v.string(), v.regex(E164_PATTERN));
+const Phone = PhoneSchema;
 const Time = v.pipe(v.number(), v.integer(), v.minValue(0));
 const KeyText = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,200}$/));
-const ErrorCode = v.union([
-	v.picklist(USER_FACING_CODES),
-	v.pipe(
-		v.string(),
-		v.transform((): UserFacingCode => "unknown_error"),
-	),
-]);
 
 export const BackupContact = v.strictObject({
 	phone: Phone,
-	name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(256))),
+	name: v.optional(ContactNameSchema),
 	lastAt: Time,
 	lastText: v.string(),
 });
@@ -40,30 +30,8 @@ export const BackupTrustedKey = v.strictObject({
 	verified: v.boolean(),
 });
 
-export const BackupEntry = v.strictObject({
-	v: v.literal(1),
-	peer: Phone,
-	id: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
-	direction: v.picklist(["in", "out", "system"]),
-	text: v.string(),
-	at: Time,
-	status: v.picklist(["sending", "sent", "queued", "delivered", "failed", "received"]),
-	error: v.optional(
-		v.strictObject({
-			code: ErrorCode,
-			message: v.string(),
-			reason: v.optional(v.picklist(DELIVERY_NOTICE_REASONS)),
-		}),
-	),
-	redelivery: v.optional(v.picklist(["waiting", "sent"])),
-	system: v.optional(
-		v.strictObject({
-			event: v.picklist(SYSTEM_EVENTS),
-			reason: v.optional(v.picklist(DELIVERY_NOTICE_REASONS)),
-			about: v.optional(v.pipe(v.string(), v.maxLength(64))),
-		}),
-	),
-});
+/** A history entry as stored (attachment references included: the blob keys are inside the encrypted file). */
+export const BackupEntry = HistoryEntrySchema;
 
 export const BackupPayload = v.strictObject({
 	kind: v.literal("friendly.backup"),
@@ -78,8 +46,9 @@ export const BackupPayload = v.strictObject({
 	/** Reserved for settings worth carrying over; none yet (the relay URL is above). */
 	settings: v.strictObject({}),
 	/**
-	 * Extension point for attachments (issue 14): references to encrypted blobs, carried once the
-	 * attachment content type exists. Always empty in version 1; a reader of version 1 refuses others.
+	 * Reserved. Attachment references (issue 14) travel on their history entries (`attachment`: blob id,
+	 * key, digest), so a restored history can still fetch a file until the relay expires it (30 days).
+	 * Always empty in version 1; a reader of version 1 refuses others.
 	 */
 	attachments: v.pipe(v.array(v.never()), v.maxLength(0)),
 });

@@ -108,6 +108,7 @@ function backupEntry(entry: HistoryEntry): v.InferOutput<typeof BackupEntry> {
 		text: entry.text,
 		at: entry.at,
 		status: entry.status,
+		...(entry.attachment ? { attachment: entry.attachment } : {}),
 		...(entry.error ? { error: entry.error } : {}),
 		...(entry.redelivery ? { redelivery: entry.redelivery } : {}),
 		...(entry.system ? { system: entry.system } : {}),

@@ -50,18 +50,34 @@ export interface TextContent {
 }
 
 export function encodeText(text: string, at: number): Uint8Array {
-	return concatBytes(utf8(`${JSON.stringify({ v: 2, type: "text", at })}\n`), utf8(text));
+	return encodeHeaderAndText({ v: 2, type: "text", at }, text);
 }
 
 export function decodeText(plaintext: Uint8Array): TextContent | null {
+	if (plaintext.indexOf(LINE_FEED) < 0) return decodeV1(plaintext);
+	const decoded = decodeHeaderAndText(plaintext, HeaderV2, MAX_HEADER_CHARS);
+	if (!decoded) return null;
+	const { header, text } = decoded;
+	return header.at === undefined ? { text } : { text, at: header.at };
+}
+
+/** Version 2's layout, shared by every content type: the header as one JSON line, then the text. */
+export function encodeHeaderAndText(header: object, text: string): Uint8Array {
+	return concatBytes(utf8(`${JSON.stringify(header)}\n`), utf8(text));
+}
+
+/**
+ * Reads version 2's layout: the header line parsed with `schema`, the rest as strict UTF-8 of at most
+ * MAX_TEXT_CHARS. Null when either part is not well formed.
+ */
+export function decodeHeaderAndText<const TSchema extends v.GenericSchema>(
+	plaintext: Uint8Array,
+	schema: TSchema,
+	maxHeaderChars: number,
+): { header: v.InferOutput<TSchema>; text: string } | null {
 	const split = plaintext.indexOf(LINE_FEED);
-	if (split < 0) return decodeV1(plaintext);
-	if (split > MAX_HEADER_CHARS) return null;
-	const header = parseJson(
-		HeaderV2,
-		new TextDecoder().decode(plaintext.subarray(0, split)),
-		MAX_HEADER_CHARS,
-	);
+	if (split < 0 || split > maxHeaderChars) return null;
+	const header = parseJson(schema, new TextDecoder().decode(plaintext.subarray(0, split)), maxHeaderChars);
 	if (!header.ok) return null;
 	let text: string;
 	try {
@@ -70,7 +86,7 @@ export function decodeText(plaintext: Uint8Array): TextContent | null {
 		return null;
 	}
 	if (text.length > MAX_TEXT_CHARS) return null;
-	return header.value.at === undefined ? { text } : { text, at: header.value.at };
+	return { header: header.value, text };
 }
 
 function decodeV1(plaintext: Uint8Array): TextContent | null {

@@ -35,6 +35,17 @@ function entry(
 	return { v: 1, peer, id, direction, text: `${direction} ${id}`, at, status };
 }
 
+/** An attachment reference: it is restored with its entry, so the file can still be fetched. */
+const PHOTO = {
+	id: "A".repeat(22),
+	key: "k".repeat(42) + "A",
+	digest: "d".repeat(42) + "A",
+	size: 1234,
+	blobSize: 1360,
+	contentType: "image/png",
+	name: "photo.png",
+};
+
 async function filledStores(): Promise<MessengerStores> {
 	const stores = createMemoryMessengerStores();
 	await stores.account.storeAccount({
@@ -66,6 +77,7 @@ async function filledStores(): Promise<MessengerStores> {
 		entry(ANA, "m1", "out", AT + 1, "delivered"),
 		entry(ANA, "m2", "in", AT + 2, "received"),
 		entry(ANA, "m3", "in", AT + 3, "received"),
+		{ ...entry(ANA, "f1", "in", AT + 3, "received"), attachment: PHOTO },
 		entry(BEN, "m4", "out", AT + 4, "delivered"),
 		entry(BEN, "m5", "out", AT + 5, "sending"),
 	])
@@ -109,7 +121,7 @@ describe("backup and restore", () => {
 	it("round trip into fresh stores: contacts and names, history, keys unverified with a verify-again entry", async () => {
 		const source = await filledStores();
 		const backup = await createBackup(source, AT + 10);
-		expect(backup).toMatchObject({ contacts: 2, messages: 5 });
+		expect(backup).toMatchObject({ contacts: 2, messages: 6 });
 		// Nothing personal or secret in the clear.
 		const clear = new TextDecoder().decode(backup.file);
 		for (const secret of ["Ana", ANA, ME, "in m2", "t".repeat(40)]) expect(clear).not.toContain(secret);
@@ -119,7 +131,7 @@ describe("backup and restore", () => {
 		expect(restored).toMatchObject({
 			phone: ME,
 			contacts: 2,
-			messagesAdded: 6,
+			messagesAdded: 7,
 			messagesKept: 0,
 			verifyAgain: [ANA],
 		});
@@ -130,8 +142,9 @@ describe("backup and restore", () => {
 		expect(pinned?.verified).toBe(false);
 		expect(pinned?.signingKey).toEqual((await source.identities.loadTrustedIdentity(ANA))?.signingKey);
 		const anaHistory = await target.history.listEntries(ANA);
-		expect(anaHistory.map((e) => e.id)).toEqual(["m1", "m2", "m3", `sys-restore-${AT + 10}`]);
-		expect(anaHistory[3]).toMatchObject({ direction: "system", system: { event: "unverified" } });
+		expect(anaHistory.map((e) => e.id)).toEqual(["m1", "m2", "m3", "f1", `sys-restore-${AT + 10}`]);
+		expect(anaHistory.find((e) => e.id === "f1")?.attachment).toEqual(PHOTO);
+		expect(anaHistory[4]).toMatchObject({ direction: "system", system: { event: "unverified" } });
 		// A message still being sent is not sent again on its own: failed, with resend offered.
 		const ben = await target.history.listEntries(BEN);
 		expect(ben.find((e) => e.id === "m5")).toMatchObject({
@@ -146,10 +159,10 @@ describe("backup and restore", () => {
 		const target = createMemoryMessengerStores();
 		await target.history.storeEntry({ ...entry(ANA, "m1", "out", AT + 1, "delivered"), text: "kept" });
 		const first = await restoreBackup(target, backup.file, backup.recoveryKey);
-		expect(first).toMatchObject({ messagesAdded: 5, messagesKept: 1 });
+		expect(first).toMatchObject({ messagesAdded: 6, messagesKept: 1 });
 		const before = await snapshot(target);
 		const second = await restoreBackup(target, backup.file, backup.recoveryKey);
-		expect(second).toMatchObject({ messagesAdded: 0, messagesKept: 6 });
+		expect(second).toMatchObject({ messagesAdded: 0, messagesKept: 7 });
 		expect(await snapshot(target)).toBe(before);
 		expect((await target.history.listEntries(ANA))[0]?.text).toBe("kept");
 	});
