@@ -7,6 +7,8 @@
 // absolute paths), so anyone can rebuild the app and compare it with what a relay serves
 // (`friendly verify-web <url>`). index.html pins its scripts and styles with Subresource Integrity.
 import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { defineConfig, type Plugin } from "vite";
 
 // The bytes must not depend on the builder's shell: NODE_ENV=development (or vitest's "test") would pick
@@ -25,34 +27,48 @@ export default defineConfig({
 		assetsInlineLimit: 0,
 		modulePreload: { polyfill: false },
 		target: "es2022",
+		// One script: a lazily imported chunk would be fetched without the integrity index.html pins.
+		rolldownOptions: { output: { codeSplitting: false } },
 	},
 });
 
 /**
  * Adds `integrity="sha384-…"` to every script, stylesheet and module preload that index.html loads from
  * the build: the browser refuses a file whose bytes differ from the ones index.html names, so checking
- * index.html checks the whole app. Runs after Vite wrote the final HTML and the final chunks.
+ * index.html checks the whole app. Runs once every file is on disk and hashes those bytes: in
+ * generateBundle, Vite's own plugins could still rewrite a chunk (e.g. the preload list of a lazily
+ * loaded one) after the digest was taken.
  */
 function subresourceIntegrity(): Plugin {
 	return {
 		name: "friendly-subresource-integrity",
 		enforce: "post",
 		apply: "build",
-		generateBundle(_options, bundle) {
-			const html = bundle["index.html"];
-			if (html?.type !== "asset") throw new Error("SRI: the build has no index.html");
-			const source = typeof html.source === "string" ? html.source : new TextDecoder().decode(html.source);
+		async writeBundle(options) {
+			const dir = options.dir;
+			if (!dir) throw new Error("SRI: the build has no output directory");
+			const htmlPath = join(dir, "index.html");
+			const source = await readFile(htmlPath, "utf8");
 			const tag = /<(script|link)\b[^>]*?\b(?:src|href)="\/([^"]+)"[^>]*>/g;
-			html.source = source.replace(tag, (element, _name: string, path: string) => {
-				if (/\bintegrity=/.test(element)) return element;
-				if (element.startsWith("<link") && !/\brel="(?:stylesheet|modulepreload)"/.test(element))
-					return element;
-				const file = bundle[path];
-				if (!file) throw new Error(`SRI: index.html loads /${path}, which is not in the build`);
-				const bytes = file.type === "chunk" ? file.code : file.source;
+			const files = new Map<string, Buffer>();
+			for (const match of source.matchAll(tag)) {
+				const [element, , path] = match;
+				if (!path || /\bintegrity=/.test(element)) continue;
+				if (element.startsWith("<link") && !/\brel="(?:stylesheet|modulepreload)"/.test(element)) continue;
+				files.set(
+					path,
+					await readFile(join(dir, path)).catch(() => {
+						throw new Error(`SRI: index.html loads /${path}, which is not in the build`);
+					}),
+				);
+			}
+			const html = source.replace(tag, (element, _name: string, path: string) => {
+				const bytes = files.get(path);
+				if (!bytes || /\bintegrity=/.test(element)) return element;
 				const digest = createHash("sha384").update(bytes).digest("base64");
 				return element.replace(/\s*\/?>$/, (end) => ` integrity="sha384-${digest}"${end}`);
 			});
+			await writeFile(htmlPath, html);
 		},
 	};
 }

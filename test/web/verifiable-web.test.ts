@@ -188,6 +188,11 @@ describe("the web client anyone can verify", () => {
 			const bytes = Buffer.from(await (await fetch(`${relay.url}${path}`)).arrayBuffer());
 			expect(createHash("sha384").update(bytes).digest("base64"), path).toBe(integrity);
 		}
+		// No script the page could load without a pin: a lazily imported chunk is fetched without one.
+		const scripts = (await readdir(join(DIST, "assets"))).filter((name) => name.endsWith(".js"));
+		const pinned = new Set(loads.map(([, path]) => path));
+		for (const script of scripts)
+			expect(pinned, `assets/${script} is not pinned`).toContain(`/assets/${script}`);
 		// script-src 'self' / style-src 'self' admit the pinned files; no hash or 'unsafe-inline' is needed.
 		const policy = (await fetch(`${relay.url}/`)).headers.get("content-security-policy") ?? "";
 		expect(policy).toContain("script-src 'self'");
