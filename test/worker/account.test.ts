@@ -1,14 +1,15 @@
 // Deleting an account inside workerd (worker/routes/account.ts, worker/phone/account-erasure.ts):
 // DELETE /v1/account through the real Worker removes the registration, tokens, keys, prekeys (EC and
-// KEM), mailbox, outbox and push subscriptions, closes the socket; afterwards a send to the number is
+// KEM), mailbox, outbox, push subscriptions and the phone's files in R2, closes the socket; afterwards a send to the number is
 // unknown_recipient and the number registers again as new. End to end from Node:
 // test/integration/account-deletion.test.ts.
 import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
 import { CLOSE_CODES, PrekeyStatus } from "../../protocol/wire/index.ts";
 import { ACCOUNT_TABLES, KEPT_TABLES } from "../../worker/phone/account-erasure.ts";
-import { call, expectError, expectOk } from "./helpers/http.ts";
+import { call, expectError, expectOk, RELAY } from "./helpers/http.ts";
 import { newDhPublicKey, newKemPrekeys, newOneTimePrekeys, newSignedPrekeyWithKem } from "./helpers/keys.ts";
 import { type Registered, register, reRegister, stubOf } from "./helpers/register.ts";
 import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
@@ -62,7 +63,18 @@ async function registerWithEverything(): Promise<Registered> {
 		},
 	});
 	expect(subscribed.status).toBe(204);
+	const headers = new Headers({ authorization: `Bearer ${who.token}`, "cf-connecting-ip": "203.0.113.9" });
+	const uploaded = await exports.default.fetch(`${RELAY}/v1/attachments`, {
+		method: "POST",
+		headers,
+		body: new Uint8Array(1000),
+	});
+	expect(uploaded.status).toBe(201);
 	return who;
+}
+
+async function storedBlobs(): Promise<number> {
+	return (await env.ATTACHMENTS.list({ prefix: "attachments/" })).objects.length;
 }
 
 describe("DELETE /v1/account", () => {
@@ -95,8 +107,10 @@ describe("DELETE /v1/account", () => {
 			"kem_prekeys",
 			"mailbox",
 			"push_subscriptions",
+			"attachments",
 		])
 			expect(before[table], table).toBeGreaterThan(0);
+		const blobsBefore = await storedBlobs();
 		const b = await online(bob);
 
 		expect((await deleteAccount(bob)).status).toBe(204);
@@ -107,6 +121,8 @@ describe("DELETE /v1/account", () => {
 			Object.values(after).every((n) => n === 0),
 			JSON.stringify(after),
 		).toBe(true);
+		// Bob's file went with his account: one blob fewer in R2.
+		expect(await storedBlobs()).toBe(blobsBefore - 1);
 		// The old token is dead on every route.
 		await expectError(await call("/v1/keys", { token: bob.token }), "unauthenticated", 401);
 		await expectError(await deleteAccount(bob), "unauthenticated", 401);

@@ -171,6 +171,13 @@ export class PhoneObject extends DurableObject<Env> {
 	 */
 	async deleteAccount(token: string): Promise<Outcome<null>> {
 		if (!(await this.authenticate(token))) return unauthenticated();
+		// The account's files go first: if R2 fails, nothing is deleted and the client may try again.
+		if (!(await this.deleteAllAttachments())) {
+			return failure(
+				"internal",
+				"The account's files could not be deleted; nothing was deleted. Try again in a minute.",
+			);
+		}
 		await this.flushOutbox().catch(() => undefined);
 		this.push.removeAll();
 		eraseAccount(this.ctx.storage);
@@ -238,6 +245,21 @@ export class PhoneObject extends DurableObject<Env> {
 	/** The upload failed: its row and its quota are given back (the Worker deleted what R2 may hold). */
 	async releaseAttachment(id: string): Promise<void> {
 		this.attachments.release(id);
+	}
+
+	/** Deletes every blob this phone uploaded from R2 (1000 per call), forgetting each batch once gone. */
+	private async deleteAllAttachments(): Promise<boolean> {
+		for (;;) {
+			const ids = this.attachments.due(Number.MAX_SAFE_INTEGER);
+			if (ids.length === 0) return true;
+			try {
+				await this.env.ATTACHMENTS.delete(ids.map(blobKey));
+			} catch (error) {
+				console.error(`attachment deletion failed: ${error instanceof Error ? error.name : "unknown"}`);
+				return false;
+			}
+			this.attachments.forget(ids);
+		}
 	}
 
 	/** Deletes due blobs from R2, then forgets them; a failure is retried by the next alarm. */

@@ -19,7 +19,9 @@ export const ACCOUNT_TABLES = [
 	"refused_senders",
 	"outbox",
 	"push_subscriptions",
-	// Attachments (issue 14) add their blob table here when they land.
+	// Emptied by the object after it deleted each blob from R2 (phone-object.ts deleteAllAttachments).
+	// The daily upload quota is counted from these rows, so it starts afresh for a number registered anew.
+	"attachments",
 ] as const;
 
 /** Tables deliberately kept: abuse limits and the object's name. */
