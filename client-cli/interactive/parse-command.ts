@@ -68,6 +68,14 @@ function tokens(line: string): Token[] {
 }
 
 /** The phone number at the start of `args` (it may be written with spaces: +1 555 555 0100). */
+/** Why no phone number starts the arguments: none given (`missing`), or the first one is not one. */
+function phoneProblem(args: readonly Token[], missing: string): string {
+	const first = args[0];
+	return first === undefined
+		? missing
+		: `"${first.text.slice(0, 30)}" is not a phone number (start with + and the country code).`;
+}
+
 function takePhone(args: readonly Token[]): { phone: string; used: number } | undefined {
 	const first = args[0];
 	if (!first?.text.startsWith("+") || !PHONE_PART.test(first.text)) return undefined;
@@ -114,12 +122,7 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 		case "chat":
 		case "history": {
 			const phone = takePhone(args);
-			if (!phone)
-				return usage(
-					args.length === 0
-						? `${name} needs a phone number.`
-						: `"${args[0]?.text.slice(0, 30)}" is not a phone number (start with + and the country code).`,
-				);
+			if (!phone) return usage(phoneProblem(args, `${name} needs a phone number.`));
 			if (phone.used < args.length) return usage(`${name} takes only a phone number.`);
 			return { kind: "command", name, phone: phone.phone, rest: "", flags: new Set() };
 		}
@@ -136,12 +139,7 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 		}
 		case "name": {
 			const phone = takePhone(args);
-			if (!phone)
-				return usage(
-					args.length === 0
-						? "name needs a phone number and a name."
-						: `"${args[0]?.text.slice(0, 30)}" is not a phone number (start with + and the country code).`,
-				);
+			if (!phone) return usage(phoneProblem(args, "name needs a phone number and a name."));
 			const nameStart = args[phone.used];
 			if (!nameStart) return usage("name needs a name after the phone number (or --clear).");
 			const rest = line.slice(nameStart.start).trim();
@@ -151,12 +149,7 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 		}
 		case "send": {
 			const phone = takePhone(args);
-			if (!phone)
-				return usage(
-					args.length === 0
-						? "send needs a phone number and a message."
-						: `"${args[0]?.text.slice(0, 30)}" is not a phone number (start with + and the country code).`,
-				);
+			if (!phone) return usage(phoneProblem(args, "send needs a phone number and a message."));
 			const messageStart = args[phone.used];
 			if (!messageStart) return usage("send needs a message after the phone number.");
 			return {
@@ -169,12 +162,7 @@ export function parseLine(line: string, hasConversation: boolean): ParsedLine {
 		}
 		case "verify": {
 			const phone = takePhone(args);
-			if (!phone)
-				return usage(
-					args.length === 0
-						? "verify needs a phone number."
-						: `"${args[0]?.text.slice(0, 30)}" is not a phone number (start with + and the country code).`,
-				);
+			if (!phone) return usage(phoneProblem(args, "verify needs a phone number."));
 			const flags = new Set<string>();
 			for (const token of args.slice(phone.used)) {
 				const flag = token.text.replace(/^--?/, "").toLowerCase();
