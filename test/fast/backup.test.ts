@@ -38,8 +38,8 @@ function entry(
 /** An attachment reference: it is restored with its entry, so the file can still be fetched. */
 const PHOTO = {
 	id: "A".repeat(22),
-	key: "k".repeat(42) + "A",
-	digest: "d".repeat(42) + "A",
+	key: `${"k".repeat(42)}A`,
+	digest: `${"d".repeat(42)}A`,
 	size: 1234,
 	blobSize: 1360,
 	contentType: "image/png",

@@ -8,6 +8,7 @@ import {
 	type MessengerStores,
 	requestVerificationCode,
 } from "../../protocol/messenger/index.ts";
+import { createEventLog } from "./event-log.ts";
 
 export interface TestUser {
 	phone: string;
@@ -26,33 +27,9 @@ export async function registerUser(
 	const requested = await requestVerificationCode(relayUrl, phone);
 	if (!requested.code) throw new Error("the test relay must use echo delivery");
 	await completeRegistration({ relayUrl, phone, code: requested.code, stores, extractable: false });
-	const events: MessengerEvent[] = [];
-	const waiters = new Set<() => void>();
-	const messenger = await Messenger.open({
-		stores,
-		onEvent: (event) => {
-			events.push(event);
-			for (const wake of waiters) wake();
-		},
-	});
-	const until = async (predicate: (events: MessengerEvent[]) => boolean, what: string) => {
-		const deadline = Date.now() + 10_000;
-		while (!predicate(events)) {
-			if (Date.now() > deadline)
-				throw new Error(
-					`timed out waiting for ${what}; events: ${JSON.stringify(events.map((e) => e.type))}`,
-				);
-			await new Promise<void>((resolve) => {
-				const wake = () => {
-					waiters.delete(wake);
-					resolve();
-				};
-				waiters.add(wake);
-				setTimeout(wake, 100);
-			});
-		}
-	};
-	return { phone: messenger.phone, messenger, stores, events, until };
+	const log = createEventLog(10_000, 100);
+	const messenger = await Messenger.open({ stores, onEvent: log.record });
+	return { phone: messenger.phone, messenger, stores, events: log.events, until: log.until };
 }
 
 export function received(events: MessengerEvent[]): string[] {

@@ -10,6 +10,7 @@ import {
 	type MessengerStores,
 } from "../../../protocol/messenger/index.ts";
 import { createMemoryStores, type MemoryStores } from "../../../protocol/session/index.ts";
+import { createEventLog } from "../../support/event-log.ts";
 import type { FakeRelay } from "./fake-relay.ts";
 
 /** Messenger stores whose protocol part can be inspected (sessions, pins, prekeys). */
@@ -56,23 +57,20 @@ export async function registerUser(
 		extractable: true,
 		fetch: relay.fetch,
 	});
-	const events: MessengerEvent[] = [];
-	const waiters = new Set<() => void>();
+	// 15 s: generous for a loaded machine.
+	const log = createEventLog(15_000, 10);
 	const open = (stores: MessengerStores, createSocket: (url: string) => SocketLike) =>
 		Messenger.open({
 			stores,
 			createSocket,
 			fetch: relay.fetch,
-			onEvent: (event) => {
-				events.push(event);
-				for (const wake of waiters) wake();
-			},
+			onEvent: log.record,
 		});
 	const first = await open(state, relay.createSocket);
 	const user: FastUser<MessengerStores> = {
 		phone: first.phone,
 		state,
-		events,
+		events: log.events,
 		messenger: first,
 		reopen: async (stores = state, createSocket = relay.createSocket) => {
 			user.messenger.stop();
@@ -85,23 +83,7 @@ export async function registerUser(
 			await messenger.waitForDrain();
 			return messenger;
 		},
-		until: async (predicate, what) => {
-			const deadline = Date.now() + 15_000;
-			while (!predicate(events)) {
-				if (Date.now() > deadline)
-					throw new Error(
-						`timed out waiting for ${what}; events: ${JSON.stringify(events.map((e) => e.type))}`,
-					);
-				await new Promise<void>((resolve) => {
-					const wake = () => {
-						waiters.delete(wake);
-						resolve();
-					};
-					waiters.add(wake);
-					setTimeout(wake, 10);
-				});
-			}
-		},
+		until: log.until,
 	};
 	return user;
 }
