@@ -293,21 +293,7 @@ export class Messenger {
 	async send(peerInput: string, text: string): Promise<HistoryEntry> {
 		const peer = this.peer(peerInput);
 		if (text.length === 0) throw new MessengerError("invalid_argument", "Type a message first.");
-		if (text.length > MAX_TEXT_CHARS) throw textTooLong(text.length);
-		await this.assertSendable(peer);
-		const entry: HistoryEntry = {
-			v: MESSENGER_STATE_VERSION,
-			peer,
-			id: randomId(),
-			direction: "out",
-			text,
-			at: this.clock.now(),
-			status: "sending",
-		};
-		return this.transmit(entry, async () => {
-			await this.saveEntry(entry);
-			await this.touchContact(peer, { lastAt: entry.at, lastText: text });
-		});
+		return this.sendNew(peer, text);
 	}
 
 	/**
@@ -319,22 +305,26 @@ export class Messenger {
 		attachment: AttachmentPointer,
 		caption = "",
 	): Promise<HistoryEntry> {
-		const peer = this.peer(peerInput);
-		if (caption.length > MAX_TEXT_CHARS) throw textTooLong(caption.length);
+		return this.sendNew(this.peer(peerInput), caption, attachment);
+	}
+
+	/** A new outgoing message, stored as `sending` and transmitted; the chat list shows its text, else the file's name. */
+	private async sendNew(peer: string, text: string, attachment?: AttachmentPointer): Promise<HistoryEntry> {
+		if (text.length > MAX_TEXT_CHARS) throw textTooLong(text.length);
 		await this.assertSendable(peer);
 		const entry: HistoryEntry = {
 			v: MESSENGER_STATE_VERSION,
 			peer,
 			id: randomId(),
 			direction: "out",
-			text: caption,
-			attachment,
+			text,
+			...(attachment ? { attachment } : {}),
 			at: this.clock.now(),
 			status: "sending",
 		};
 		return this.transmit(entry, async () => {
 			await this.saveEntry(entry);
-			await this.touchContact(peer, { lastAt: entry.at, lastText: caption || attachment.name });
+			await this.touchContact(peer, { lastAt: entry.at, lastText: text || (attachment?.name ?? "") });
 		});
 	}
 
