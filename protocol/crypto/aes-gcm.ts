@@ -6,7 +6,7 @@
 
 import type { Bytes } from "../encoding/bytes.ts";
 import { ProtocolError } from "../errors.ts";
-import { aesGcmOpen, aesGcmSeal, importAesGcmKey } from "./webcrypto.ts";
+import { cryptoBackend } from "./backend.ts";
 
 export const AES_GCM_NONCE_BYTES = 12;
 export const AES_GCM_TAG_BYTES = 16;
@@ -16,7 +16,7 @@ export function importAesKey(raw: Bytes): Promise<CryptoKey> {
 	if (raw.length !== AES_256_KEY_BYTES && raw.length !== 16) {
 		throw new ProtocolError("invalid_argument", "AES-GCM keys are 32 (or, for conformance tests, 16) bytes");
 	}
-	return importAesGcmKey(raw);
+	return cryptoBackend().importAesGcmKey(raw);
 }
 
 function checkNonce(nonce: Bytes): void {
@@ -27,7 +27,7 @@ function checkNonce(nonce: Bytes): void {
 
 export function aesGcmEncrypt(key: CryptoKey, nonce: Bytes, plaintext: Bytes, associatedData: Bytes) {
 	checkNonce(nonce);
-	return aesGcmSeal(key, nonce, associatedData, plaintext);
+	return cryptoBackend().aesGcmSeal(key, nonce, associatedData, plaintext);
 }
 
 /** Returns the plaintext, or null when authentication fails (no partial output, no exception). */
@@ -40,7 +40,7 @@ export async function aesGcmDecrypt(
 	checkNonce(nonce);
 	if (sealed.length < AES_GCM_TAG_BYTES) return null;
 	try {
-		return await aesGcmOpen(key, nonce, associatedData, sealed);
+		return await cryptoBackend().aesGcmOpen(key, nonce, associatedData, sealed);
 	} catch {
 		return null;
 	}

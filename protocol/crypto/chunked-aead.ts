@@ -17,14 +17,8 @@
 
 import { type Bytes, concatBytes, constantTimeEqual, utf8 } from "../encoding/bytes.ts";
 import { ProtocolError } from "../errors.ts";
-import {
-	aesGcmOpen,
-	aesGcmSeal,
-	hmacSign,
-	importAesGcmKey,
-	importHmacSha512Key,
-	randomBytes,
-} from "./webcrypto.ts";
+import { cryptoBackend } from "./backend.ts";
+import { randomBytes } from "./webcrypto.ts";
 
 export const CHUNK_BYTES = 16_384;
 export const CHUNK_TAG_BYTES = 16;
@@ -62,13 +56,14 @@ function checkInputKey(inputKey: Uint8Array): void {
 
 /** HKDF-Expand-SHA-512 of 76 bytes (two blocks) → the AEAD key, base nonce and commitment. */
 async function derive(inputKey: Uint8Array, salt: Uint8Array, context: Uint8Array): Promise<Derived> {
-	const prk = await importHmacSha512Key(concatBytes(inputKey));
+	const backend = cryptoBackend();
+	const prk = await backend.importHmacKey(concatBytes(inputKey), "SHA-512");
 	const info = concatBytes(INFO_PREFIX, salt, context);
-	const t1 = await hmacSign(prk, concatBytes(info, Uint8Array.of(1)));
-	const t2 = await hmacSign(prk, concatBytes(t1, info, Uint8Array.of(2)));
+	const t1 = await backend.hmacSign(prk, concatBytes(info, Uint8Array.of(1)));
+	const t2 = await backend.hmacSign(prk, concatBytes(t1, info, Uint8Array.of(2)));
 	const okm = concatBytes(t1, t2);
 	return {
-		key: await importAesGcmKey(okm.slice(0, 32)),
+		key: await backend.importAesGcmKey(okm.slice(0, 32)),
 		baseNonce: okm.slice(32, 32 + NONCE_BYTES),
 		commitment: okm.slice(32 + NONCE_BYTES, 32 + NONCE_BYTES + CHUNKED_COMMITMENT_BYTES),
 	};
@@ -87,7 +82,12 @@ function chunkNonce(baseNonce: Bytes, counter: number): Bytes {
 
 async function openChunk(derived: Derived, counter: number, sealed: Bytes): Promise<Bytes> {
 	try {
-		return await aesGcmOpen(derived.key, chunkNonce(derived.baseNonce, counter), EMPTY, sealed);
+		return await cryptoBackend().aesGcmOpen(
+			derived.key,
+			chunkNonce(derived.baseNonce, counter),
+			EMPTY,
+			sealed,
+		);
 	} catch {
 		throw new ProtocolError("decrypt_failed", `chunk ${counter} does not authenticate`);
 	}
@@ -115,7 +115,7 @@ export function createChunkedEncryptStream(
 		if (!derived) throw new Error("unreachable: derived in start()");
 		const nonce = chunkNonce(derived.baseNonce, counter);
 		counter++;
-		return aesGcmSeal(derived.key, nonce, EMPTY, plaintext);
+		return cryptoBackend().aesGcmSeal(derived.key, nonce, EMPTY, plaintext);
 	};
 	return new TransformStream<Uint8Array, Bytes>({
 		async start(controller) {

@@ -4,8 +4,8 @@
 // ecdh_secp256r1_webcrypto vectors check exactly that (test/protocol/wycheproof.suite.ts).
 
 import type { Bytes } from "../encoding/bytes.ts";
+import { cryptoBackend } from "./backend.ts";
 import { generateP256KeyPair, importP256PublicKey, type P256KeyPair } from "./p256.ts";
-import { ecdhDeriveX } from "./webcrypto.ts";
 
 export const ECDH_SHARED_SECRET_BYTES = 32;
 
@@ -20,5 +20,5 @@ export function importEcdhPublicKey(point: Bytes): Promise<CryptoKey> {
 
 /** Z = x(d·Q), 32 bytes. */
 export function ecdh(privateKey: CryptoKey, peerPublicKey: CryptoKey): Promise<Bytes> {
-	return ecdhDeriveX(privateKey, peerPublicKey);
+	return cryptoBackend().ecdhDeriveX(privateKey, peerPublicKey);
 }

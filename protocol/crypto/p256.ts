@@ -1,19 +1,11 @@
 // P-256 (secp256r1, FIPS 186-4 §D.1.2.3) key encoding shared by ecdh.ts and ecdsa.ts.
 // Public keys travel as SEC 1 v2 §2.3.3 uncompressed points: 0x04 || X (32) || Y (32) = 65 bytes.
-// Private scalars (32 bytes, big-endian) are only ever serialised for extractable keys and are
-// imported through JWK because WebCrypto does not allow raw private import (see webcrypto.ts).
+// Private scalars (32 bytes, big-endian) are only ever serialised for extractable keys (the WebCrypto
+// backend imports them through JWK, which does not allow raw private import; see webcrypto.ts).
 
-import { decodeBase64Url, encodeBase64Url } from "../encoding/base64url.ts";
 import type { Bytes } from "../encoding/bytes.ts";
 import { ProtocolError } from "../errors.ts";
-import {
-	type EcKind,
-	exportPrivateJwkD,
-	exportRawPublicKey,
-	generateEcKeyPair,
-	importEcPrivateKey,
-	importEcPublicKey,
-} from "./webcrypto.ts";
+import { cryptoBackend, type EcKind } from "./backend.ts";
 
 export const P256_POINT_BYTES = 65;
 export const P256_SCALAR_BYTES = 32;
@@ -35,15 +27,14 @@ export async function importP256PublicKey(kind: EcKind, point: Bytes): Promise<C
 		throw new ProtocolError("invalid_key", "a P-256 public key must be a 65-byte uncompressed point");
 	}
 	try {
-		return await importEcPublicKey(kind, point);
+		return await cryptoBackend().importEcPublicKey(kind, point);
 	} catch {
 		throw new ProtocolError("invalid_key", "not a point on P-256");
 	}
 }
 
-export async function generateP256KeyPair(kind: EcKind, extractable: boolean): Promise<P256KeyPair> {
-	const pair = await generateEcKeyPair(kind, extractable);
-	return { privateKey: pair.privateKey, publicKey: await exportRawPublicKey(pair.publicKey) };
+export function generateP256KeyPair(kind: EcKind, extractable: boolean): Promise<P256KeyPair> {
+	return cryptoBackend().generateEcKeyPair(kind, extractable);
 }
 
 /** Rebuilds a key pair from a 32-byte scalar and its public point (used by state deserialisation and KATs). */
@@ -57,15 +48,7 @@ export async function importP256KeyPair(
 		throw new ProtocolError("invalid_key", "a P-256 private key is a 32-byte scalar with a 65-byte point");
 	}
 	try {
-		const privateKey = await importEcPrivateKey(
-			kind,
-			{
-				d: encodeBase64Url(scalar),
-				x: encodeBase64Url(point.subarray(1, 33)),
-				y: encodeBase64Url(point.subarray(33, 65)),
-			},
-			extractable,
-		);
+		const privateKey = await cryptoBackend().importEcPrivateKey(kind, scalar, point, extractable);
 		return { privateKey, publicKey: point };
 	} catch {
 		throw new ProtocolError("invalid_key", "the P-256 private key does not import");
@@ -77,8 +60,12 @@ export async function exportP256Scalar(privateKey: CryptoKey): Promise<Bytes> {
 	if (!privateKey.extractable) {
 		throw new ProtocolError("not_extractable", "this private key was generated non-extractable");
 	}
-	const d = await exportPrivateJwkD(privateKey);
-	const scalar = d === undefined ? null : decodeBase64Url(d);
-	if (scalar?.length !== P256_SCALAR_BYTES) throw new ProtocolError("invalid_key", "unexpected JWK export");
+	let scalar: Bytes;
+	try {
+		scalar = await cryptoBackend().exportEcPrivateScalar(privateKey);
+	} catch {
+		throw new ProtocolError("invalid_key", "the private key does not export");
+	}
+	if (scalar.length !== P256_SCALAR_BYTES) throw new ProtocolError("invalid_key", "unexpected key export");
 	return scalar;
 }

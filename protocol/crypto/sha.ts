@@ -2,7 +2,7 @@
 // numeric fingerprints.
 
 import type { Bytes } from "../encoding/bytes.ts";
-import { digest } from "./webcrypto.ts";
+import { cryptoBackend } from "./backend.ts";
 
-export const sha256 = (data: Bytes): Promise<Bytes> => digest("SHA-256", data);
-export const sha512 = (data: Bytes): Promise<Bytes> => digest("SHA-512", data);
+export const sha256 = (data: Bytes): Promise<Bytes> => cryptoBackend().digest("SHA-256", data);
+export const sha512 = (data: Bytes): Promise<Bytes> => cryptoBackend().digest("SHA-512", data);

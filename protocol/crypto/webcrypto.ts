@@ -1,7 +1,9 @@
-// The single door to WebCrypto (W3C Web Cryptography API, Level 2). No other file in protocol/ touches
-// `crypto.subtle` or `crypto.getRandomValues` (random bytes and ids come from randomBytes / randomId
-// here, e.g. the messenger's message ids); the primitive files (ecdh.ts, ecdsa.ts, hkdf.ts, hmac.ts,
-// aes-gcm.ts, sha.ts) add the checks their specifications require on top of these calls.
+// The WebCrypto backend (W3C Web Cryptography API, Level 2) of backend.ts's CryptoBackend, the default
+// one, and the single door to WebCrypto: no other file in protocol/ touches `crypto.subtle` or
+// `crypto.getRandomValues` (random bytes and ids come from randomBytes / randomId here, e.g. the
+// messenger's message ids, whichever backend is selected). The primitive files (ecdh.ts, ecdsa.ts,
+// hkdf.ts, hmac.ts, aes-gcm.ts, sha.ts) add the checks their specifications require on top of the
+// backend's calls. Node selects the faster node:crypto backend instead (node-crypto/backend.ts).
 //
 // `globalThis.crypto` is the same object in Node 22, browsers (secure contexts only: https or 127.0.0.1)
 // and workerd, so this file is what makes the library portable.
@@ -26,8 +28,11 @@
 //   CryptoKeys instead of re-importing, and batches HKDF output into one deriveBits call per use.
 // - Key usages are fixed at creation: ECDH private keys need ["deriveBits"], public keys [].
 
-import { encodeBase64Url } from "../encoding/base64url.ts";
+import { decodeBase64Url, encodeBase64Url } from "../encoding/base64url.ts";
 import type { Bytes } from "../encoding/bytes.ts";
+import type { CryptoBackend, EcKind, HashName } from "./backend.ts";
+
+export type { EcKind } from "./backend.ts";
 
 // The bare global (not globalThis.crypto): it is declared in every runtime typing (DOM, WebWorker, workerd).
 const subtle = crypto.subtle;
@@ -43,13 +48,11 @@ export const randomBytes = (length: number): Bytes => crypto.getRandomValues(new
 /** A fresh random id: 16 random bytes (128 bits) in base64url, e.g. a message id. */
 export const randomId = (): string => encodeBase64Url(randomBytes(16));
 
-export async function digest(algorithm: "SHA-256" | "SHA-512", data: Bytes): Promise<Bytes> {
+export async function digest(algorithm: HashName, data: Bytes): Promise<Bytes> {
 	return new Uint8Array(await subtle.digest(algorithm, data));
 }
 
 // ---- EC key pairs ----
-
-export type EcKind = "ECDH" | "ECDSA";
 
 function ecParams(kind: EcKind) {
 	return kind === "ECDH" ? ECDH_P256 : ECDSA_P256;
@@ -165,3 +168,44 @@ export async function aesGcmOpen(key: CryptoKey, iv: Bytes, additionalData: Byte
 		await subtle.decrypt({ name: "AES-GCM", iv, additionalData, tagLength: 128 }, key, sealed),
 	);
 }
+
+export function importHkdfAndDeriveBits(ikm: Bytes, salt: Bytes, info: Bytes, bytes: number): Promise<Bytes> {
+	return importHkdfKey(ikm).then((key) => hkdfDeriveBits(key, salt, info, bytes));
+}
+
+export const webCryptoBackend: CryptoBackend = {
+	name: "webcrypto",
+	digest,
+	async generateEcKeyPair(kind, extractable) {
+		const pair = await generateEcKeyPair(kind, extractable);
+		return { privateKey: pair.privateKey, publicKey: await exportRawPublicKey(pair.publicKey) };
+	},
+	importEcPublicKey,
+	importEcPrivateKey: (kind, scalar, point, extractable) =>
+		importEcPrivateKey(
+			kind,
+			{
+				d: encodeBase64Url(scalar),
+				x: encodeBase64Url(point.subarray(1, 33)),
+				y: encodeBase64Url(point.subarray(33, 65)),
+			},
+			extractable,
+		),
+	async exportEcPrivateScalar(key) {
+		const d = await exportPrivateJwkD(key);
+		if (d === undefined) throw new TypeError("JWK export has no private scalar");
+		const scalar = decodeBase64Url(d);
+		if (!scalar) throw new TypeError("JWK export has a malformed private scalar");
+		return scalar;
+	},
+	ecdhDeriveX,
+	ecdsaSign,
+	ecdsaVerify,
+	importHmacKey: (raw, hash) => (hash === "SHA-256" ? importHmacKey(raw) : importHmacSha512Key(raw)),
+	hmacSign,
+	hmacVerify,
+	hkdf: importHkdfAndDeriveBits,
+	importAesGcmKey,
+	aesGcmSeal,
+	aesGcmOpen,
+};

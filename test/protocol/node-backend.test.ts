@@ -1,0 +1,44 @@
+// The protocol suites again in Node, with the node:crypto backend (node-crypto/backend.ts) selected
+// instead of WebCrypto: conformance (Wycheproof, RFC 5869, Cobblestone's Wycheproof vectors), the
+// known-answer tests (the same bytes as WebCrypto's, which is what lets the two backends interoperate),
+// tamper and the interaction suites (session, trust, suite 2). Left to node.test.ts (WebCrypto only):
+// encoding (no cryptography), prekey hygiene and the randomized fuzz runs (state-machine coverage that
+// the backend does not change; the interaction suites already drive every primitive). A vitest file is its
+// own module instance, so the selection does not leak into other files.
+import { describe, expect, it } from "vitest";
+import { nodeCryptoBackend } from "../../node-crypto/backend.ts";
+import { cryptoBackend, setCryptoBackend } from "../../protocol/crypto/backend.ts";
+import { chunkedAeadSuite } from "./chunked-aead.suite.ts";
+import type { Suite } from "./harness.ts";
+import { katSuite } from "./kat.suite.ts";
+import { sessionSuite } from "./session.suite.ts";
+import { suite2Suite } from "./suite2.suite.ts";
+import { tamperSuite } from "./tamper.suite.ts";
+import { trustSuite } from "./trust.suite.ts";
+import { wycheproofEnv } from "./vectors.node.ts";
+import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
+
+setCryptoBackend(nodeCryptoBackend);
+
+it("runs with the node:crypto backend selected", () => {
+	expect(cryptoBackend().name).toBe("node");
+});
+
+const suites: readonly Suite[] = [
+	wycheproofSuite,
+	rfc5869Suite,
+	chunkedAeadSuite,
+	katSuite,
+	sessionSuite,
+	trustSuite,
+	tamperSuite,
+	suite2Suite,
+];
+
+for (const suite of suites) {
+	describe(`${suite.name} (node:crypto)`, () => {
+		for (const [name, run] of Object.entries(suite.cases)) {
+			it(name, () => run(wycheproofEnv("node")));
+		}
+	});
+}
