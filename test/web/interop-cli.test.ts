@@ -1,6 +1,8 @@
 // A browser user and a CLI user (the real `friendly` process) chat with each other through the real
 // relay, and both clients show the same safety number: the web app and the CLI share the messenger core
-// and the protocol library, so this is the check that they also agree on the wire.
+// and the protocol library, so this is the check that they also agree on the wire. It is also the
+// end-to-end cross-backend check: the CLI process runs the node:crypto backend (client-cli/index.ts),
+// Chromium runs WebCrypto (test/fast/cross-backend.test.ts is the in-process version).
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
