@@ -1,0 +1,136 @@
+// The node:crypto backend against the WebCrypto backend (protocol/crypto/backend.ts), the same library
+// operations (crypto-workload.ts) in the same Node process, alternating one call on each backend so both
+// see the same machine load; then the same workload in Chromium (crypto-chromium.ts). Targets (issue 18
+// §1): node backend <= 0.4x WebCrypto per message and per ping-pong message, <= 0.5x per handshake and
+// for an offline drain of 10,000 messages.
+import { nodeCryptoBackend } from "../node-crypto/backend.ts";
+import { type CryptoBackend, cryptoBackend, setCryptoBackend } from "../protocol/crypto/backend.ts";
+import { webCryptoBackend } from "../protocol/crypto/webcrypto.ts";
+import type { ChromiumCryptoFigures } from "./crypto-browser-entry.ts";
+import { benchCryptoInChromium, type ChromiumCounts } from "./crypto-chromium.ts";
+import { createWorkload, median, type Workload } from "./crypto-workload.ts";
+
+export interface BackendRow {
+	readonly name: string;
+	readonly unit: "µs" | "ms";
+	readonly nodeBackend: number;
+	readonly webCrypto: number;
+	readonly ratio: number;
+	readonly target: number;
+	readonly note: string;
+}
+
+interface Side {
+	readonly backend: CryptoBackend;
+	readonly workload: Workload;
+}
+
+/** Runs `op` with `side`'s backend selected (operations never overlap: each is awaited). */
+async function on<T>(side: Side, op: (workload: Workload) => Promise<T>): Promise<T> {
+	setCryptoBackend(side.backend);
+	return op(side.workload);
+}
+
+async function alternate(
+	iterations: number,
+	sides: readonly [Side, Side],
+	op: (workload: Workload) => Promise<void>,
+	prepare?: (workload: Workload) => Promise<void>,
+): Promise<[number, number]> {
+	const samples: [number[], number[]] = [[], []];
+	const warmup = Math.ceil(iterations / 5);
+	for (let i = 0; i < warmup + iterations; i++) {
+		for (const index of i % 2 === 0 ? [0, 1] : [1, 0]) {
+			const side = sides[index as 0 | 1];
+			if (prepare) await on(side, prepare);
+			const start = performance.now();
+			await on(side, op);
+			if (i >= warmup) samples[index as 0 | 1].push(performance.now() - start);
+		}
+	}
+	return [median(samples[0]) * 1000, median(samples[1]) * 1000];
+}
+
+export interface BackendCounts extends ChromiumCounts {
+	/** Drains per backend (alternating); the median is reported. */
+	readonly drainRounds: number;
+}
+
+export function backendCounts(quick: boolean): BackendCounts {
+	return quick
+		? { messages: 500, pingPongs: 300, handshakes: 50, drain: 10_000, drainRounds: 1 }
+		: { messages: 3000, pingPongs: 1500, handshakes: 200, drain: 10_000, drainRounds: 3 };
+}
+
+export async function benchBackends(counts: BackendCounts): Promise<BackendRow[]> {
+	const previous = cryptoBackend();
+	try {
+		const sides: Side[] = [];
+		for (const [tag, backend] of [
+			["11", nodeCryptoBackend],
+			["12", webCryptoBackend],
+		] as const) {
+			setCryptoBackend(backend);
+			// Warm-up and the handshake's one-time prekeys (a fifth more for the warm-up calls).
+			sides.push({ backend, workload: await createWorkload(tag, Math.ceil(counts.handshakes * 1.2) + 1) });
+		}
+		const pair = sides as [Side, Side];
+		const row = (name: string, target: number, [node, web]: [number, number], note: string): BackendRow => ({
+			name,
+			unit: "µs",
+			nodeBackend: node,
+			webCrypto: web,
+			ratio: node / web,
+			target,
+			note,
+		});
+		const rows = [
+			row(
+				"message (encrypt + decrypt, same chain)",
+				0.4,
+				await alternate(counts.messages, pair, (w) => w.message()),
+				`median of ${counts.messages}`,
+			),
+			row(
+				"message + DH ratchet step (ping-pong)",
+				0.4,
+				await alternate(counts.pingPongs, pair, (w) => w.pingPong()),
+				`median of ${counts.pingPongs}`,
+			),
+			row(
+				"handshake, suite 2 (both sides + first message)",
+				0.5,
+				await alternate(
+					counts.handshakes,
+					pair,
+					(w) => w.handshake(),
+					(w) => w.prepareHandshake(),
+				),
+				`median of ${counts.handshakes}`,
+			),
+		];
+		const drains: [number[], number[]] = [[], []];
+		for (let round = 0; round < counts.drainRounds; round++) {
+			for (const index of round % 2 === 0 ? [0, 1] : [1, 0]) {
+				drains[index as 0 | 1].push(await on(pair[index as 0 | 1], (w) => w.drain(counts.drain)));
+			}
+		}
+		const [node, web] = [median(drains[0]), median(drains[1])];
+		rows.push({
+			name: `offline drain of ${counts.drain.toLocaleString("en-US")} messages (decrypt all, in order)`,
+			unit: "ms",
+			nodeBackend: node,
+			webCrypto: web,
+			ratio: node / web,
+			target: 0.5,
+			note: counts.drainRounds > 1 ? `median of ${counts.drainRounds} drains each` : "one drain each",
+		});
+		return rows;
+	} finally {
+		setCryptoBackend(previous);
+	}
+}
+
+export function chromiumFigures(counts: BackendCounts): Promise<ChromiumCryptoFigures> {
+	return benchCryptoInChromium(counts);
+}
