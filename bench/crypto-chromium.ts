@@ -54,7 +54,9 @@ export async function benchCryptoInChromium(counts: ChromiumCounts): Promise<Chr
 		if (!address || typeof address === "string") throw new Error("the bench server has no TCP address");
 		const page = await browser.newPage();
 		const query = new URLSearchParams(Object.entries(counts).map(([k, v]) => [k, String(v)]));
-		await page.goto(`http://127.0.0.1:${address.port}/?${query}`);
+		// "commit", not "load": the page starts its work as soon as the module runs, and on a busy machine
+		// the load event can wait behind it; the figures are awaited below.
+		await page.goto(`http://127.0.0.1:${address.port}/?${query}`, { waitUntil: "commit" });
 		await page.waitForFunction(() => globalThis.__cryptoBench !== undefined, undefined, {
 			timeout: 600_000,
 			polling: 500,
