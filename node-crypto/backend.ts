@@ -26,13 +26,13 @@
 import {
 	createCipheriv,
 	createDecipheriv,
+	createECDH,
 	createHash,
 	createHmac,
 	createPrivateKey,
 	createPublicKey,
 	createSecretKey,
 	diffieHellman,
-	generateKeyPairSync,
 	hkdfSync,
 	type KeyObject,
 	sign,
@@ -61,17 +61,6 @@ function pointJwk(point: Bytes) {
 		x: view.toString("base64url", 1, 33),
 		y: view.toString("base64url", 33, 65),
 	};
-}
-
-/** The 65-byte point of a public (or private) EC KeyObject. */
-function pointOf(key: KeyObject): Bytes {
-	const jwk = key.export({ format: "jwk" });
-	if (typeof jwk.x !== "string" || typeof jwk.y !== "string") throw new TypeError("not an EC key");
-	const out = new Uint8Array(65);
-	out[0] = 0x04;
-	out.set(fixed(Buffer.from(jwk.x, "base64url")), 1);
-	out.set(fixed(Buffer.from(jwk.y, "base64url")), 33);
-	return out;
 }
 
 /** A 32-byte big-endian field element (JWK members may drop leading zero bytes). */
@@ -132,10 +121,17 @@ export const nodeCryptoBackend: CryptoBackend = {
 	digest: async (algorithm, data) => digest(algorithm, data),
 
 	async generateEcKeyPair(kind, extractable) {
-		const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+		// createECDH's key generation plus a JWK import costs about two thirds of generateKeyPairSync plus
+		// the public export it needs (measured here: 46-58 vs 56-87 µs); this runs once per DH ratchet step.
+		const generator = createECDH("prime256v1");
+		const point = own(generator.generateKeys());
+		const scalar = generator.getPrivateKey();
+		const jwk = { ...pointJwk(point), d: Buffer.from(fixed(scalar)).toString("base64url") };
+		scalar.fill(0);
+		const object = createPrivateKey({ key: jwk, format: "jwk" });
 		return {
-			privateKey: new NodeKey(pair.privateKey, ecAlgorithm(kind), extractable, privateUsages(kind)),
-			publicKey: pointOf(pair.publicKey),
+			privateKey: new NodeKey(object, ecAlgorithm(kind), extractable, privateUsages(kind)),
+			publicKey: point,
 		};
 	},
 	async importEcPublicKey(kind, point) {
