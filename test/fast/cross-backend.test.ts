@@ -12,7 +12,9 @@ import { identityDhKeySignedBytes, signKey } from "../../protocol/crypto/key-sig
 import {
 	createLocalIdentity,
 	deserializeLocalIdentity,
+	deserializeSessionRecord,
 	serializeLocalIdentity,
+	serializeSessionRecord,
 } from "../../protocol/session/index.ts";
 import { FakeRelay } from "./support/fake-relay.ts";
 import { type FastUser, lastStatus, online, received, registerUser, statuses } from "./support/fake-users.ts";
@@ -70,6 +72,17 @@ describe("node:crypto and WebCrypto backends", () => {
 		]);
 		expect(ours.safetyNumber.digits).toMatch(/^\d{60}$/);
 		expect(ours.safetyNumber.digits).toBe(theirs.safetyNumber.digits);
+
+		// The live sessions, ratchet keys included, serialise the same way on both backends (the CLI's files).
+		const cliRecord = cli.state.sessions.records.get(browser.phone);
+		const browserRecord = browser.state.sessions.records.get(cli.phone);
+		if (!cliRecord || !browserRecord) throw new Error("no session records after the chat");
+		const fromNode = await serializeSessionRecord(cliRecord);
+		expect(
+			await web.session.serializeSessionRecord(await web.session.deserializeSessionRecord(fromNode)),
+		).toBe(fromNode);
+		const fromWeb = await web.session.serializeSessionRecord(browserRecord);
+		expect(await serializeSessionRecord(await deserializeSessionRecord(fromWeb))).toBe(fromWeb);
 	});
 
 	it("read each other's serialised identities (the CLI's files) byte for byte, and the keys still sign", async () => {
