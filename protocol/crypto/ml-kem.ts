@@ -1,7 +1,7 @@
 // ML-KEM-768 (NIST FIPS 203, "Module-Lattice-Based Key-Encapsulation Mechanism Standard", 2024-08-13),
 // the post-quantum half of suite 2's session setup (x3dh.ts, docs/E2E-PROTOCOL.md §Suite 2).
 //
-// Like webcrypto.ts for the classical primitives, this file is the single door to an ML-KEM
+// Like backend.ts for the classical primitives, this file is the single door to an ML-KEM
 // implementation: `MlKemBackend` is the whole interface the library uses, and `mlKemBackend` the one
 // implementation in use. Today that is @noble/post-quantum (pure JavaScript: the same code in Node,
 // browsers and workerd); a runtime that ships ML-KEM in WebCrypto can be given a backend calling
