@@ -65,6 +65,14 @@ export interface Workload {
 	handshake(): Promise<void>;
 	/** Queues `count` messages (not timed) and returns the milliseconds the recipient takes to decrypt them. */
 	drain(count: number): Promise<number>;
+	/** Queues `count` messages (not timed); the backlog is then decrypted in order, a slice at a time. */
+	queue(count: number): Promise<Backlog>;
+}
+
+export interface Backlog {
+	readonly remaining: number;
+	/** Decrypts the next `count` queued messages in order; returns the milliseconds it took. */
+	drainNext(count: number): Promise<number>;
 }
 
 /** Two phones with an established suite-2 session; `handshakes` one-time prekey pairs generated up front. */
@@ -95,6 +103,31 @@ export async function createWorkload(tag: string, handshakes: number): Promise<W
 		otks.push(...(await generateOneTimePrekeys(bob.identity, first, count, clock.now())).records);
 		kems.push(...(await generateKemPrekeys(bob.identity, first, count, clock.now())).records);
 	}
+	const queue = async (count: number): Promise<Backlog> => {
+		const queued: { id: string; body: string }[] = [];
+		for (let i = 0; i < count; i++) {
+			const id = nextId();
+			queued.push({
+				id,
+				body: await encryptMessage(alice.context, { to: bob.phone, id, plaintext: PLAINTEXT }),
+			});
+		}
+		let next = 0;
+		return {
+			get remaining() {
+				return queued.length - next;
+			},
+			async drainNext(slice) {
+				const end = Math.min(queued.length, next + slice);
+				const start = performance.now();
+				for (; next < end; next++) {
+					const message = queued[next];
+					if (message) await decryptMessage(bob.context, { from: alice.phone, ...message });
+				}
+				return performance.now() - start;
+			},
+		};
+	};
 	let nextPrekey = 0;
 	let handshakeBundle = bundle;
 	let turn = 0;
@@ -126,18 +159,10 @@ export async function createWorkload(tag: string, handshakes: number): Promise<W
 		},
 		handshake: () => roundTrip(alice, bob, async () => handshakeBundle),
 		async drain(count) {
-			const queued: { id: string; body: string }[] = [];
-			for (let i = 0; i < count; i++) {
-				const id = nextId();
-				queued.push({
-					id,
-					body: await encryptMessage(alice.context, { to: bob.phone, id, plaintext: PLAINTEXT }),
-				});
-			}
-			const start = performance.now();
-			for (const message of queued) await decryptMessage(bob.context, { from: alice.phone, ...message });
-			return performance.now() - start;
+			const backlog = await queue(count);
+			return backlog.drainNext(count);
 		},
+		queue,
 	};
 }
 

@@ -22,6 +22,8 @@
 // - AES-GCM: the tag is appended to the ciphertext as WebCrypto does; decryption checks the 16-byte tag
 //   (setAuthTag with the length fixed, so a truncated tag cannot be accepted) and throws on mismatch.
 // - HMAC verify compares with timingSafeEqual after checking the length (it throws on unequal lengths).
+// - OpenSSL would use one P-256 key for both ECDH and ECDSA; like WebCrypto, this backend refuses a key
+//   made for the other algorithm (x3dh.ts keeps the two identity keys apart on purpose).
 
 import {
 	createCipheriv,
@@ -76,7 +78,7 @@ function digest(algorithm: HashName, data: Bytes): Bytes {
 }
 
 function aesSeal(key: CryptoKey, iv: Bytes, additionalData: Bytes, plaintext: Bytes): Bytes {
-	const object = keyObjectOf(key);
+	const object = aesKey(key);
 	const cipher = createCipheriv(aesName(object), object, iv, { authTagLength: TAG_BYTES });
 	if (additionalData.length > 0) cipher.setAAD(additionalData);
 	const body = cipher.update(plaintext);
@@ -90,7 +92,7 @@ function aesSeal(key: CryptoKey, iv: Bytes, additionalData: Bytes, plaintext: By
 
 function aesOpen(key: CryptoKey, iv: Bytes, additionalData: Bytes, sealed: Bytes): Bytes {
 	if (sealed.length < TAG_BYTES) throw new Error("AES-GCM input shorter than its tag");
-	const object = keyObjectOf(key);
+	const object = aesKey(key);
 	const split = sealed.length - TAG_BYTES;
 	const decipher = createDecipheriv(aesName(object), object, iv, { authTagLength: TAG_BYTES });
 	decipher.setAuthTag(sealed.subarray(split));
@@ -104,11 +106,22 @@ function aesOpen(key: CryptoKey, iv: Bytes, additionalData: Bytes, sealed: Bytes
 	return out;
 }
 
+function aesKey(key: CryptoKey): KeyObject {
+	if (key.algorithm.name !== "AES-GCM") throw new TypeError("not an AES-GCM key");
+	return keyObjectOf(key);
+}
+
 function aesName(key: KeyObject): "aes-128-gcm" | "aes-256-gcm" {
 	const size = key.symmetricKeySize;
 	if (size === 32) return "aes-256-gcm";
 	if (size === 16) return "aes-128-gcm";
 	throw new TypeError("AES-GCM keys are 16 or 32 bytes");
+}
+
+/** The KeyObject of a P-256 key made for `kind` (WebCrypto's usage rule: an ECDSA key never does ECDH). */
+function ecKey(key: CryptoKey, kind: EcKind): KeyObject {
+	if (key.algorithm.name !== kind) throw new TypeError(`not an ${kind} key`);
+	return keyObjectOf(key);
 }
 
 function hmac(key: CryptoKey, data: Bytes): Buffer {
@@ -150,11 +163,11 @@ export const nodeCryptoBackend: CryptoBackend = {
 		return fixed(Buffer.from(jwk.d, "base64url"));
 	},
 	ecdhDeriveX: async (privateKey, publicKey) =>
-		own(diffieHellman({ privateKey: keyObjectOf(privateKey), publicKey: keyObjectOf(publicKey) })),
+		own(diffieHellman({ privateKey: ecKey(privateKey, "ECDH"), publicKey: ecKey(publicKey, "ECDH") })),
 	ecdsaSign: async (privateKey, data) =>
-		own(sign("sha256", data, { key: keyObjectOf(privateKey), dsaEncoding: "ieee-p1363" })),
+		own(sign("sha256", data, { key: ecKey(privateKey, "ECDSA"), dsaEncoding: "ieee-p1363" })),
 	ecdsaVerify: async (publicKey, signature, data) =>
-		verify("sha256", data, { key: keyObjectOf(publicKey), dsaEncoding: "ieee-p1363" }, signature),
+		verify("sha256", data, { key: ecKey(publicKey, "ECDSA"), dsaEncoding: "ieee-p1363" }, signature),
 
 	async importHmacKey(raw, hash) {
 		if (raw.length === 0) throw new TypeError("an HMAC key must not be empty");

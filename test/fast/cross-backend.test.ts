@@ -117,12 +117,20 @@ describe("node:crypto and WebCrypto backends", () => {
 		).toBe("ok");
 	});
 
-	it("keeps a non-extractable node key non-extractable", async () => {
+	it("keeps a non-extractable node key non-extractable, and each key to its algorithm", async () => {
 		const identity = await createLocalIdentity({ extractable: false });
 		expect(identity.signing.privateKey.extractable).toBe(false);
 		await expect(serializeLocalIdentity(identity)).rejects.toMatchObject({ code: "not_extractable" });
 		await expect(nodeCryptoBackend.exportEcPrivateScalar(identity.dh.privateKey)).rejects.toThrow(
 			"not extractable",
+		);
+		// As in WebCrypto: the ECDSA identity key cannot do ECDH, nor the ECDH one sign.
+		const peer = await nodeCryptoBackend.importEcPublicKey("ECDH", identity.dh.publicKey);
+		await expect(nodeCryptoBackend.ecdhDeriveX(identity.signing.privateKey, peer)).rejects.toThrow(
+			"not an ECDH key",
+		);
+		await expect(nodeCryptoBackend.ecdsaSign(identity.dh.privateKey, Uint8Array.of(1))).rejects.toThrow(
+			"not an ECDSA key",
 		);
 	});
 });
