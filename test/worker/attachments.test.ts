@@ -252,14 +252,34 @@ describe("attachment settings", () => {
 		return result.ok ? [] : result.problems;
 	};
 
-	it("default to 25 MiB per blob, 200 blobs and 1 GiB per day", () => {
+	it("default to 25 MiB per blob, 200 blobs and 1 GiB per day, kept 30 days", () => {
 		const result = parseRelayConfig({});
 		if (!result.ok) throw new Error(result.problems.join("; "));
 		expect(result.config.attachments).toEqual({
 			maxBytes: 25 * MiB,
 			perDay: 200,
 			bytesPerDay: 1024 * MiB,
+			retentionMs: ATTACHMENT_RETENTION_MS,
 		});
+	});
+
+	it("take a shorter retention only outside production, and never a longer one", () => {
+		const result = parseRelayConfig({ ATTACHMENT_RETENTION_SECONDS: "2" });
+		expect(result.ok && result.config.attachments.retentionMs).toBe(2000);
+		expect(problems({ ATTACHMENT_RETENTION_SECONDS: "2592001" }).join()).toContain(
+			"ATTACHMENT_RETENTION_SECONDS must be at most 2592000",
+		);
+		const production = {
+			ENVIRONMENT: "production",
+			CODE_DELIVERY: "webhook",
+			WEBHOOK_URL: "https://sms.example.org/send",
+			WEBHOOK_SECRET: "s".repeat(32),
+			CODE_HASH_KEY: "k".repeat(32),
+		};
+		expect(problems(production)).toEqual([]);
+		expect(problems({ ...production, ATTACHMENT_RETENTION_SECONDS: "60" }).join()).toContain(
+			"ATTACHMENT_RETENTION_SECONDS is for tests only",
+		);
 	});
 
 	it("refuse a blob limit above the Workers request limit, or a daily budget below one blob", () => {

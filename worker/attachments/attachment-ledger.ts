@@ -8,7 +8,6 @@
 // row at once (and the quota it took); one whose Worker died mid-way is removed by the alarm an hour later,
 // with whatever R2 may hold under its id.
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
-import { ATTACHMENT_RETENTION_MS } from "../../protocol/wire/index.ts";
 import { failure, type Outcome, success } from "../relay-error.ts";
 
 /** An unconfirmed upload's row lives this long: far beyond the time a 100 MiB request can take. */
@@ -26,6 +25,8 @@ export const ATTACHMENTS_TABLE = `CREATE TABLE IF NOT EXISTS attachments (
 export interface AttachmentQuota {
 	readonly perDay: number;
 	readonly bytesPerDay: number;
+	/** How long a stored blob is kept (ATTACHMENT_RETENTION_MS, 30 days, unless a test relay says less). */
+	readonly retentionMs: number;
 }
 
 export interface Reservation {
@@ -78,12 +79,12 @@ export class AttachmentLedger {
 			now,
 			now + UPLOAD_WINDOW_MS,
 		);
-		return success({ id, expiresAt: now + ATTACHMENT_RETENTION_MS });
+		return success({ id, expiresAt: now + this.quota.retentionMs });
 	}
 
 	/** R2 holds the whole blob: it is kept for the retention period from now. */
 	confirm(id: string, now: number): number | null {
-		const expiresAt = now + ATTACHMENT_RETENTION_MS;
+		const expiresAt = now + this.quota.retentionMs;
 		const changed = this.sql.exec(
 			"UPDATE attachments SET state = 'stored', expires_at = ? WHERE id = ? AND state = 'uploading'",
 			expiresAt,
