@@ -16,7 +16,7 @@ import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { FriendlyCli } from "./support/cli.ts";
-import { screenshotBoth } from "./support/screenshots.ts";
+import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
 const WEB = "+15555550281";
@@ -88,6 +88,8 @@ describe("sending files and the relay's refusals, in the browser", () => {
 				mimeType: "application/octet-stream",
 				buffer: Buffer.alloc(400_000, 5),
 			});
+			await page.getByText("Uploading sketch.bin").waitFor();
+			await screenshot(page, "desktop-attachment-uploading");
 			const outgoing = page.locator(".message--out", { hasText: "sketch.bin" });
 			await outgoing.waitFor();
 			await expect.poll(() => page.locator(".composer [role=status]").textContent()).toBe("sketch.bin sent.");
