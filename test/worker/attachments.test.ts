@@ -164,7 +164,8 @@ describe("POST and GET /v1/attachments", () => {
 			expect(row).toEqual({ state: "stored", expires_at: uploaded.expiresAt });
 			// 30 days later.
 			state.storage.sql.exec(
-				"UPDATE attachments SET expires_at = ? WHERE id = ?",
+				"UPDATE attachments SET created_at = created_at - ?, expires_at = ? WHERE id = ?",
+				ATTACHMENT_RETENTION_MS,
 				Date.now() - 1,
 				uploaded.id,
 			);
@@ -179,6 +180,26 @@ describe("POST and GET /v1/attachments", () => {
 		expect(error.message).toContain("expired");
 		await runInDurableObject(stubOf(alice.phone), (_instance, state) => {
 			expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM attachments").one().n).toBe(0);
+		});
+	});
+
+	it("a blob deleted the day it was uploaded (a short retention) still counts against that day's quota", async () => {
+		const alice = await register();
+		const ids: string[] = [];
+		for (let i = 0; i < 5; i++)
+			ids.push((await expectOk(await upload(alice.token, bytes(10)), AttachmentUploaded, 201)).id);
+		await runInDurableObject(stubOf(alice.phone), (_instance, state) => {
+			state.storage.sql.exec("UPDATE attachments SET expires_at = ? WHERE id = ?", Date.now() - 1, ids[0]);
+		});
+		expect(await runDurableObjectAlarm(stubOf(alice.phone))).toBe(true);
+		expect(await env.ATTACHMENTS.head(blobKey(ids[0] ?? ""))).toBeNull();
+		await expectError(await call(`/v1/attachments/${ids[0]}`, { token: alice.token }), "gone", 410);
+		await expectError(await upload(alice.token, bytes(10)), "quota_exceeded", 429);
+		await runInDurableObject(stubOf(alice.phone), (_instance, state) => {
+			const row = state.storage.sql
+				.exec<{ state: string }>("SELECT state FROM attachments WHERE id = ?", ids[0])
+				.one();
+			expect(row.state).toBe("gone");
 		});
 	});
 
