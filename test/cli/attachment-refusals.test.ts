@@ -100,7 +100,10 @@ describe("files the relay refuses", () => {
 		const error = jsonOutput(sent).error as Record<string, unknown>;
 		expect(error.code).toBe("quota_exceeded");
 		expect(String(error.message)).toContain("Daily limit of 1 files reached");
-		expect(String(error.hint)).toMatch(/^The quota resets in .+ \(at midnight UTC\)\.$/);
+		// Hours and minutes (or seconds in the last hour of the day), to midnight UTC.
+		expect(String(error.hint)).toMatch(
+			/^The quota resets in (\d+ hours?( \d+ minutes?)?|\d+ seconds) \(at midnight UTC\)\.$/,
+		);
 		expect(error.retryAfter).toBeGreaterThan(0);
 		expect(error.retryAfter).toBeLessThanOrEqual(86_400);
 		const human = await runCli(env, ["--profile", "alice", "send", BOB, "--file", path]);

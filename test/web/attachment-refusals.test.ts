@@ -126,7 +126,7 @@ describe("sending files and the relay's refusals, in the browser", () => {
 		});
 		await composerError().waitFor();
 		expect(await composerError().textContent()).toMatch(
-			/^You have sent as many files today as this relay allows\. The quota resets in .+\.$/,
+			/^You have sent as many files today as this relay allows\. The quota resets in (\d+ hours?( \d+ minutes?)?|\d+ minutes|\d+ seconds)\.$/,
 		);
 		expect(await web.page.locator(".message--out", { hasText: "another.txt" }).count()).toBe(0);
 		await expectAccessible(web.page, "conversation with a quota refusal");
