@@ -18,6 +18,7 @@ import {
 
 const MIME = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
 const THUMBNAIL_PIXELS = 160;
+const BLOB_PART_BYTES = 4 * 1024 * 1024;
 
 export function isPicture(contentType: string): boolean {
 	return /^image\/(png|jpeg|gif|webp)$/i.test(contentType);
@@ -114,6 +115,25 @@ export async function downloadFile(
 	onProgress: (done: number, total: number) => void,
 ): Promise<Blob> {
 	const plaintext = await downloadAttachment(relay, pointer, { onProgress });
-	const blob = await new Response(plaintext).blob();
-	return new Blob([blob], { type: pointer.contentType });
+	// Read here, not with `new Response(plaintext).blob()`: that rejects with a bare TypeError, losing the
+	// stream's own error (attachment_damaged and its sentence). Pieces are gathered into Blobs of a few MiB,
+	// which the browser may keep out of the page's memory.
+	const reader = plaintext.getReader();
+	const parts: Blob[] = [];
+	let batch: BlobPart[] = [];
+	let batchBytes = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		// Typed for the DOM's BlobPart: the decrypted pieces live in ordinary (not shared) ArrayBuffers.
+		batch.push(value as Uint8Array<ArrayBuffer>);
+		batchBytes += value.length;
+		if (batchBytes >= BLOB_PART_BYTES) {
+			parts.push(new Blob(batch));
+			batch = [];
+			batchBytes = 0;
+		}
+	}
+	parts.push(new Blob(batch));
+	return new Blob(parts, { type: pointer.contentType });
 }
