@@ -59,6 +59,16 @@ function seconds(value: number | undefined): string {
 	return value === 1 ? "1 second" : `${Math.ceil(value)} seconds`;
 }
 
+/** A wait of hours, as people say it: "6 hours 12 minutes", "40 minutes", "1 hour" (a daily quota's reset). */
+function hoursText(value: number | undefined): string | null {
+	if (value === undefined || value < 3600) return null;
+	const minutes = Math.ceil(value / 60);
+	const hours = Math.floor(minutes / 60);
+	const rest = minutes % 60;
+	const hoursPart = hours === 1 ? "1 hour" : `${hours} hours`;
+	return rest === 0 ? hoursPart : `${hoursPart} ${rest === 1 ? "1 minute" : `${rest} minutes`}`;
+}
+
 /** ": detail" when there is one. */
 function detail(message: string): string {
 	return message === "" ? "" : `: ${message.replace(/\.$/, "")}`;
@@ -204,7 +214,7 @@ export function describeFailure(coded: CodedError, context: ErrorContext): CliEr
 				EXIT_CODES.rateLimited,
 				"quota_exceeded",
 				`You have sent as many files today as this relay allows${detail(coded.message)}.`,
-				`The quota resets in ${seconds(coded.retryAfter)} (at midnight UTC).`,
+				`The quota resets in ${hoursText(coded.retryAfter) ?? seconds(coded.retryAfter)} (at midnight UTC).`,
 				coded.retryAfter === undefined ? {} : { retryAfter: coded.retryAfter },
 			);
 		case "attachment_damaged":

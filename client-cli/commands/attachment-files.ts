@@ -6,6 +6,7 @@
 // when the stream ended cleanly (digest, commitment, every chunk and the padding checked) is it linked
 // under the sanitised name — `link` fails if the name exists, so a suffix is tried instead: "photo.jpg",
 // "photo (1).jpg", … — and the temporary file removed. Any failure removes the temporary file.
+// Transfers go through node:http (streaming-fetch.ts), so memory stays bounded for any file size.
 // A progress bar is drawn on stderr when it is a terminal and the transfer takes over a second.
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -24,6 +25,7 @@ import {
 import type { CliContext } from "../context.ts";
 import { CliError } from "../errors.ts";
 import { EXIT_CODES } from "../exit-codes.ts";
+import { streamingFetch } from "../streaming-fetch.ts";
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
 	".jpg": "image/jpeg",
@@ -107,7 +109,7 @@ export async function uploadFile(
 	const bar = progressBar(context, `sending ${sanitiseFileName(name)}`);
 	try {
 		const file = Readable.toWeb(createReadStream(full)) as ReadableStream<Uint8Array>;
-		return await uploadAttachment(relay, file, {
+		return await uploadAttachment({ ...relay, fetch: relay.fetch ?? streamingFetch }, file, {
 			size,
 			name,
 			contentType: contentTypeOf(name),
@@ -137,7 +139,9 @@ export async function saveAttachment(
 	const temporary = join(dir, `.friendly-${randomBytes(8).toString("hex")}.part`);
 	const bar = progressBar(context, `receiving ${name}`);
 	try {
-		const plaintext = await downloadAttachment(relay, pointer, { onProgress: bar.update });
+		const plaintext = await downloadAttachment({ ...relay, fetch: relay.fetch ?? streamingFetch }, pointer, {
+			onProgress: bar.update,
+		});
 		await plaintext.pipeTo(Writable.toWeb(createWriteStream(temporary, { flags: "wx", mode: 0o600 })));
 		for (let attempt = 0; ; attempt++) {
 			const target = join(dir, candidateName(name, attempt));

@@ -2,7 +2,8 @@
 // miniflare's R2: CLI → web (a download card with name, size and type; the downloaded bytes identical)
 // and web → CLI (the attach button, upload progress, `receive --save-dir` saving identical bytes). The
 // conversation with file cards is checked with axe in light and dark at phone and desktop widths, and
-// screenshotted. The digest and every chunk are checked by the shared code before anything is offered.
+// screenshotted. The digest and every chunk are checked by the shared code before anything is offered: a
+// blob changed on its way to the browser is refused as damaged.
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -138,6 +139,36 @@ describe("files between the browser and the CLI", () => {
 		await alert.waitFor();
 		expect(await alert.textContent()).toMatch(/^too large: limit 25 MB \(this file is 26 MB\)\.$/);
 		expect(await web.page.locator(".message--out", { hasText: "huge.bin" }).count()).toBe(0);
+	});
+
+	it("a blob changed on its way to the browser: Damaged, nothing offered", async () => {
+		const path = join(files, "contract.pdf");
+		await writeFile(path, bytesOf(40_000, 41));
+		await cli.json(["send", WEB, "--file", path, "the contract"]);
+		const message = web.incoming("the contract");
+		await message.waitFor();
+		// The relay's answer with one bit flipped in the middle (what a tampering relay or network would do).
+		await web.page.route("**/v1/attachments/*", async (route) => {
+			const response = await route.fetch();
+			const body = Buffer.from(await response.body());
+			body[body.length >> 1] = (body[body.length >> 1] ?? 0) ^ 0x01;
+			await route.fulfill({ response, body });
+		});
+		try {
+			let downloads = 0;
+			web.page.on("download", () => downloads++);
+			await message.getByRole("button", { name: /^Download contract\.pdf/ }).click();
+			const alert = message.getByRole("alert");
+			await alert.waitFor();
+			expect(await alert.textContent()).toBe(
+				"Damaged: it does not match what was sent. Nothing was saved; ask the sender to send it again.",
+			);
+			expect(downloads).toBe(0);
+			await expectAccessible(web.page, "conversation with a damaged file");
+			await screenshotBoth(web.page, "attachment-damaged");
+		} finally {
+			await web.page.unroute("**/v1/attachments/*");
+		}
 	});
 
 	it("the conversation with file cards meets WCAG 2.1 AA, light and dark, phone and desktop", async () => {

@@ -164,7 +164,8 @@ describe("POST and GET /v1/attachments", () => {
 			expect(row).toEqual({ state: "stored", expires_at: uploaded.expiresAt });
 			// 30 days later.
 			state.storage.sql.exec(
-				"UPDATE attachments SET expires_at = ? WHERE id = ?",
+				"UPDATE attachments SET created_at = created_at - ?, expires_at = ? WHERE id = ?",
+				ATTACHMENT_RETENTION_MS,
 				Date.now() - 1,
 				uploaded.id,
 			);
@@ -179,6 +180,26 @@ describe("POST and GET /v1/attachments", () => {
 		expect(error.message).toContain("expired");
 		await runInDurableObject(stubOf(alice.phone), (_instance, state) => {
 			expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM attachments").one().n).toBe(0);
+		});
+	});
+
+	it("a blob deleted the day it was uploaded (a short retention) still counts against that day's quota", async () => {
+		const alice = await register();
+		const ids: string[] = [];
+		for (let i = 0; i < 5; i++)
+			ids.push((await expectOk(await upload(alice.token, bytes(10)), AttachmentUploaded, 201)).id);
+		await runInDurableObject(stubOf(alice.phone), (_instance, state) => {
+			state.storage.sql.exec("UPDATE attachments SET expires_at = ? WHERE id = ?", Date.now() - 1, ids[0]);
+		});
+		expect(await runDurableObjectAlarm(stubOf(alice.phone))).toBe(true);
+		expect(await env.ATTACHMENTS.head(blobKey(ids[0] ?? ""))).toBeNull();
+		await expectError(await call(`/v1/attachments/${ids[0]}`, { token: alice.token }), "gone", 410);
+		await expectError(await upload(alice.token, bytes(10)), "quota_exceeded", 429);
+		await runInDurableObject(stubOf(alice.phone), (_instance, state) => {
+			const row = state.storage.sql
+				.exec<{ state: string }>("SELECT state FROM attachments WHERE id = ?", ids[0])
+				.one();
+			expect(row.state).toBe("gone");
 		});
 	});
 
@@ -252,14 +273,34 @@ describe("attachment settings", () => {
 		return result.ok ? [] : result.problems;
 	};
 
-	it("default to 25 MiB per blob, 200 blobs and 1 GiB per day", () => {
+	it("default to 25 MiB per blob, 200 blobs and 1 GiB per day, kept 30 days", () => {
 		const result = parseRelayConfig({});
 		if (!result.ok) throw new Error(result.problems.join("; "));
 		expect(result.config.attachments).toEqual({
 			maxBytes: 25 * MiB,
 			perDay: 200,
 			bytesPerDay: 1024 * MiB,
+			retentionMs: ATTACHMENT_RETENTION_MS,
 		});
+	});
+
+	it("take a shorter retention only outside production, and never a longer one", () => {
+		const result = parseRelayConfig({ ATTACHMENT_RETENTION_SECONDS: "2" });
+		expect(result.ok && result.config.attachments.retentionMs).toBe(2000);
+		expect(problems({ ATTACHMENT_RETENTION_SECONDS: "2592001" }).join()).toContain(
+			"ATTACHMENT_RETENTION_SECONDS must be at most 2592000",
+		);
+		const production = {
+			ENVIRONMENT: "production",
+			CODE_DELIVERY: "webhook",
+			WEBHOOK_URL: "https://sms.example.org/send",
+			WEBHOOK_SECRET: "s".repeat(32),
+			CODE_HASH_KEY: "k".repeat(32),
+		};
+		expect(problems(production)).toEqual([]);
+		expect(problems({ ...production, ATTACHMENT_RETENTION_SECONDS: "60" }).join()).toContain(
+			"ATTACHMENT_RETENTION_SECONDS is for tests only",
+		);
 	});
 
 	it("refuse a blob limit above the Workers request limit, or a daily budget below one blob", () => {

@@ -6,9 +6,10 @@
 // A row is written when an upload starts (`uploading`, counted against the quota, expiring in an hour)
 // and confirmed when R2 has the whole blob (`stored`, expiring in 30 days). A failed upload removes its
 // row at once (and the quota it took); one whose Worker died mid-way is removed by the alarm an hour later,
-// with whatever R2 may hold under its id.
+// with whatever R2 may hold under its id. A blob deleted on the day it was uploaded (only a test relay's
+// short retention allows that) keeps its row, as `gone`, until the day is over: it still counts against
+// that day's quota, which stays exact whatever the retention.
 import { encodeBase64Url } from "../../protocol/encoding/base64url.ts";
-import { ATTACHMENT_RETENTION_MS } from "../../protocol/wire/index.ts";
 import { failure, type Outcome, success } from "../relay-error.ts";
 
 /** An unconfirmed upload's row lives this long: far beyond the time a 100 MiB request can take. */
@@ -26,6 +27,8 @@ export const ATTACHMENTS_TABLE = `CREATE TABLE IF NOT EXISTS attachments (
 export interface AttachmentQuota {
 	readonly perDay: number;
 	readonly bytesPerDay: number;
+	/** How long a stored blob is kept (ATTACHMENT_RETENTION_MS, 30 days, unless a test relay says less). */
+	readonly retentionMs: number;
 }
 
 export interface Reservation {
@@ -78,12 +81,12 @@ export class AttachmentLedger {
 			now,
 			now + UPLOAD_WINDOW_MS,
 		);
-		return success({ id, expiresAt: now + ATTACHMENT_RETENTION_MS });
+		return success({ id, expiresAt: now + this.quota.retentionMs });
 	}
 
 	/** R2 holds the whole blob: it is kept for the retention period from now. */
 	confirm(id: string, now: number): number | null {
-		const expiresAt = now + ATTACHMENT_RETENTION_MS;
+		const expiresAt = now + this.quota.retentionMs;
 		const changed = this.sql.exec(
 			"UPDATE attachments SET state = 'stored', expires_at = ? WHERE id = ? AND state = 'uploading'",
 			expiresAt,
@@ -105,9 +108,25 @@ export class AttachmentLedger {
 			.map((row) => row.id);
 	}
 
-	/** Called once R2 deleted them: a failed deletion is tried again by the next alarm. */
+	/** Called once R2 deleted them (the whole account is going): a failed deletion is tried again. */
 	forget(ids: readonly string[]): void {
 		for (const id of ids) this.sql.exec("DELETE FROM attachments WHERE id = ?", id);
+	}
+
+	/**
+	 * Called once R2 deleted expired ones: rows of an earlier day go; today's stay as `gone` until the day
+	 * is over, still counted by today's quota (the next alarm then finds them due and removes them).
+	 */
+	expired(ids: readonly string[], now: number): void {
+		const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+		for (const id of ids) {
+			this.sql.exec("DELETE FROM attachments WHERE id = ? AND created_at < ?", id, dayStart);
+			this.sql.exec(
+				"UPDATE attachments SET state = 'gone', expires_at = ? WHERE id = ?",
+				dayStart + DAY_MS,
+				id,
+			);
+		}
 	}
 
 	/** When the next blob or abandoned upload is due (null: none). */

@@ -2,6 +2,7 @@
 // input like any other: it is parsed, and a production config that would leak codes is refused.
 import * as v from "valibot";
 import {
+	ATTACHMENT_RETENTION_MS,
 	CODE_DELIVERY_METHODS,
 	type CodeDeliveryMethod,
 	DEFAULT_ATTACHMENT_BYTES_PER_DAY,
@@ -27,8 +28,11 @@ export interface RelayConfig {
 	codesPerHour: number;
 	/** Web Push (worker/push/); null when the VAPID settings are unset: push is off. */
 	push: PushConfig | null;
-	/** Attachment blobs (worker/attachments/): the per-blob limit and each phone's daily quota. */
-	attachments: { maxBytes: number; perDay: number; bytesPerDay: number };
+	/**
+	 * Attachment blobs (worker/attachments/): the per-blob limit, each phone's daily quota, and how long a
+	 * blob is kept (30 days; shorter only for tests, which need a blob to expire while they wait).
+	 */
+	attachments: { maxBytes: number; perDay: number; bytesPerDay: number; retentionMs: number };
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
@@ -77,6 +81,10 @@ const RawConfig = v.object({
 	ATTACHMENT_MAX_BYTES: positiveInteger("ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES),
 	ATTACHMENTS_PER_DAY: positiveInteger("ATTACHMENTS_PER_DAY", DEFAULT_ATTACHMENTS_PER_DAY),
 	ATTACHMENT_BYTES_PER_DAY: positiveInteger("ATTACHMENT_BYTES_PER_DAY", DEFAULT_ATTACHMENT_BYTES_PER_DAY),
+	ATTACHMENT_RETENTION_SECONDS: positiveInteger(
+		"ATTACHMENT_RETENTION_SECONDS",
+		ATTACHMENT_RETENTION_MS / 1000,
+	),
 });
 
 export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
@@ -113,6 +121,12 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 		problems.push(
 			`ATTACHMENT_MAX_BYTES must be at most ${WORKERS_REQUEST_MAX_BYTES} (the Workers request-body limit)`,
 		);
+	if (raw.ATTACHMENT_RETENTION_SECONDS > ATTACHMENT_RETENTION_MS / 1000)
+		problems.push(
+			`ATTACHMENT_RETENTION_SECONDS must be at most ${ATTACHMENT_RETENTION_MS / 1000} (30 days: the bucket's lifecycle rule deletes blobs then)`,
+		);
+	if (production && raw.ATTACHMENT_RETENTION_SECONDS < ATTACHMENT_RETENTION_MS / 1000)
+		problems.push("production keeps files for 30 days: ATTACHMENT_RETENTION_SECONDS is for tests only");
 	if (raw.ATTACHMENT_BYTES_PER_DAY < raw.ATTACHMENT_MAX_BYTES)
 		problems.push("ATTACHMENT_BYTES_PER_DAY must be at least ATTACHMENT_MAX_BYTES");
 	const push = parsePushConfig(raw);
@@ -140,6 +154,7 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 				maxBytes: raw.ATTACHMENT_MAX_BYTES,
 				perDay: raw.ATTACHMENTS_PER_DAY,
 				bytesPerDay: raw.ATTACHMENT_BYTES_PER_DAY,
+				retentionMs: raw.ATTACHMENT_RETENTION_SECONDS * 1000,
 			},
 		},
 	};

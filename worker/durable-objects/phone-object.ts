@@ -268,7 +268,7 @@ export class PhoneObject extends DurableObject<Env> {
 		if (due.length === 0) return;
 		try {
 			await this.env.ATTACHMENTS.delete(due.map(blobKey));
-			this.attachments.forget(due);
+			this.attachments.expired(due, now);
 		} catch (error) {
 			console.error(`attachment expiry failed: ${error instanceof Error ? error.name : "unknown"}`);
 		}

@@ -12,7 +12,6 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import {
 	ATTACHMENT_EXPIRES_HEADER,
-	ATTACHMENT_RETENTION_MS,
 	AttachmentId,
 	type AttachmentUploaded,
 } from "../../protocol/wire/index.ts";
@@ -25,6 +24,14 @@ export const attachmentRoutes = new Hono<RelayEnv>();
 
 function megabytes(bytes: number): string {
 	return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
+}
+
+/** "30 days" (the production retention), or seconds for a test relay's short one. */
+function durationText(ms: number): string {
+	const days = ms / 86_400_000;
+	if (Number.isInteger(days)) return days === 1 ? "1 day" : `${days} days`;
+	const seconds = Math.round(ms / 1000);
+	return seconds === 1 ? "1 second" : `${seconds} seconds`;
 }
 
 /** Passes bytes through, failing as soon as more than `limit` went by. */
@@ -91,13 +98,17 @@ attachmentRoutes.post("/", bearerSession, async (c) => {
 attachmentRoutes.get("/:id", bearerSession, verifiedSession, async (c) => {
 	const id = v.safeParse(AttachmentId, c.req.param("id"));
 	if (!id.success) return errorResponse(relayError("bad_request", "That is not an attachment id."));
+	const retentionMs = c.get("config").attachments.retentionMs;
 	const gone = () =>
 		errorResponse(
-			relayError("gone", "expired: this file is no longer on the relay (files are kept for 30 days)."),
+			relayError(
+				"gone",
+				`expired: this file is no longer on the relay (files are kept for ${durationText(retentionMs)}).`,
+			),
 		);
 	const object = await c.env.ATTACHMENTS.get(blobKey(id.output));
 	if (object === null) return gone();
-	const expiresAt = object.uploaded.getTime() + ATTACHMENT_RETENTION_MS;
+	const expiresAt = object.uploaded.getTime() + retentionMs;
 	// Exact even if the owner's alarm has not run yet.
 	if (expiresAt <= Date.now()) {
 		await object.body.cancel();

@@ -1,6 +1,7 @@
 // A file in a message (docs/WEB.md §Files): pictures show their thumbnail inline, and a click fetches,
-// checks and decrypts the full picture and shows it in its place; other files are a card with the name,
-// size and type and a Download button. Progress is a labelled <progress>; failures say what happened
+// checks and decrypts the full picture and shows it in its place; a picture sent without a thumbnail
+// (the CLI draws none) gets a placeholder frame saying so, with the same View button; other files are a
+// card with the name, size and type and a Download button. Progress is a labelled <progress>; failures say what happened
 // ("Expired: …", "Damaged: it does not match what was sent …") and nothing is shown or saved.
 import { useState } from "preact/hooks";
 import type { AttachmentPointer } from "../../../protocol/messenger/index.ts";
@@ -58,6 +59,24 @@ export function AttachmentCard({
 						alt={`${attachment.name} (preview; select to view the full picture)`}
 					/>
 				</button>
+			) : pictureFile ? (
+				<p class="attachment-placeholder">
+					<svg aria-hidden="true" viewBox="0 0 24 24" width="32" height="32" focusable="false">
+						<rect
+							x="3"
+							y="4"
+							width="18"
+							height="16"
+							rx="2"
+							fill="none"
+							stroke="currentColor"
+							stroke-width="1.5"
+						/>
+						<circle cx="9" cy="10" r="2" fill="currentColor" />
+						<path d="M4 18l5-5 3 3 3-4 5 6" fill="none" stroke="currentColor" stroke-width="1.5" />
+					</svg>
+					Picture, no preview
+				</p>
 			) : null}
 			<p class="attachment-name">{attachment.name}</p>
 			<p class="attachment-meta">

@@ -2,7 +2,10 @@
 // change is pending. The box clears at once; the message then shows its own delivery state.
 // A message is at most MAX_TEXT_CHARS characters: a counter appears as the limit nears, a paste that
 // would pass it is refused with a sentence saying so (never cut), and an over-long message is not sent.
+// A file being sent shows a progress bar (role=progressbar with aria-valuenow): encryption, then the
+// upload itself; a polite live region says when it starts and when it is done.
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { UploadProgress } from "../attachments/web-files.ts";
 import { counterText, MAX_TEXT_CHARS, pasteRefusedText, textLength } from "../state/text-limit.ts";
 
 export function Composer({
@@ -14,22 +17,30 @@ export function Composer({
 	/** Resolves with an error sentence when the message could not even be queued. */
 	onSend: (text: string) => Promise<string | null>;
 	/** Encrypts, uploads and sends a file; resolves with an error sentence when it failed. */
-	onSendFile?: (file: File, onProgress: (done: number, total: number) => void) => Promise<string | null>;
+	onSendFile?: (file: File, onProgress: (progress: UploadProgress) => void) => Promise<string | null>;
 }) {
 	const [text, setText] = useState("");
 	const [error, setError] = useState<string | null>(null);
-	const [upload, setUpload] = useState<{ name: string; share: number } | null>(null);
+	const [upload, setUpload] = useState<{
+		name: string;
+		phase: UploadProgress["phase"];
+		percent: number;
+	} | null>(null);
+	const [announcement, setAnnouncement] = useState("");
 	const [dragging, setDragging] = useState(false);
 	const fileInput = useRef<HTMLInputElement>(null);
 
 	const sendFile = async (file: File) => {
 		if (!onSendFile || disabledReason !== null || upload) return;
 		setError(null);
-		setUpload({ name: file.name, share: 0 });
-		const failure = await onSendFile(file, (done, total) =>
-			setUpload({ name: file.name, share: total === 0 ? 1 : done / total }),
+		setUpload({ name: file.name, phase: "encrypting", percent: 0 });
+		setAnnouncement(`Sending ${file.name}.`);
+		const failure = await onSendFile(file, ({ phase, done, total }) =>
+			setUpload({ name: file.name, phase, percent: total === 0 ? 100 : Math.floor((done / total) * 100) }),
 		);
 		setUpload(null);
+		// A failure is announced by its alert; success here.
+		setAnnouncement(failure ? "" : `${file.name} sent.`);
 		if (failure) setError(failure);
 	};
 	const input = useRef<HTMLTextAreaElement>(null);
@@ -84,11 +95,27 @@ export function Composer({
 					{error}
 				</p>
 			) : null}
+			<p class="visually-hidden" role="status" aria-live="polite">
+				{announcement}
+			</p>
 			{upload ? (
-				<p class="composer-upload">
-					<label for="composer-upload-progress">Sending {upload.name}</label>{" "}
-					<progress id="composer-upload-progress" max={1} value={upload.share} />
-				</p>
+				<div class="composer-upload">
+					<span id="composer-upload-label">
+						{upload.phase === "encrypting" ? "Encrypting" : "Uploading"} {upload.name}
+					</span>
+					<div
+						class="upload-bar"
+						role="progressbar"
+						aria-labelledby="composer-upload-label"
+						aria-valuemin={0}
+						aria-valuemax={100}
+						aria-valuenow={upload.percent}
+						aria-valuetext={`${upload.percent}%`}
+					>
+						<span class="upload-bar-fill" style={{ width: `${upload.percent}%` }} />
+					</div>
+					<span aria-hidden="true">{upload.percent}%</span>
+				</div>
 			) : null}
 			<div class="composer-row">
 				{onSendFile ? (

@@ -3,6 +3,7 @@
 // accepts or rejects the new key, and a short note while a key the user rejected is kept out.
 import { useEffect, useRef } from "preact/hooks";
 import type { ContactRecord, HistoryEntry } from "../../../protocol/messenger/stores.ts";
+import type { UploadProgress } from "../attachments/web-files.ts";
 import { BackLink } from "../components/BackLink.tsx";
 import { Composer } from "../components/Composer.tsx";
 import { KeyChangeNotice } from "../components/KeyChangeNotice.tsx";
@@ -69,7 +70,7 @@ export function ConversationView({
 		}
 	};
 
-	const sendFile = async (file: File, onProgress: (done: number, total: number) => void) => {
+	const sendFile = async (file: File, onProgress: (progress: UploadProgress) => void) => {
 		try {
 			await controller.sendFile(peer, file, onProgress);
 			return null;

@@ -20,7 +20,7 @@ import {
 import type { ContactRecord, HistoryEntry, PendingVerification } from "../../../protocol/messenger/stores.ts";
 import { publicIdentity, type SafetyNumber, safetyNumber } from "../../../protocol/session/index.ts";
 import { type CodeRequestResponse, normalisePhone } from "../../../protocol/wire/index.ts";
-import { downloadFile, uploadFile } from "../attachments/web-files.ts";
+import { downloadFile, type UploadProgress, uploadFile } from "../attachments/web-files.ts";
 import { type NotificationStatus, WebPush } from "../push/web-push.ts";
 import {
 	type BrowserStores,
@@ -299,7 +299,7 @@ export class AppController {
 	}
 
 	/** Encrypts and uploads a file, then sends it (docs/WEB.md §Files). Rejects with the messenger's codes. */
-	async sendFile(peer: string, file: File, onProgress: (done: number, total: number) => void) {
+	async sendFile(peer: string, file: File, onProgress: (progress: UploadProgress) => void) {
 		const pointer = await uploadFile(await this.attachmentRelay(), file, onProgress);
 		return this.requireMessenger().sendAttachment(peer, pointer, "");
 	}

@@ -12,6 +12,16 @@ function seconds(value: number | undefined): string {
 	return `${Math.ceil(value / 60)} minutes`;
 }
 
+/** A wait of hours, as people say it: "6 hours 12 minutes", "40 minutes", "1 hour" (a daily quota's reset). */
+function hoursText(value: number | undefined): string | null {
+	if (value === undefined || value < 3600) return null;
+	const minutes = Math.ceil(value / 60);
+	const hours = Math.floor(minutes / 60);
+	const rest = minutes % 60;
+	const hoursPart = hours === 1 ? "1 hour" : `${hours} hours`;
+	return rest === 0 ? hoursPart : `${hoursPart} ${rest === 1 ? "1 minute" : `${rest} minutes`}`;
+}
+
 function withDetail(sentence: string, message: string): string {
 	return message === "" ? sentence : `${sentence} (${message.replace(/\.$/, "")})`;
 }
@@ -52,7 +62,7 @@ export function describeCode(
 		case "gone":
 			return "Expired: the relay keeps files for 30 days. Ask the sender to send it again.";
 		case "quota_exceeded":
-			return `You have sent as many files today as this relay allows. The quota resets in ${seconds(details.retryAfter)}.`;
+			return `You have sent as many files today as this relay allows. The quota resets in ${hoursText(details.retryAfter) ?? seconds(details.retryAfter)}.`;
 		case "attachment_damaged":
 			return "Damaged: it does not match what was sent. Nothing was saved; ask the sender to send it again.";
 		case "attachment_too_large":
