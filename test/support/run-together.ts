@@ -1,7 +1,8 @@
 // `npm test`'s runner: starts every command it is given at once and fails if any of them fails. The
 // type checks and the lint are single-threaded and take about a minute of one core; run before vitest
 // they left the machine's second core idle, beside vitest they fill the gaps vitest leaves (its start-up,
-// its last files). The first command's output is streamed as it comes (vitest's progress); every other
+// its last files). The two vitest projects run as two vitest processes for the same reason: in one run,
+// vitest runs the `workers` project (one file at a time) only after the `node` project has finished. The first command's output is streamed as it comes (vitest's progress); every other
 // command's output is held and printed in one piece after the streamed one ends, so nothing interleaves
 // with vitest's live report. A summary line per command closes the run.
 // Usage: node test/support/run-together.ts "<streamed command>" "<command>"…
