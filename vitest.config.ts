@@ -54,6 +54,13 @@ export default defineConfig({
 					// Most of these wait on real processes, sockets and Chromium rather than compute: three
 					// files at a time keep a 2-core machine busy without starving the time-sensitive ones.
 					maxWorkers: 3,
+					// Each of the three test processes runs file after file without being restarted, so
+					// what a file imports from node_modules (wrangler alone is about 2.5 CPU-seconds) is
+					// loaded once per process instead of once per file. Every file still starts and stops
+					// its own relay, browser and CLI processes in its hooks, and none changes globals.
+					isolate: false,
+					// Built once per run instead of once per file (test/support/cli-bundle.ts).
+					globalSetup: ["./test/support/global-setup.ts"],
 					include: ["test/**/*.test.ts"],
 					exclude: ["test/worker/**"],
 					testTimeout: 60_000,

@@ -1,12 +1,12 @@
 // Drives real `friendly` processes for the CLI tests: the bundle is built from client-cli/ with the
-// same options as `npm run build:cli` (into a temporary directory, once per test file) and run with
-// this Node. Every process is spawned asynchronously — the relay runs in this process's event loop
+// same options as `npm run build:cli` (once per run, test/support/cli-bundle.ts) and run with this
+// Node; each environment has its own FRIENDLY_HOME in a temporary directory. Every process is spawned asynchronously — the relay runs in this process's event loop
 // (wrangler's test harness), so blocking it (execFileSync) would deadlock.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildCli } from "../../../client-cli/build.ts";
+import { testCliBundle } from "../../support/cli-bundle.ts";
 
 export interface CliResult {
 	code: number | null;
@@ -24,14 +24,8 @@ export interface CliEnvironment {
 }
 
 export async function createCliEnvironment(server: string): Promise<CliEnvironment> {
+	const bundle = await testCliBundle();
 	const root = await mkdtemp(join(tmpdir(), "friendly-cli-test-"));
-	let bundle: string;
-	try {
-		bundle = await buildCli(join(root, "bin", "friendly.js"));
-	} catch (error) {
-		await rm(root, { recursive: true, force: true });
-		throw error;
-	}
 	return {
 		home: join(root, "home"),
 		server,

@@ -1,12 +1,12 @@
 // Runs the real `friendly` CLI as a child process for the browser ↔ CLI interop test. The bundle is built
-// from client-cli/ into a temporary directory (the same esbuild options as `npm run build:cli`), with its
-// data in a temporary FRIENDLY_HOME. Processes are spawned asynchronously: the relay runs in this
+// from client-cli/ once per run (the same esbuild options as `npm run build:cli`; test/support/cli-bundle.ts),
+// with its data in a temporary FRIENDLY_HOME. Processes are spawned asynchronously: the relay runs in this
 // process's event loop (wrangler's test harness), so blocking it would deadlock.
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildCli } from "../../../client-cli/build.ts";
+import { testCliBundle } from "../../support/cli-bundle.ts";
 
 export interface CliRun {
 	code: number | null;
@@ -23,8 +23,8 @@ export class FriendlyCli {
 	) {}
 
 	static async create(server: string, profile: string): Promise<FriendlyCli> {
+		const bundle = await testCliBundle();
 		const root = await mkdtemp(join(tmpdir(), "friendly-web-interop-"));
-		const bundle = await buildCli(join(root, "bin", "friendly.js"));
 		return new FriendlyCli(root, bundle, server, profile);
 	}
 
