@@ -4,11 +4,12 @@
 // instances make two backends: this file's imports select node:crypto; a second copy of the same
 // modules, imported after vi.resetModules(), keeps the WebCrypto default. The end-to-end version is
 // test/web/interop-cli.test.ts (the CLI process on node:crypto, Chromium on WebCrypto, the real relay).
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { nodeCryptoBackend } from "../../node-crypto/backend.ts";
 import { NodeKey } from "../../node-crypto/node-key.ts";
 import { cryptoBackend, setCryptoBackend } from "../../protocol/crypto/backend.ts";
 import { identityDhKeySignedBytes, signKey } from "../../protocol/crypto/key-signatures.ts";
+import { webCryptoBackend } from "../../protocol/crypto/webcrypto.ts";
 import {
 	createLocalIdentity,
 	deserializeLocalIdentity,
@@ -20,6 +21,8 @@ import { FakeRelay } from "./support/fake-relay.ts";
 import { type FastUser, lastStatus, online, received, registerUser, statuses } from "./support/fake-users.ts";
 
 setCryptoBackend(nodeCryptoBackend);
+// The node project reuses its test processes across files (isolate: false): leave the default behind.
+afterAll(() => setCryptoBackend(webCryptoBackend));
 
 /** A second copy of the library and the fast-tier helpers, on the WebCrypto backend. */
 async function webCryptoModules() {

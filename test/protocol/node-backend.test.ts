@@ -5,9 +5,10 @@
 // encoding (no cryptography), prekey hygiene and the randomized fuzz runs (state-machine coverage that
 // the backend does not change; the interaction suites already drive every primitive). A vitest file is its
 // own module instance, so the selection does not leak into other files.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { nodeCryptoBackend } from "../../node-crypto/backend.ts";
 import { cryptoBackend, setCryptoBackend } from "../../protocol/crypto/backend.ts";
+import { webCryptoBackend } from "../../protocol/crypto/webcrypto.ts";
 import { chunkedAeadSuite } from "./chunked-aead.suite.ts";
 import type { Suite } from "./harness.ts";
 import { katSuite } from "./kat.suite.ts";
@@ -19,6 +20,8 @@ import { wycheproofEnv } from "./vectors.node.ts";
 import { rfc5869Suite, wycheproofSuite } from "./wycheproof.suite.ts";
 
 setCryptoBackend(nodeCryptoBackend);
+// The node project reuses its test processes across files (isolate: false): leave the default behind.
+afterAll(() => setCryptoBackend(webCryptoBackend));
 
 it("runs with the node:crypto backend selected", () => {
 	expect(cryptoBackend().name).toBe("node");
