@@ -5,7 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { E164 } from "../../protocol/wire/index.ts";
-import { Mailbox } from "../../worker/phone/mailbox.ts";
+import { Mailbox, type SeqSource } from "../../worker/phone/mailbox.ts";
 import { migrate } from "../../worker/phone/schema.ts";
 import { newE164 } from "./helpers/phones.ts";
 
@@ -34,6 +34,18 @@ function seqOf(result: ReturnType<Mailbox["storeMessage"]>): number {
 	return result.frame.seq;
 }
 
+/** A connection's seq source, as the object keeps it in the socket's attachment. */
+function connection(mailbox: Mailbox): SeqSource {
+	const source: SeqSource = {
+		cursor: mailbox.openBlock(),
+		save: (cursor) => {
+			source.cursor = cursor;
+		},
+	};
+	mailbox.useSeqs(source);
+	return source;
+}
+
 describe("rows written per mailbox entry", () => {
 	it("a message: one row stored, then one deleted and one remembered id; a resend writes none", async () => {
 		const counts = await inObject((sql) => {
@@ -52,17 +64,25 @@ describe("rows written per mailbox entry", () => {
 				duplicate: true,
 			});
 			const resent = store.rowsWritten() - before - stored;
+			// A later message keeps the mailbox's highest seq in a row, so this removal needs no high-water.
+			const last = seqOf(counted.storeMessage(from, "m2", "AAAA", 3, Date.now()));
+			const mark = store.rowsWritten();
 			counted.removeLater(counted.find([seq]).found);
 			counted.applyPendingRemovals(Date.now());
-			const removed = store.rowsWritten() - before - stored - resent;
+			const removed = store.rowsWritten() - mark;
 			// Remembered: a resend after the ack is not stored again, and writes nothing.
 			expect(counted.storeMessage(from, "m1", "AAAA", 3, Date.now())).toEqual({
 				stored: false,
 				duplicate: true,
 			});
-			return { stored, resent, removed, after: store.rowsWritten() - before - stored - resent - removed };
+			const after = store.rowsWritten() - mark - removed;
+			// The last one leaves: its seq is the highest ever handed out and no row holds it any more.
+			counted.removeLater(counted.find([last]).found);
+			counted.applyPendingRemovals(Date.now());
+			const emptied = store.rowsWritten() - mark - removed - after;
+			return { stored, resent, removed, after, emptied };
 		});
-		expect(counts).toEqual({ stored: 1, resent: 0, removed: 2, after: 0 });
+		expect(counts).toEqual({ stored: 1, resent: 0, removed: 2, after: 0, emptied: 3 });
 	});
 
 	it("a receipt: one row stored and one deleted; a repeated receipt writes none", async () => {
@@ -74,12 +94,14 @@ describe("rows written per mailbox entry", () => {
 			const frame = mailbox.storeNotice("receipt", peer, "m1", Date.now());
 			const stored = store.rowsWritten();
 			expect(mailbox.storeNotice("receipt", peer, "m1", Date.now())).toBeNull();
+			mailbox.storeNotice("receipt", peer, "m2", Date.now());
+			const mark = store.rowsWritten();
 			if (frame?.type !== "receipt") throw new Error("expected a receipt");
 			mailbox.removeLater(mailbox.find([frame.seq]).found);
 			mailbox.applyPendingRemovals(Date.now());
-			return { stored, total: store.rowsWritten() };
+			return { stored, removed: store.rowsWritten() - mark };
 		});
-		expect(counts).toEqual({ stored: 1, total: 2 });
+		expect(counts).toEqual({ stored: 1, removed: 1 });
 	});
 
 	it("a held receipt (connected owner): none written when acknowledged, one under its seq when not", async () => {
@@ -88,6 +110,11 @@ describe("rows written per mailbox entry", () => {
 			const store = counting(sql);
 			const mailbox = new Mailbox(store.sql, LIMITS);
 			mailbox.messageUsage();
+			// The connection's hello reserved its block of seqs (one row, per connection).
+			const hello = store.rowsWritten();
+			connection(mailbox);
+			const block = store.rowsWritten() - hello;
+			const start = store.rowsWritten();
 			const acked = mailbox.holdNotice("receipt", peer, "m1", Date.now());
 			const late = mailbox.holdNotice("receipt", peer, "m2", Date.now());
 			if (!acked || !late) throw new Error("expected two held receipts");
@@ -95,20 +122,26 @@ describe("rows written per mailbox entry", () => {
 			expect(mailbox.holdNotice("receipt", peer, "m1", Date.now())).toBeNull();
 			mailbox.removeLater(mailbox.find([acked.seq]).found);
 			mailbox.applyPendingRemovals(Date.now());
-			const afterAck = store.rowsWritten();
+			const afterAck = store.rowsWritten() - start;
 			const frame = mailbox.storeHeld(late.seq, Date.now());
+			const stored = store.rowsWritten() - start - afterAck;
+			// Acknowledged after it was written: deleted, and no high-water (the block's seqs are below it).
+			mailbox.removeLater(mailbox.find([late.seq]).found);
+			mailbox.applyPendingRemovals(Date.now());
 			return {
+				block,
 				afterAck,
 				acked: await acked.acked,
 				late: await late.acked,
-				stored: store.rowsWritten() - afterAck,
+				stored,
+				removed: store.rowsWritten() - start - afterAck - stored,
 				frameSeq: frame?.type === "receipt" ? frame.seq : null,
-				entries: mailbox.entries().map((entry) => (entry.type === "receipt" ? [entry.seq, entry.id] : [])),
+				lateSeq: late.seq,
 				found: mailbox.find([acked.seq]).unknown,
 			};
 		});
-		expect(counts).toMatchObject({ afterAck: 0, acked: true, late: false, stored: 1 });
-		expect(counts.entries).toEqual([[counts.frameSeq, "m2"]]);
+		expect(counts).toMatchObject({ block: 1, afterAck: 0, acked: true, late: false, stored: 1, removed: 1 });
+		expect(counts.frameSeq).toBe(counts.lateSeq);
 		// Acknowledged and gone: a second ack is unknown.
 		expect(counts.found).toHaveLength(1);
 	});
@@ -129,6 +162,36 @@ describe("rows written per mailbox entry", () => {
 		expect(seqs.two).toBeGreaterThan(seqs.one);
 		expect(seqs.three).toBeGreaterThan(seqs.two);
 		expect(seqs.one).toBeGreaterThanOrEqual(Date.now() - 60_000);
+	});
+
+	it("seqs pushed without a row are never reused: a woken object goes on from the socket's cursor, a restarted one past the block", async () => {
+		const seqs = await inObject((sql) => {
+			const peer: E164 = newE164();
+			const first = new Mailbox(sql, LIMITS);
+			const socket = connection(first);
+			const held = first.holdNotice("receipt", peer, "r1", Date.now());
+			if (!held) throw new Error("expected a held receipt");
+			first.removeLater(first.find([held.seq]).found);
+			// Woken from hibernation in the same millisecond, on the same socket (its attachment kept the cursor).
+			const woken = new Mailbox(sql, LIMITS);
+			woken.useSeqs(socket);
+			const again = woken.holdNotice("receipt", peer, "r2", Date.now());
+			// Restarted (every socket closed) in the same millisecond: no cursor, only the table.
+			const restarted = new Mailbox(sql, LIMITS);
+			const stored = seqOf(restarted.storeMessage(peer, "m", "AAAA", 3, Date.now()));
+			const fresh = restarted.openBlock();
+			return {
+				held: held.seq,
+				again: again?.seq ?? 0,
+				stored,
+				fresh: fresh.next,
+				rows: restarted.entries().length,
+			};
+		});
+		expect(seqs.again).toBe(seqs.held + 1);
+		expect(seqs.stored).toBeGreaterThan(seqs.again);
+		expect(seqs.fresh).toBeGreaterThan(seqs.stored);
+		expect(seqs.rows).toBe(1);
 	});
 });
 

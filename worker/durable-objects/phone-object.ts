@@ -42,7 +42,12 @@ import { phoneName } from "../phone/phone-name.ts";
 import { Registration } from "../phone/registration.ts";
 import { migrate } from "../phone/schema.ts";
 import { SendLimit } from "../phone/send-limit.ts";
-import { AUTH_DEADLINE_MS, readAttachment, writeAttachment } from "../phone/socket-attachment.ts";
+import {
+	AUTH_DEADLINE_MS,
+	readAttachment,
+	type SeqCursor,
+	writeAttachment,
+} from "../phone/socket-attachment.ts";
 import { type IssuedCode, VerificationCodes } from "../phone/verification-codes.ts";
 import { PushNotifier } from "../push/push-notifier.ts";
 import { failure, type Outcome, type RelayError, success } from "../relay-error.ts";
@@ -180,13 +185,14 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		await this.flushOutbox().catch(() => undefined);
 		this.push.removeAll();
+		this.mailbox.sealHighWater();
 		eraseAccount(this.ctx.storage);
 		this.registered = false;
 		if (this.removalTimer !== null) clearTimeout(this.removalTimer);
 		this.removalTimer = null;
 		this.mailbox = this.openMailbox();
 		this.closeReadySockets(CLOSE_CODES.revoked, "account deleted");
-		this.ready = null;
+		this.setReady(null);
 		return success(null);
 	}
 
@@ -457,8 +463,9 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		// A newer connection replaces the older one: one live connection per phone.
 		this.closeReadySockets(CLOSE_CODES.replaced, "replaced by a newer connection");
-		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
-		this.ready = ws;
+		// The connection's own block of seqs (one row written: see Mailbox, "Seqs").
+		writeAttachment(ws, { state: "ready", connectedAt: Date.now(), seqs: this.mailbox.openBlock() });
+		this.setReady(ws);
 		this.push.online();
 		// Held notices go to the table, where the backlog is read; acknowledged entries whose receipts
 		// are on their way are leaving and not sent again.
@@ -661,11 +668,29 @@ export class PhoneObject extends DurableObject<Env> {
 
 	private readySocket(): WebSocket | null {
 		if (this.ready?.readyState === WebSocket.OPEN) return this.ready;
-		this.ready = null;
+		let found: WebSocket | null = null;
 		for (const ws of this.ctx.getWebSockets()) {
-			if (readAttachment(ws)?.state === "ready" && ws.readyState === WebSocket.OPEN) this.ready = ws;
+			if (readAttachment(ws)?.state === "ready" && ws.readyState === WebSocket.OPEN) found = ws;
 		}
-		return this.ready;
+		this.setReady(found);
+		return found;
+	}
+
+	/** Remembers the authenticated socket; the mailbox takes its seqs from that socket's block. */
+	private setReady(ws: WebSocket | null): void {
+		this.ready = ws;
+		const attachment = ws ? readAttachment(ws) : null;
+		if (!ws || attachment?.state !== "ready") {
+			this.mailbox.useSeqs(null);
+			return;
+		}
+		this.mailbox.useSeqs({
+			cursor: attachment.seqs ?? null,
+			save: (seqs: SeqCursor) => {
+				const current = readAttachment(ws);
+				if (current?.state === "ready") writeAttachment(ws, { ...current, seqs });
+			},
+		});
 	}
 
 	private isRegistered(): boolean {

@@ -11,10 +11,24 @@
 // clients drop a repeated id). Every method that reads or writes rows applies pending removals
 // first, except `find`, which only reads and leaves them pending.
 //
-// Each entry is one row written (docs/PERFORMANCE.md §Cost model): its seq comes from the clock
-// (nextSeq) rather than an AUTOINCREMENT counter row, and the (kind, peer, id) index that makes a
-// repeated message or notice land once is kept in memory (loaded with the usage once per wake-up: the
-// object is the only writer) rather than as a second row per entry.
+// Each entry is one row written (docs/PERFORMANCE.md §Cost model): no AUTOINCREMENT counter row (see
+// "Seqs" below), and the (kind, peer, id) index that makes a repeated message or notice land once is
+// kept in memory (loaded with the usage once per wake-up: the object is the only writer) rather than
+// as a second row per entry.
+//
+// Seqs. A seq is never handed out twice, whatever the timing: a client may ack a seq late (after a
+// reconnect, or to an object woken again), and a reused seq would let that ack delete a newer entry.
+// The invariant is that every seq ever handed out is below the persisted high-water (`mailbox_seq`)
+// or still held by a row of the table, and a new instance starts above both. It is kept with few
+// writes: a connection reserves a block of SEQ_BLOCK seqs at its hello (one row: the high-water moves
+// past the block), and every entry pushed or stored while it is connected takes the next seq of that
+// block, whose cursor lives in the socket's attachment, so an object woken from hibernation goes on
+// where its predecessor stopped and writes nothing. An entry stored with no connection takes a seq at
+// or above the high-water; its row records it, and when a removal (ack, discard, expiry) deletes the
+// table's highest such row, the high-water moves past it in the same commit (one row per time the
+// mailbox is emptied, not per entry). The clock only makes seqs rise with time: 1,024 × the clock, and
+// a second ahead of it for the first seq of an object whose table has no high-water yet (objects from
+// before the high-water, whose seqs came from that rule alone).
 //
 // A notice for a connected owner can be _held_ instead (holdNotice): pushed under a seq with no row,
 // and written (storeHeld, under the same seq) only if the owner has not acknowledged it in time. The
@@ -25,6 +39,7 @@
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
 import { canonicalPhone, type E164, type ServerFrame } from "../../protocol/wire/index.ts";
+import type { SeqCursor } from "./socket-attachment.ts";
 
 export const MAILBOX_RETENTION_MS = 30 * 24 * 3_600_000;
 
@@ -74,6 +89,12 @@ interface HeldNotice {
 	settle: (acked: boolean) => void;
 }
 
+/** Where a connection's seqs come from: its block's cursor (null: none reserved yet) and how to keep it. */
+export interface SeqSource {
+	cursor: SeqCursor | null;
+	save: (cursor: SeqCursor) => void;
+}
+
 /** Durable Objects' SQLite accepts at most 100 bound parameters per statement. */
 const MAX_PARAMETERS = 100;
 
@@ -85,6 +106,10 @@ export class Mailbox {
 	private lastSeq = 0;
 	/** The highest seq in the table, as of the load and this object's own inserts since. */
 	private storedMax = 0;
+	/** The persisted high-water (see the header); null until read once after the wake-up. */
+	private highWater: number | null = null;
+	/** The connected owner's seq block; null with no connection (seqs then come from the high-water). */
+	private seqs: SeqSource | null = null;
 	/** Notices pushed without a row, by seq, until acknowledged or stored (see the header). */
 	private readonly held = new Map<number, HeldNotice>();
 	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
@@ -133,23 +158,72 @@ export class Mailbox {
 	}
 
 	/**
-	 * The least seq the next entry may take: past the last one handed out since the wake-up, and for
-	 * the first entry after a wake-up, a second ahead of the clock. An instance that ended (evicted,
-	 * restarted) handed out fewer than SEQS_PER_MS per millisecond of its clock, so its successor
-	 * starts past all of them even when it wakes in the same millisecond or on a clock up to a second
-	 * behind. Uses this object's clock, not an entry's `at` (a message's sentAt is the sender object's).
+	 * The least seq an entry may take outside a connection's block: past the last one handed out since
+	 * the wake-up, every stored seq and the high-water (see the header). Uses this object's clock, not
+	 * an entry's `at` (a message's sentAt is the sender object's).
 	 */
 	private seqFloor(): number {
-		const clock = Date.now() * SEQS_PER_MS;
-		if (this.lastSeq === 0) return Math.max(clock + RESTART_MARGIN_MS * SEQS_PER_MS, this.storedMax + 1);
-		return Math.max(this.lastSeq + 1, clock, this.storedMax + 1);
+		const high = this.high();
+		const margin = this.lastSeq === 0 && high === 0 ? RESTART_MARGIN_MS * SEQS_PER_MS : 0;
+		return Math.max(this.lastSeq + 1, this.storedMax + 1, high, Date.now() * SEQS_PER_MS + margin);
+	}
+
+	private high(): number {
+		this.highWater ??=
+			this.sql.exec<{ high: number }>("SELECT high FROM mailbox_seq WHERE id = 1").toArray()[0]?.high ?? 0;
+		return this.highWater;
+	}
+
+	/** Moves the persisted high-water up to `to` (one row written), unless it is there already. */
+	private raiseHighWater(to: number): void {
+		if (to <= this.high()) return;
+		this.sql.exec(
+			"INSERT INTO mailbox_seq (id, high) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET high = excluded.high",
+			to,
+		);
+		this.highWater = to;
 	}
 
 	/**
-	 * Inserts one entry under a fresh seq: one row written. Seqs rise with the clock and past every
-	 * stored seq and every seq handed out before (seqFloor), so none is reused, even after the entry
-	 * holding the highest one left and the object restarted: a client's late ack can never name a
-	 * newer entry.
+	 * Reserves a block of seqs for a new connection: one row written, the high-water moved past it.
+	 * The caller keeps the cursor in the socket's attachment and hands it back with useSeqs.
+	 */
+	openBlock(): SeqCursor {
+		this.loaded();
+		const next = this.seqFloor();
+		this.raiseHighWater(next + SEQ_BLOCK);
+		return { next, end: next + SEQ_BLOCK };
+	}
+
+	/** The connected owner's block (see the header); null when no one is connected. */
+	useSeqs(source: SeqSource | null): void {
+		this.seqs = source;
+	}
+
+	/**
+	 * The next seq. With a connection it comes from its block (a new block when the block is used up or
+	 * the socket has none yet); without one, from seqFloor, and the caller writes the entry's row in the
+	 * same turn. A seq with no row (a held notice) always comes from a block.
+	 */
+	private takeSeq(rowless: boolean): number {
+		if (!this.seqs && rowless) this.seqs = { cursor: null, save: () => {} };
+		if (!this.seqs) {
+			const seq = this.seqFloor();
+			this.lastSeq = seq;
+			return seq;
+		}
+		let cursor = this.seqs.cursor;
+		if (!cursor || cursor.next >= cursor.end) cursor = this.openBlock();
+		const seq = cursor.next;
+		this.seqs.cursor = { next: seq + 1, end: cursor.end };
+		this.seqs.save(this.seqs.cursor);
+		this.lastSeq = Math.max(this.lastSeq, seq);
+		return seq;
+	}
+
+	/**
+	 * Inserts one entry under a fresh seq (takeSeq): one row written. The statement also keeps it past
+	 * every stored seq, so a block can never overlap a row.
 	 */
 	private insert(
 		kind: EntryKind,
@@ -164,7 +238,7 @@ export class Mailbox {
 				`INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at)
 				VALUES (max(?, (SELECT coalesce(max(seq), 0) + 1 FROM mailbox)), ?, ?, ?, ?, ?, ?, ?)
 				RETURNING seq`,
-				this.seqFloor(),
+				this.takeSeq(false),
 				kind,
 				peer,
 				messageId,
@@ -174,9 +248,26 @@ export class Mailbox {
 				now + MAILBOX_RETENTION_MS,
 			)
 			.one().seq;
-		this.lastSeq = seq;
+		this.lastSeq = Math.max(this.lastSeq, seq);
 		this.storedMax = Math.max(this.storedMax, seq);
 		return seq;
+	}
+
+	/**
+	 * After rows were deleted: when the highest of them was the table's highest seq and above the
+	 * high-water, nothing records it any more, so the high-water moves past it (one row written).
+	 */
+	private keepHighWaterPast(removedMax: number): void {
+		if (removedMax < this.high()) return;
+		const remaining =
+			this.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM mailbox").one().seq ?? 0;
+		if (remaining < removedMax) this.raiseHighWater(removedMax + 1);
+	}
+
+	/** Before the account's rows are erased wholesale: the high-water moves past every seq handed out. */
+	sealHighWater(): void {
+		this.loaded();
+		this.raiseHighWater(Math.max(this.lastSeq, this.storedMax) + 1);
 	}
 
 	/**
@@ -193,8 +284,7 @@ export class Mailbox {
 		const { keys } = this.loaded();
 		const key = entryKey(kind, peer, messageId);
 		if (keys.has(key)) return null;
-		const seq = this.seqFloor();
-		this.lastSeq = seq;
+		const seq = this.takeSeq(true);
 		keys.set(key, seq);
 		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
 		let settle: (acked: boolean) => void = () => {};
@@ -371,12 +461,16 @@ export class Mailbox {
 	/** Deletes the entries acknowledged since the last write. */
 	applyPendingRemovals(now: number): void {
 		const entries = [...this.pendingRemovals.values()];
+		if (entries.length === 0) return;
+		let removedMax = 0;
 		for (const chunk of chunks(entries, MAX_PARAMETERS)) {
 			this.sql.exec(
 				`DELETE FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
 				...chunk.map((entry) => entry.seq),
 			);
+			for (const entry of chunk) removedMax = Math.max(removedMax, entry.seq);
 		}
+		this.keepHighWaterPast(removedMax);
 		const messages = entries.filter((entry) => entry.kind === "message" && !entry.forget);
 		for (const chunk of chunks(messages, Math.floor(MAX_PARAMETERS / 3))) {
 			this.sql.exec(
@@ -394,8 +488,12 @@ export class Mailbox {
 		this.applyPendingRemovals(now);
 		this.recent.clear();
 		this.sql.exec("DELETE FROM delivered WHERE expires_at <= ?", now);
-		const removed = this.sql.exec("DELETE FROM mailbox WHERE expires_at <= ?", now).rowsWritten;
+		const expired = this.sql
+			.exec<{ seq: number }>("DELETE FROM mailbox WHERE expires_at <= ? RETURNING seq", now)
+			.toArray();
+		const removed = expired.length;
 		if (removed > 0) {
+			this.keepHighWaterPast(expired.reduce((max, row) => Math.max(max, row.seq), 0));
 			this.usage = null;
 			this.keys = null;
 		}
@@ -452,13 +550,17 @@ function storedPhone(text: string): E164 {
 }
 
 /**
- * Seqs per millisecond of the clock. A phone's object hands out far fewer (each entry is a stored
- * row), so after a restart the clock alone is past every seq handed out before it; 1,024 × the epoch
- * in milliseconds stays below 2^53 until the year 2248.
+ * Seqs per millisecond of the clock, so seqs rise with time (see the header; correctness does not
+ * rest on it). 1,024 × the epoch in milliseconds stays below 2^53 until the year 2248.
  */
 const SEQS_PER_MS = 1024;
-/** How far ahead of its clock a woken object starts its seqs (see seqFloor). */
+/**
+ * How far ahead of its clock an object with no high-water yet starts its seqs: past what an instance
+ * of the code before the high-water handed out (it started a second ahead and counted up by one).
+ */
 const RESTART_MARGIN_MS = 1_000;
+/** Seqs reserved per connection (a second of the clock's seqs); another block when one is used up. */
+const SEQ_BLOCK = 1 << 20;
 
 /** The in-memory stand-in for a UNIQUE (kind, peer, message_id) index. */
 function entryKey(kind: string, peer: string, messageId: string): string {
