@@ -8,6 +8,9 @@ import type { E164 } from "../../protocol/wire/index.ts";
 import { Mailbox, type SeqSource } from "../../worker/phone/mailbox.ts";
 import { migrate } from "../../worker/phone/schema.ts";
 import { newE164 } from "./helpers/phones.ts";
+import { register, stubOf } from "./helpers/register.ts";
+import { connectDrained, messageId, randomBody } from "./helpers/socket.ts";
+import { expectStoredRows } from "./helpers/storage.ts";
 
 const LIMITS = { maxMessages: 100, maxBytes: 1_000_000 };
 
@@ -238,5 +241,75 @@ describe("mailbox migration", () => {
 		]);
 		expect(result.fresh).toBeGreaterThan(2);
 		expect(result.leftovers).toEqual([]);
+	});
+});
+
+/**
+ * Counts rows written by a phone's object from now on: its SQL storage's exec is wrapped in place
+ * (the object's mailbox holds the same SqlStorage), summing workerd's rowsWritten of every statement.
+ */
+async function countRowsOf(phone: string): Promise<() => Promise<number>> {
+	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+	await runInDurableObject(stubOf(phone), (_instance, state) => {
+		const sql = state.storage.sql;
+		const exec = sql.exec.bind(sql);
+		sql.exec = <T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]) => {
+			const cursor = exec<T>(query, ...bindings);
+			cursors.push(cursor);
+			return cursor;
+		};
+	});
+	return async () => cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0);
+}
+
+describe("rows written per relayed message, through the phone objects (docs/PERFORMANCE.md §Cost model)", () => {
+	it("online: a live message acknowledged at once writes none at either end", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = (await connectDrained(alice.phone, alice.token)).socket;
+		const b = (await connectDrained(bob.phone, bob.token)).socket;
+		const [atAlice, atBob] = [await countRowsOf(alice.phone), await countRowsOf(bob.phone)];
+		for (let i = 0; i < 3; i++) {
+			const id = messageId();
+			a.send({ type: "send", id, to: bob.phone, body: randomBody() });
+			b.send({ type: "ack", seqs: [(await b.next("message")).seq] });
+			expect(await a.next("sent")).toMatchObject({ id, delivery: "live" });
+			a.send({ type: "ack", seqs: [(await a.next("receipt")).seq] });
+		}
+		// Past every hold and deferred removal.
+		await new Promise((resolve) => setTimeout(resolve, 1_500));
+		expect({ alice: await atAlice(), bob: await atBob() }).toEqual({ alice: 0, bob: 0 });
+	});
+
+	it("offline: stored 1; acked 2 (deletion, remembered id); a receipt to an offline sender 1 + 1; each connection 1 (its seq block, which also covers the removals)", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = (await connectDrained(alice.phone, alice.token)).socket;
+		const [atAlice, atBob] = [await countRowsOf(alice.phone), await countRowsOf(bob.phone)];
+		const ids = [messageId(), messageId()];
+		for (const id of ids) {
+			a.send({ type: "send", id, to: bob.phone, body: randomBody() });
+			expect(await a.next("sent")).toMatchObject({ id, delivery: "queued" });
+		}
+		const stored = await atBob();
+		a.close();
+		const b = await connectDrained(bob.phone, bob.token);
+		const hello = (await atBob()) - stored;
+		b.socket.send({ type: "ack", seqs: b.backlog.map((frame) => ("seq" in frame ? frame.seq : 0)) });
+		await expectStoredRows(bob.phone, "mailbox", 0);
+		const drained = (await atBob()) - stored - hello;
+		await expectStoredRows(alice.phone, "mailbox", 2);
+		const receipts = await atAlice();
+		const again = await connectDrained(alice.phone, alice.token);
+		again.socket.send({ type: "ack", seqs: again.backlog.map((frame) => ("seq" in frame ? frame.seq : 0)) });
+		await expectStoredRows(alice.phone, "mailbox", 0);
+		const acked = (await atAlice()) - receipts;
+		expect({ stored, hello, drained, receipts, acked }).toEqual({
+			stored: 2,
+			hello: 1,
+			drained: 2 * 2,
+			receipts: 2,
+			acked: 1 + 2,
+		});
 	});
 });

@@ -30,11 +30,15 @@
 // a second ahead of it for the first seq of an object whose table has no high-water yet (objects from
 // before the high-water, whose seqs came from that rule alone).
 //
-// A notice for a connected owner can be _held_ instead (holdNotice): pushed under a seq with no row,
-// and written (storeHeld, under the same seq) only if the owner has not acknowledged it in time. The
-// caller keeps the notice's source waiting meanwhile, so until it is acknowledged or stored it is
-// still owed by the object that sent it: no row written for a receipt the sender's client takes at
-// once, and none lost if this object is lost first.
+// An entry for a connected owner is _held_ instead (holdMessage, holdNotice): pushed under a seq with
+// no row, and written (storeHeld, under the same seq) only if the owner has not acknowledged it in
+// time. The caller keeps the entry's source waiting meanwhile, so until it is acknowledged or stored it
+// is still owed by the object that sent it: a message's sender has not been answered `sent` (its
+// client resends the same id if this object is lost), a receipt's `sent` has not gone out either
+// (phone-object.ts). So no row is written for an entry the owner's client takes at once, and none is
+// lost if this object is lost first. An acknowledged held message leaves no remembered id: a resend
+// of it (its sender never heard `sent`) is delivered again and dropped by the recipient's client,
+// which remembers the ids it received (docs/PROTOCOL.md §Mailbox rules).
 //
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
@@ -82,12 +86,30 @@ export interface FoundEntries {
 	unknown: number[];
 }
 
-interface HeldNotice {
+interface HeldEntry {
 	entry: FoundEntry;
-	frame: ServerFrame;
+	hold: Hold;
+	/** A message's envelope (written with it if it is stored); "" for notices. */
+	body: string;
 	at: number;
-	settle: (acked: boolean) => void;
+	settle: (state: "acked" | "stored" | "discarded") => void;
 }
+
+/** An entry pushed without a row: its seq, the frame, and whether its owner acknowledged it in time. */
+export interface Hold {
+	seq: number;
+	frame: ServerFrame;
+	/** Set synchronously when the hold ends, so a caller never misses an ack that has landed. */
+	readonly state: "held" | "acked" | "stored" | "discarded";
+	/** True once acknowledged; false once written instead (storeHeld) or discarded. */
+	acked: Promise<boolean>;
+}
+
+export type HoldResult =
+	| { held: Hold }
+	/** Already here: `hold` is the earlier hold while that one is still held. */
+	| { duplicate: true; hold?: Hold }
+	| { full: true };
 
 /** Where a connection's seqs come from: its block's cursor (null: none reserved yet) and how to keep it. */
 export interface SeqSource {
@@ -110,8 +132,8 @@ export class Mailbox {
 	private highWater: number | null = null;
 	/** The connected owner's seq block; null with no connection (seqs then come from the high-water). */
 	private seqs: SeqSource | null = null;
-	/** Notices pushed without a row, by seq, until acknowledged or stored (see the header). */
-	private readonly held = new Map<number, HeldNotice>();
+	/** Entries pushed without a row, by seq, until acknowledged or stored (see the header). */
+	private readonly held = new Map<number, HeldEntry>();
 	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
 	/** Acknowledged messages already taken out of the usage while their receipts are on their way. */
 	private readonly released = new Set<number>();
@@ -140,8 +162,13 @@ export class Mailbox {
 			this.applyPendingRemovals(Date.now());
 			const usage = { messages: 0, bytes: 0 };
 			const keys = new Map<string, number>();
-			for (const [seq, notice] of this.held)
-				keys.set(entryKey(notice.entry.kind, notice.entry.peer, notice.entry.messageId), seq);
+			for (const [seq, { entry }] of this.held) {
+				keys.set(entryKey(entry.kind, entry.peer, entry.messageId), seq);
+				// A held message counts against the cap like a stored one: it is stored if not acknowledged.
+				if (entry.kind !== "message") continue;
+				usage.messages += 1;
+				usage.bytes += entry.size;
+			}
 			for (const row of this.sql.exec<Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "size">>(
 				"SELECT seq, kind, peer, message_id, size FROM mailbox",
 			)) {
@@ -271,56 +298,99 @@ export class Mailbox {
 	}
 
 	/**
+	 * A message for a connected owner, given a seq but no row (see the header): held until the owner
+	 * acknowledges it, or written by storeHeld. A resend of a message still here is a duplicate (with
+	 * the earlier hold's outcome while it is held); at the cap it is refused, as storeMessage does.
+	 */
+	holdMessage(from: E164, messageId: string, body: string, size: number, now: number): HoldResult {
+		const { usage, keys } = this.loaded();
+		const key = entryKey("message", from, messageId);
+		const existing = keys.get(key);
+		if (existing !== undefined) {
+			const held = this.held.get(existing);
+			return held ? { duplicate: true, hold: held.hold } : { duplicate: true };
+		}
+		if (this.wasDelivered(from, messageId)) return { duplicate: true };
+		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
+			return { full: true };
+		}
+		usage.messages += 1;
+		usage.bytes += size;
+		return { held: this.hold("message", from, messageId, body, size, now) };
+	}
+
+	/**
 	 * A receipt or resume notice for a connected owner, given a seq but no row (see the header).
 	 * Returns the frame to push and a promise that settles true when the owner acknowledges it, false
 	 * when it was stored instead; null for a repeated notice (already held, stored or waiting).
 	 */
-	holdNotice(
-		kind: "receipt" | "resume",
+	holdNotice(kind: "receipt" | "resume", peer: E164, messageId: string, now: number): Hold | null {
+		const { keys } = this.loaded();
+		if (keys.has(entryKey(kind, peer, messageId))) return null;
+		return this.hold(kind, peer, messageId, "", 0, now);
+	}
+
+	private hold(
+		kind: EntryKind,
 		peer: E164,
 		messageId: string,
+		body: string,
+		size: number,
 		now: number,
-	): { seq: number; frame: ServerFrame; acked: Promise<boolean> } | null {
-		const { keys } = this.loaded();
-		const key = entryKey(kind, peer, messageId);
-		if (keys.has(key)) return null;
+	): Hold {
 		const seq = this.takeSeq(true);
-		keys.set(key, seq);
-		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
-		let settle: (acked: boolean) => void = () => {};
-		const acked = new Promise<boolean>((resolve) => {
-			settle = resolve;
-		});
-		this.held.set(seq, { entry: { seq, kind, peer, messageId, size: 0 }, frame, at: now, settle });
-		return { seq, frame, acked };
+		this.keys?.set(entryKey(kind, peer, messageId), seq);
+		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body, at: now });
+		let resolve: (acked: boolean) => void = () => {};
+		const hold: { -readonly [K in keyof Hold]: Hold[K] } = {
+			seq,
+			frame,
+			state: "held",
+			acked: new Promise<boolean>((done) => {
+				resolve = done;
+			}),
+		};
+		const settle = (state: "acked" | "stored" | "discarded") => {
+			hold.state = state;
+			resolve(state === "acked");
+		};
+		this.held.set(seq, { entry: { seq, kind, peer, messageId, size }, hold, body, at: now, settle });
+		return hold;
+	}
+
+	/** True while `seq` is pushed without a row, awaiting its ack. */
+	isHeld(seq: number): boolean {
+		return this.held.has(seq);
 	}
 
 	/**
-	 * Writes a held notice its owner has not acknowledged, under the seq it was pushed with: one row.
+	 * Writes a held entry its owner has not acknowledged, under the seq it was pushed with: one row.
 	 * Returns its frame when it was still held (so the caller can push it to a newer socket), else null.
 	 */
 	storeHeld(seq: number, now: number): ServerFrame | null {
-		const notice = this.held.get(seq);
-		if (!notice) return null;
+		const held = this.held.get(seq);
+		if (!held) return null;
 		this.applyPendingRemovals(now);
-		const { entry } = notice;
+		const { entry } = held;
 		this.sql.exec(
-			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, '', 0, ?, ?)",
+			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			seq,
 			entry.kind,
 			entry.peer,
 			entry.messageId,
-			notice.at,
-			notice.at + MAILBOX_RETENTION_MS,
+			held.body,
+			entry.size,
+			held.at,
+			held.at + MAILBOX_RETENTION_MS,
 		);
 		this.storedMax = Math.max(this.storedMax, seq);
 		this.held.delete(seq);
 		this.remember(entry);
-		notice.settle(false);
-		return notice.frame;
+		held.settle("stored");
+		return held.hold.frame;
 	}
 
-	/** Writes every held notice (a new connection's backlog is read from the table). */
+	/** Writes every held entry (a new connection's backlog is read from the table). */
 	storeAllHeld(now: number): void {
 		for (const seq of [...this.held.keys()]) this.storeHeld(seq, now);
 	}
@@ -436,10 +506,14 @@ export class Mailbox {
 		for (const entry of entries) {
 			const held = this.held.get(entry.seq);
 			if (held) {
-				// Acknowledged before it needed a row: nothing to delete.
+				// Acknowledged (or discarded) before it needed a row: nothing to delete, no id remembered.
 				this.held.delete(entry.seq);
 				this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
-				held.settle(true);
+				if (entry.kind === "message" && this.usage) {
+					this.usage.messages -= 1;
+					this.usage.bytes -= entry.size;
+				}
+				held.settle(options.forget ? "discarded" : "acked");
 				continue;
 			}
 			if (this.pendingRemovals.has(entry.seq)) continue;
