@@ -337,7 +337,7 @@ export class PhoneObject extends DurableObject<Env> {
 					waits.push({ index, hold: result.held, own: true });
 					return success({ delivery: "live" });
 				}
-				stored = this.mailbox.storeHeld(result.held.seq, Date.now()) !== null || stored;
+				stored = this.mailbox.storeHeld(result.held.seq) !== null || stored;
 				queued = true;
 				return success({ delivery: "queued" });
 			}
@@ -362,7 +362,7 @@ export class PhoneObject extends DurableObject<Env> {
 				}
 				// Not acknowledged in time: written under the seq it was pushed with (by the call that held it).
 				if (!own || hold.state !== "held") continue;
-				const frame = this.mailbox.storeHeld(hold.seq, Date.now());
+				const frame = this.mailbox.storeHeld(hold.seq);
 				if (!frame) continue;
 				stored = true;
 				// A newer connection read its backlog before this row existed.
@@ -413,7 +413,7 @@ export class PhoneObject extends DurableObject<Env> {
 			const hold = this.mailbox.holdNotice(notice.kind, from, notice.messageId, notice.at);
 			if (!hold) continue;
 			if (trySend(socket, hold.frame)) held.push(hold);
-			else stored = this.mailbox.storeHeld(hold.seq, Date.now()) !== null || stored;
+			else stored = this.mailbox.storeHeld(hold.seq) !== null || stored;
 		}
 		if (held.length > 0) {
 			let timer: ReturnType<typeof setTimeout> | null = null;
@@ -426,7 +426,7 @@ export class PhoneObject extends DurableObject<Env> {
 			if (timer !== null) clearTimeout(timer);
 		}
 		for (const { seq } of held) {
-			const frame = this.mailbox.storeHeld(seq, Date.now());
+			const frame = this.mailbox.storeHeld(seq);
 			if (!frame) continue;
 			stored = true;
 			// A newer connection read its backlog before this row existed.
@@ -533,7 +533,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.push.online();
 		// Held notices go to the table, where the backlog is read; acknowledged entries whose receipts
 		// are on their way are leaving and not sent again.
-		this.mailbox.storeAllHeld(Date.now());
+		this.mailbox.storeAllHeld();
 		const backlog = this.mailbox.entries(this.acking);
 		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone: this.phone, pending: backlog.length });
 		for (const entry of backlog) trySend(ws, entry);
@@ -600,12 +600,10 @@ export class PhoneObject extends DurableObject<Env> {
 				this.mailbox.removeLater(messages);
 				// The senders' objects held the receipts a while: these waited long enough for a write.
 				if (Date.now() - now >= REMOVAL_DELAY_MS) {
-					this.mailbox.applyPendingRemovals(Date.now());
+					this.mailbox.applyPendingRemovals();
 					this.afterWrite();
 				}
 				if (retryLater) this.schedule.ensure(now + OUTBOX_RETRY_MS);
-				// Remembered delivered ids expire too.
-				this.schedule.ensure(expiryAlarmAt(now + MAILBOX_RETENTION_MS));
 				if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 			} finally {
 				for (const entry of messages) this.acking.delete(entry.seq);
@@ -616,7 +614,7 @@ export class PhoneObject extends DurableObject<Env> {
 
 	/**
 	 * Removes messages the client could not show: no receipt (the sender hears why from the recipient's
-	 * delivery notice, end to end) and no remembered id, so a resend under the same id is stored again.
+	 * delivery notice, end to end), and the row goes at once, so a resend under the same id is stored again.
 	 */
 	private onDiscard(ws: WebSocket, seqs: number[]): void {
 		const found = this.findOwnEntries(ws, seqs);
@@ -625,7 +623,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.mailbox.removeLater(found, { forget: true });
 		// Written now, not with the next write: until the row is gone, a resend under the same id would be
 		// taken for the stored copy. Discards are rare (a failure path), so the commit is affordable.
-		this.mailbox.applyPendingRemovals(now);
+		this.mailbox.applyPendingRemovals();
 		this.afterWrite();
 		if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 	}
@@ -643,7 +641,7 @@ export class PhoneObject extends DurableObject<Env> {
 		if (this.removalTimer !== null || !this.mailbox.hasPendingRemovals()) return;
 		this.removalTimer = setTimeout(() => {
 			this.removalTimer = null;
-			this.mailbox.applyPendingRemovals(Date.now());
+			this.mailbox.applyPendingRemovals();
 		}, REMOVAL_DELAY_MS);
 	}
 

@@ -1,8 +1,12 @@
 // One phone's offline mailbox (docs/PROTOCOL.md §Mailbox). Entries stay until the owner acknowledges
 // them by seq; messages are capped by count and bytes, and at the cap nothing stored is ever dropped:
 // the new message is refused instead. Delivery receipts and "resume" notices are small entries that
-// do not count against the cap. Everything expires after 30 days. A message id stays known for 30
-// days after its ack, so a resend (same sender, same id) is stored once even after the original left.
+// do not count against the cap. Everything expires after 30 days. A resend (same sender, same id) of
+// a message still here is stored once; after the ack its id is not remembered (no `delivered` row
+// since 2026-12-01: two rows written per message, its insert and its expiry): a late resend, which
+// only follows a send its client never saw answered, is delivered again and dropped by the
+// recipient's client, which remembers the ids it received (docs/PROTOCOL.md §Mailbox rules). Rows
+// an older version wrote to `delivered` are only expired.
 //
 // Removal after an ack is deferred: acknowledged entries leave the mailbox's view at once and are
 // deleted with the object's next write (storing a message or a notice) or by `applyPendingRemovals`
@@ -36,9 +40,7 @@
 // is still owed by the object that sent it: a message's sender has not been answered `sent` (its
 // client resends the same id if this object is lost), a receipt's `sent` has not gone out either
 // (phone-object.ts). So no row is written for an entry the owner's client takes at once, and none is
-// lost if this object is lost first. An acknowledged held message leaves no remembered id: a resend
-// of it (its sender never heard `sent`) is delivered again and dropped by the recipient's client,
-// which remembers the ids it received (docs/PROTOCOL.md §Mailbox rules).
+// lost if this object is lost first.
 //
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
@@ -134,7 +136,7 @@ export class Mailbox {
 	private seqs: SeqSource | null = null;
 	/** Entries pushed without a row, by seq, until acknowledged or stored (see the header). */
 	private readonly held = new Map<number, HeldEntry>();
-	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
+	private readonly pendingRemovals = new Map<number, FoundEntry>();
 	/** Acknowledged messages already taken out of the usage while their receipts are on their way. */
 	private readonly released = new Set<number>();
 	/**
@@ -159,7 +161,7 @@ export class Mailbox {
 	/** The usage and the key index, read once per wake-up (rows read, not written). */
 	private loaded(): { usage: { messages: number; bytes: number }; keys: Map<string, number> } {
 		if (!this.usage || !this.keys) {
-			this.applyPendingRemovals(Date.now());
+			this.applyPendingRemovals();
 			const usage = { messages: 0, bytes: 0 };
 			const keys = new Map<string, number>();
 			for (const [seq, { entry }] of this.held) {
@@ -310,7 +312,6 @@ export class Mailbox {
 			const held = this.held.get(existing);
 			return held ? { duplicate: true, hold: held.hold } : { duplicate: true };
 		}
-		if (this.wasDelivered(from, messageId)) return { duplicate: true };
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
 			return { full: true };
 		}
@@ -367,10 +368,10 @@ export class Mailbox {
 	 * Writes a held entry its owner has not acknowledged, under the seq it was pushed with: one row.
 	 * Returns its frame when it was still held (so the caller can push it to a newer socket), else null.
 	 */
-	storeHeld(seq: number, now: number): ServerFrame | null {
+	storeHeld(seq: number): ServerFrame | null {
 		const held = this.held.get(seq);
 		if (!held) return null;
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		const { entry } = held;
 		this.sql.exec(
 			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -391,8 +392,8 @@ export class Mailbox {
 	}
 
 	/** Writes every held entry (a new connection's backlog is read from the table). */
-	storeAllHeld(now: number): void {
-		for (const seq of [...this.held.keys()]) this.storeHeld(seq, now);
+	storeAllHeld(): void {
+		for (const seq of [...this.held.keys()]) this.storeHeld(seq);
 	}
 
 	/**
@@ -400,11 +401,11 @@ export class Mailbox {
 	 * common case, since this runs for every relayed message.
 	 */
 	storeMessage(from: E164, messageId: string, body: string, size: number, now: number): StoreResult {
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		const { usage, keys } = this.loaded();
 		const key = entryKey("message", from, messageId);
 		// A resend of something stored or delivered is answered as stored, even at the cap.
-		if (keys.has(key) || this.wasDelivered(from, messageId)) return { stored: false, duplicate: true };
+		if (keys.has(key)) return { stored: false, duplicate: true };
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
 			return { stored: false, full: true };
 		}
@@ -424,7 +425,7 @@ export class Mailbox {
 	 * frame to push when it is new; a repeated notice is already pushed or waiting in the backlog.
 	 */
 	storeNotice(kind: "receipt" | "resume", peer: E164, messageId: string, now: number): ServerFrame | null {
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		const { keys } = this.loaded();
 		const key = entryKey(kind, peer, messageId);
 		if (keys.has(key)) return null;
@@ -436,7 +437,7 @@ export class Mailbox {
 
 	/** Every entry in delivery order, but those in `leaving` (acknowledged, their receipts on their way). */
 	entries(leaving: ReadonlySet<number> = new Set()): ServerFrame[] {
-		this.applyPendingRemovals(Date.now());
+		this.applyPendingRemovals();
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
@@ -499,8 +500,7 @@ export class Mailbox {
 
 	/**
 	 * Takes acknowledged entries out of the mailbox's view and its usage now; the rows are deleted with
-	 * the next write (see the header). A message's id is remembered then, so a resend is not delivered
-	 * again (until then its row is still there and catches the resend).
+	 * the next write (see the header). `forget` (a discard) settles a held message without a receipt.
 	 */
 	removeLater(entries: readonly FoundEntry[], options: { forget?: boolean } = {}): void {
 		for (const entry of entries) {
@@ -517,8 +517,7 @@ export class Mailbox {
 				continue;
 			}
 			if (this.pendingRemovals.has(entry.seq)) continue;
-			// A discarded message's id is not remembered: its sender may resend it under the same id.
-			this.pendingRemovals.set(entry.seq, options.forget ? { ...entry, forget: true } : entry);
+			this.pendingRemovals.set(entry.seq, entry);
 			this.recent.delete(entry.seq);
 			if (this.released.delete(entry.seq)) continue;
 			if (entry.kind === "message" && this.usage) {
@@ -533,7 +532,7 @@ export class Mailbox {
 	}
 
 	/** Deletes the entries acknowledged since the last write. */
-	applyPendingRemovals(now: number): void {
+	applyPendingRemovals(): void {
 		const entries = [...this.pendingRemovals.values()];
 		if (entries.length === 0) return;
 		let removedMax = 0;
@@ -545,21 +544,14 @@ export class Mailbox {
 			for (const entry of chunk) removedMax = Math.max(removedMax, entry.seq);
 		}
 		this.keepHighWaterPast(removedMax);
-		const messages = entries.filter((entry) => entry.kind === "message" && !entry.forget);
-		for (const chunk of chunks(messages, Math.floor(MAX_PARAMETERS / 3))) {
-			this.sql.exec(
-				`INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
-				...chunk.flatMap((entry) => [entry.peer, entry.messageId, now + MAILBOX_RETENTION_MS]),
-			);
-		}
 		// Cleared only after every statement ran: a failure leaves them pending, to be tried again.
 		for (const entry of entries) this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
 		this.pendingRemovals.clear();
 	}
 
-	/** Deletes entries (and remembered delivered ids) past retention; returns how many entries. */
+	/** Deletes entries (and ids an older version remembered) past retention; returns how many entries. */
 	expire(now: number): number {
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		this.recent.clear();
 		this.sql.exec("DELETE FROM delivered WHERE expires_at <= ?", now);
 		const expired = this.sql
@@ -601,13 +593,6 @@ export class Mailbox {
 	private remember(entry: FoundEntry): void {
 		if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
 		this.recent.set(entry.seq, entry);
-	}
-
-	private wasDelivered(peer: E164, messageId: string): boolean {
-		return (
-			this.sql.exec("SELECT 1 FROM delivered WHERE peer = ? AND message_id = ?", peer, messageId).toArray()
-				.length > 0
-		);
 	}
 }
 
