@@ -584,8 +584,8 @@ export class PhoneObject extends DurableObject<Env> {
 	 */
 	private async onAck(ws: WebSocket, seqs: number[]): Promise<void> {
 		const all = this.findOwnEntries(ws, seqs);
-		// Held entries (pushed without a row) end here: a message's receipt rides in the answer of the
-		// deliver call that holds it, a notice's hold lets its `sent` go out.
+		// Held entries (pushed without a row) end here, with nothing to delete: a message's receipt rides
+		// in the answer of the deliver call that holds it, a notice's caller stops waiting.
 		const found = all.filter((entry) => !this.mailbox.isHeld(entry.seq));
 		this.mailbox.removeLater(all.filter((entry) => this.mailbox.isHeld(entry.seq)));
 		const messages = found.filter((entry) => entry.kind === "message");
