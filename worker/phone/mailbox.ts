@@ -37,10 +37,11 @@
 // An entry for a connected owner is _held_ instead (holdMessage, holdNotice): pushed under a seq with
 // no row, and written (storeHeld, under the same seq) only if the owner has not acknowledged it in
 // time. The caller keeps the entry's source waiting meanwhile, so until it is acknowledged or stored it
-// is still owed by the object that sent it: a message's sender has not been answered `sent` (its
-// client resends the same id if this object is lost), a receipt's `sent` has not gone out either
-// (phone-object.ts). So no row is written for an entry the owner's client takes at once, and none is
-// lost if this object is lost first.
+// is still owed by whoever sent it: a message's sender has not been answered `sent` (its client
+// resends the same id if this object is lost), and a notice's sending object waits in its
+// acceptNotices call. So no row is written for an entry the owner's client takes at once, and none is
+// lost if this object is lost first. The one exception is the receipt of a live message, which came
+// in a deliver call's answer and is held by this object alone (phone-object.ts receiptFromAnswer).
 //
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
