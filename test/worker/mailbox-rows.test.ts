@@ -5,9 +5,12 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { E164 } from "../../protocol/wire/index.ts";
-import { Mailbox } from "../../worker/phone/mailbox.ts";
+import { Mailbox, type SeqSource } from "../../worker/phone/mailbox.ts";
 import { migrate } from "../../worker/phone/schema.ts";
 import { newE164 } from "./helpers/phones.ts";
+import { register, stubOf } from "./helpers/register.ts";
+import { connectDrained, messageId, randomBody } from "./helpers/socket.ts";
+import { expectStoredRows } from "./helpers/storage.ts";
 
 const LIMITS = { maxMessages: 100, maxBytes: 1_000_000 };
 
@@ -34,8 +37,20 @@ function seqOf(result: ReturnType<Mailbox["storeMessage"]>): number {
 	return result.frame.seq;
 }
 
+/** A connection's seq source, as the object keeps it in the socket's attachment. */
+function connection(mailbox: Mailbox): SeqSource {
+	const source: SeqSource = {
+		cursor: mailbox.openBlock(),
+		save: (cursor) => {
+			source.cursor = cursor;
+		},
+	};
+	mailbox.useSeqs(source);
+	return source;
+}
+
 describe("rows written per mailbox entry", () => {
-	it("a message: one row stored, then one deleted and one remembered id; a resend writes none", async () => {
+	it("a message: one row stored, one deleted (no remembered id); a resend while it is stored writes none", async () => {
 		const counts = await inObject((sql) => {
 			const from: E164 = newE164();
 			const mailbox = new Mailbox(sql, LIMITS);
@@ -52,17 +67,29 @@ describe("rows written per mailbox entry", () => {
 				duplicate: true,
 			});
 			const resent = store.rowsWritten() - before - stored;
+			// A later message keeps the mailbox's highest seq in a row, so this removal needs no high-water.
+			const last = seqOf(counted.storeMessage(from, "m2", "AAAA", 3, Date.now()));
+			const mark = store.rowsWritten();
 			counted.removeLater(counted.find([seq]).found);
-			counted.applyPendingRemovals(Date.now());
-			const removed = store.rowsWritten() - before - stored - resent;
-			// Remembered: a resend after the ack is not stored again, and writes nothing.
-			expect(counted.storeMessage(from, "m1", "AAAA", 3, Date.now())).toEqual({
-				stored: false,
-				duplicate: true,
-			});
-			return { stored, resent, removed, after: store.rowsWritten() - before - stored - resent - removed };
+			counted.applyPendingRemovals();
+			const removed = store.rowsWritten() - mark;
+			// Not remembered after the ack (the recipient's client drops a repeat): a late resend is stored again.
+			const again = seqOf(counted.storeMessage(from, "m1", "AAAA", 3, Date.now()));
+			const after = store.rowsWritten() - mark - removed;
+			// The last ones leave: the highest seq ever handed out is then held by no row.
+			counted.removeLater(counted.find([last, again]).found);
+			counted.applyPendingRemovals();
+			const emptied = store.rowsWritten() - mark - removed - after;
+			return {
+				stored,
+				resent,
+				removed,
+				after,
+				emptied,
+				delivered: sql.exec("SELECT * FROM delivered").toArray(),
+			};
 		});
-		expect(counts).toEqual({ stored: 1, resent: 0, removed: 2, after: 0 });
+		expect(counts).toEqual({ stored: 1, resent: 0, removed: 1, after: 1, emptied: 2 + 1, delivered: [] });
 	});
 
 	it("a receipt: one row stored and one deleted; a repeated receipt writes none", async () => {
@@ -74,12 +101,14 @@ describe("rows written per mailbox entry", () => {
 			const frame = mailbox.storeNotice("receipt", peer, "m1", Date.now());
 			const stored = store.rowsWritten();
 			expect(mailbox.storeNotice("receipt", peer, "m1", Date.now())).toBeNull();
+			mailbox.storeNotice("receipt", peer, "m2", Date.now());
+			const mark = store.rowsWritten();
 			if (frame?.type !== "receipt") throw new Error("expected a receipt");
 			mailbox.removeLater(mailbox.find([frame.seq]).found);
-			mailbox.applyPendingRemovals(Date.now());
-			return { stored, total: store.rowsWritten() };
+			mailbox.applyPendingRemovals();
+			return { stored, removed: store.rowsWritten() - mark };
 		});
-		expect(counts).toEqual({ stored: 1, total: 2 });
+		expect(counts).toEqual({ stored: 1, removed: 1 });
 	});
 
 	it("a held receipt (connected owner): none written when acknowledged, one under its seq when not", async () => {
@@ -88,27 +117,38 @@ describe("rows written per mailbox entry", () => {
 			const store = counting(sql);
 			const mailbox = new Mailbox(store.sql, LIMITS);
 			mailbox.messageUsage();
+			// The connection's hello reserved its block of seqs (one row, per connection).
+			const hello = store.rowsWritten();
+			connection(mailbox);
+			const block = store.rowsWritten() - hello;
+			const start = store.rowsWritten();
 			const acked = mailbox.holdNotice("receipt", peer, "m1", Date.now());
 			const late = mailbox.holdNotice("receipt", peer, "m2", Date.now());
 			if (!acked || !late) throw new Error("expected two held receipts");
 			// A repeated receipt while held is not pushed twice.
 			expect(mailbox.holdNotice("receipt", peer, "m1", Date.now())).toBeNull();
 			mailbox.removeLater(mailbox.find([acked.seq]).found);
-			mailbox.applyPendingRemovals(Date.now());
-			const afterAck = store.rowsWritten();
-			const frame = mailbox.storeHeld(late.seq, Date.now());
+			mailbox.applyPendingRemovals();
+			const afterAck = store.rowsWritten() - start;
+			const frame = mailbox.storeHeld(late.seq);
+			const stored = store.rowsWritten() - start - afterAck;
+			// Acknowledged after it was written: deleted, and no high-water (the block's seqs are below it).
+			mailbox.removeLater(mailbox.find([late.seq]).found);
+			mailbox.applyPendingRemovals();
 			return {
+				block,
 				afterAck,
 				acked: await acked.acked,
 				late: await late.acked,
-				stored: store.rowsWritten() - afterAck,
+				stored,
+				removed: store.rowsWritten() - start - afterAck - stored,
 				frameSeq: frame?.type === "receipt" ? frame.seq : null,
-				entries: mailbox.entries().map((entry) => (entry.type === "receipt" ? [entry.seq, entry.id] : [])),
+				lateSeq: late.seq,
 				found: mailbox.find([acked.seq]).unknown,
 			};
 		});
-		expect(counts).toMatchObject({ afterAck: 0, acked: true, late: false, stored: 1 });
-		expect(counts.entries).toEqual([[counts.frameSeq, "m2"]]);
+		expect(counts).toMatchObject({ block: 1, afterAck: 0, acked: true, late: false, stored: 1, removed: 1 });
+		expect(counts.frameSeq).toBe(counts.lateSeq);
 		// Acknowledged and gone: a second ack is unknown.
 		expect(counts.found).toHaveLength(1);
 	});
@@ -120,7 +160,7 @@ describe("rows written per mailbox entry", () => {
 			const one = seqOf(first.storeMessage(from, "a", "AAAA", 3, Date.now()));
 			const two = seqOf(first.storeMessage(from, "b", "AAAA", 3, Date.now()));
 			first.removeLater(first.find([two]).found);
-			first.applyPendingRemovals(Date.now());
+			first.applyPendingRemovals();
 			// A successor instance (the object restarted) in the same millisecond.
 			const second = new Mailbox(sql, LIMITS);
 			const three = seqOf(second.storeMessage(from, "c", "AAAA", 3, Date.now()));
@@ -129,6 +169,36 @@ describe("rows written per mailbox entry", () => {
 		expect(seqs.two).toBeGreaterThan(seqs.one);
 		expect(seqs.three).toBeGreaterThan(seqs.two);
 		expect(seqs.one).toBeGreaterThanOrEqual(Date.now() - 60_000);
+	});
+
+	it("seqs pushed without a row are never reused: a woken object goes on from the socket's cursor, a restarted one past the block", async () => {
+		const seqs = await inObject((sql) => {
+			const peer: E164 = newE164();
+			const first = new Mailbox(sql, LIMITS);
+			const socket = connection(first);
+			const held = first.holdNotice("receipt", peer, "r1", Date.now());
+			if (!held) throw new Error("expected a held receipt");
+			first.removeLater(first.find([held.seq]).found);
+			// Woken from hibernation in the same millisecond, on the same socket (its attachment kept the cursor).
+			const woken = new Mailbox(sql, LIMITS);
+			woken.useSeqs(socket);
+			const again = woken.holdNotice("receipt", peer, "r2", Date.now());
+			// Restarted (every socket closed) in the same millisecond: no cursor, only the table.
+			const restarted = new Mailbox(sql, LIMITS);
+			const stored = seqOf(restarted.storeMessage(peer, "m", "AAAA", 3, Date.now()));
+			const fresh = restarted.openBlock();
+			return {
+				held: held.seq,
+				again: again?.seq ?? 0,
+				stored,
+				fresh: fresh.next,
+				rows: restarted.entries().length,
+			};
+		});
+		expect(seqs.again).toBe(seqs.held + 1);
+		expect(seqs.stored).toBeGreaterThan(seqs.again);
+		expect(seqs.fresh).toBeGreaterThan(seqs.stored);
+		expect(seqs.rows).toBe(1);
 	});
 });
 
@@ -175,5 +245,75 @@ describe("mailbox migration", () => {
 		]);
 		expect(result.fresh).toBeGreaterThan(2);
 		expect(result.leftovers).toEqual([]);
+	});
+});
+
+/**
+ * Counts rows written by a phone's object from now on: its SQL storage's exec is wrapped in place
+ * (the object's mailbox holds the same SqlStorage), summing workerd's rowsWritten of every statement.
+ */
+async function countRowsOf(phone: string): Promise<() => Promise<number>> {
+	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+	await runInDurableObject(stubOf(phone), (_instance, state) => {
+		const sql = state.storage.sql;
+		const exec = sql.exec.bind(sql);
+		sql.exec = <T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]) => {
+			const cursor = exec<T>(query, ...bindings);
+			cursors.push(cursor);
+			return cursor;
+		};
+	});
+	return async () => cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0);
+}
+
+describe("rows written per relayed message, through the phone objects (docs/PERFORMANCE.md §Cost model)", () => {
+	it("online: a live message acknowledged at once writes none at either end", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = (await connectDrained(alice.phone, alice.token)).socket;
+		const b = (await connectDrained(bob.phone, bob.token)).socket;
+		const [atAlice, atBob] = [await countRowsOf(alice.phone), await countRowsOf(bob.phone)];
+		for (let i = 0; i < 3; i++) {
+			const id = messageId();
+			a.send({ type: "send", id, to: bob.phone, body: randomBody() });
+			b.send({ type: "ack", seqs: [(await b.next("message")).seq] });
+			expect(await a.next("sent")).toMatchObject({ id, delivery: "live" });
+			a.send({ type: "ack", seqs: [(await a.next("receipt")).seq] });
+		}
+		// Past every hold and deferred removal.
+		await new Promise((resolve) => setTimeout(resolve, 1_500));
+		expect({ alice: await atAlice(), bob: await atBob() }).toEqual({ alice: 0, bob: 0 });
+	});
+
+	it("offline: stored 1; acked 1 (its deletion); a receipt to an offline sender 1 + 1; each connection 1 (its seq block, which also covers the removals)", async () => {
+		const alice = await register();
+		const bob = await register();
+		const a = (await connectDrained(alice.phone, alice.token)).socket;
+		const [atAlice, atBob] = [await countRowsOf(alice.phone), await countRowsOf(bob.phone)];
+		const ids = [messageId(), messageId()];
+		for (const id of ids) {
+			a.send({ type: "send", id, to: bob.phone, body: randomBody() });
+			expect(await a.next("sent")).toMatchObject({ id, delivery: "queued" });
+		}
+		const stored = await atBob();
+		a.close();
+		const b = await connectDrained(bob.phone, bob.token);
+		const hello = (await atBob()) - stored;
+		b.socket.send({ type: "ack", seqs: b.backlog.map((frame) => ("seq" in frame ? frame.seq : 0)) });
+		await expectStoredRows(bob.phone, "mailbox", 0);
+		const drained = (await atBob()) - stored - hello;
+		await expectStoredRows(alice.phone, "mailbox", 2);
+		const receipts = await atAlice();
+		const again = await connectDrained(alice.phone, alice.token);
+		again.socket.send({ type: "ack", seqs: again.backlog.map((frame) => ("seq" in frame ? frame.seq : 0)) });
+		await expectStoredRows(alice.phone, "mailbox", 0);
+		const acked = (await atAlice()) - receipts;
+		expect({ stored, hello, drained, receipts, acked }).toEqual({
+			stored: 2,
+			hello: 1,
+			drained: 2,
+			receipts: 2,
+			acked: 1 + 2,
+		});
 	});
 });

@@ -35,14 +35,19 @@ import { AlarmSchedule, expiryAlarmAt } from "../phone/alarm-schedule.ts";
 import { readClientFrame } from "../phone/client-frame.ts";
 import { CoalescingQueue } from "../phone/coalescing-queue.ts";
 import { KeyDirectory } from "../phone/key-directory.ts";
-import { type FoundEntry, MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
+import { type FoundEntry, type Hold, MAILBOX_RETENTION_MS, Mailbox } from "../phone/mailbox.ts";
 import { NoticeCourier } from "../phone/notice-courier.ts";
 import { type Notice, Outbox } from "../phone/outbox.ts";
 import { phoneName } from "../phone/phone-name.ts";
 import { Registration } from "../phone/registration.ts";
 import { migrate } from "../phone/schema.ts";
 import { SendLimit } from "../phone/send-limit.ts";
-import { AUTH_DEADLINE_MS, readAttachment, writeAttachment } from "../phone/socket-attachment.ts";
+import {
+	AUTH_DEADLINE_MS,
+	readAttachment,
+	type SeqCursor,
+	writeAttachment,
+} from "../phone/socket-attachment.ts";
 import { type IssuedCode, VerificationCodes } from "../phone/verification-codes.ts";
 import { PushNotifier } from "../push/push-notifier.ts";
 import { failure, type Outcome, type RelayError, success } from "../relay-error.ts";
@@ -61,9 +66,21 @@ const REMOVAL_DELAY_MS = 1_000;
  * a second of both costs about what the two rows it saves would (docs/PERFORMANCE.md §Cost model).
  */
 const HELD_NOTICE_MS = 500;
+/**
+ * How long a message pushed to a connected recipient waits for its client's ack before it is written to
+ * the mailbox. Clients ack messages as soon as their handler queue is idle (protocol/client), so this
+ * is the round trip plus decrypting and saving; both objects are awake meanwhile (docs/PERFORMANCE.md
+ * §Cost model), so a slow client costs a row rather than a long wait.
+ */
+const HELD_MESSAGE_MS = 500;
 
 export interface Delivery {
 	delivery: "live" | "queued";
+	/**
+	 * Set when the recipient's client acknowledged the message while it was held (no row was written):
+	 * the receipt rides in this answer instead of a call of its own.
+	 */
+	deliveredAt?: number;
 }
 
 /** A message handed from the sender's object to the recipient's. */
@@ -180,13 +197,14 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		await this.flushOutbox().catch(() => undefined);
 		this.push.removeAll();
+		this.mailbox.sealHighWater();
 		eraseAccount(this.ctx.storage);
 		this.registered = false;
 		if (this.removalTimer !== null) clearTimeout(this.removalTimer);
 		this.removalTimer = null;
 		this.mailbox = this.openMailbox();
 		this.closeReadySockets(CLOSE_CODES.revoked, "account deleted");
-		this.ready = null;
+		this.setReady(null);
 		return success(null);
 	}
 
@@ -277,8 +295,11 @@ export class PhoneObject extends DurableObject<Env> {
 	// ── Mailbox (called by other phones' objects) ─────────────────────────────────────────────
 
 	/**
-	 * Stores a batch of one sender's messages, in order, in one commit, and pushes them to a connected
-	 * socket. Answers one outcome per message. Once one is refused for a full mailbox the rest of the
+	 * Takes a batch of one sender's messages, in order, and answers one outcome per message. To a
+	 * connected recipient they are pushed without a row and the call waits (HELD_MESSAGE_MS at most)
+	 * for its client's ack: an acknowledged one is answered with its receipt (`deliveredAt`) and never
+	 * written; only the others are stored, in one commit, under the seqs they were pushed with. To an
+	 * offline recipient they are stored at once. Once one is refused for a full mailbox the rest of the
 	 * batch is too, so a later message never overtakes a refused earlier one.
 	 */
 	async deliver(from: E164, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
@@ -292,32 +313,81 @@ export class PhoneObject extends DurableObject<Env> {
 		const socket = this.readySocket();
 		let full = false;
 		let queued = false;
-		const outcomes = messages.map((message): Outcome<Delivery> => {
+		let stored = false;
+		const waits: { index: number; hold: Hold; own: boolean }[] = [];
+		const outcomes = messages.map((message, index): Outcome<Delivery> => {
 			const size = base64UrlDecodedLength(message.body);
 			if (size > this.config.envelopeMaxBytes) {
 				return failure("too_large", `Messages are limited to ${this.config.envelopeMaxBytes} bytes.`);
 			}
-			const stored = full
-				? ({ stored: false, full: true } as const)
-				: this.mailbox.storeMessage(from, message.id, message.body, size, message.sentAt);
-			if ("full" in stored) {
+			const result = full
+				? ({ full: true } as const)
+				: socket
+					? this.mailbox.holdMessage(from, message.id, message.body, size, message.sentAt)
+					: this.mailbox.storeMessage(from, message.id, message.body, size, message.sentAt);
+			if ("full" in result) {
 				full = true;
 				return failure(
 					"mailbox_full",
 					`${this.phone}'s offline mailbox is full; nothing was lost. You will be told when it has room again.`,
 				);
 			}
-			if (!stored.stored) return success({ delivery: socket ? "live" : "queued" });
-			if (socket && trySend(socket, stored.frame)) return success({ delivery: "live" });
+			if ("held" in result) {
+				if (socket && trySend(socket, result.held.frame)) {
+					waits.push({ index, hold: result.held, own: true });
+					return success({ delivery: "live" });
+				}
+				stored = this.mailbox.storeHeld(result.held.seq) !== null || stored;
+				queued = true;
+				return success({ delivery: "queued" });
+			}
+			if ("duplicate" in result) {
+				// Still held for an earlier call (whose caller may be gone): this one waits for it too.
+				if ("hold" in result && result.hold) waits.push({ index, hold: result.hold, own: false });
+				return success({ delivery: socket ? "live" : "queued" });
+			}
+			if (!result.stored) return success({ delivery: socket ? "live" : "queued" });
+			stored = true;
+			if (socket && trySend(socket, result.frame)) return success({ delivery: "live" });
 			queued = true;
 			return success({ delivery: "queued" });
 		});
 		if (full) this.mailbox.refuseSender(from);
+		if (waits.length > 0) {
+			await this.waitForAcks(waits.map((wait) => wait.hold.acked));
+			for (const { index, hold, own } of waits) {
+				if (hold.state === "acked") {
+					outcomes[index] = success({ delivery: "live", deliveredAt: Date.now() });
+					continue;
+				}
+				// Not acknowledged in time: written under the seq it was pushed with (by the call that held it).
+				if (!own || hold.state !== "held") continue;
+				const frame = this.mailbox.storeHeld(hold.seq);
+				if (!frame) continue;
+				stored = true;
+				// A newer connection read its backlog before this row existed.
+				const current = this.readySocket();
+				if (current && current !== socket) trySend(current, frame);
+			}
+		}
+		if (!stored) return outcomes;
 		const pushAt = queued ? this.push.messageQueued(Date.now()) : null;
 		if (pushAt !== null) this.schedule.ensure(pushAt);
 		this.schedule.ensure(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 		return outcomes;
+	}
+
+	/** Waits until every hold in `acks` has ended, or HELD_MESSAGE_MS. */
+	private async waitForAcks(acks: Promise<boolean>[]): Promise<void> {
+		let timer: ReturnType<typeof setTimeout> | null = null;
+		await Promise.race([
+			Promise.all(acks),
+			new Promise((resolve) => {
+				timer = setTimeout(resolve, HELD_MESSAGE_MS);
+			}),
+		]);
+		if (timer !== null) clearTimeout(timer);
 	}
 
 	/**
@@ -343,7 +413,7 @@ export class PhoneObject extends DurableObject<Env> {
 			const hold = this.mailbox.holdNotice(notice.kind, from, notice.messageId, notice.at);
 			if (!hold) continue;
 			if (trySend(socket, hold.frame)) held.push(hold);
-			else stored = this.mailbox.storeHeld(hold.seq, Date.now()) !== null || stored;
+			else stored = this.mailbox.storeHeld(hold.seq) !== null || stored;
 		}
 		if (held.length > 0) {
 			let timer: ReturnType<typeof setTimeout> | null = null;
@@ -356,7 +426,7 @@ export class PhoneObject extends DurableObject<Env> {
 			if (timer !== null) clearTimeout(timer);
 		}
 		for (const { seq } of held) {
-			const frame = this.mailbox.storeHeld(seq, Date.now());
+			const frame = this.mailbox.storeHeld(seq);
 			if (!frame) continue;
 			stored = true;
 			// A newer connection read its backlog before this row existed.
@@ -457,12 +527,13 @@ export class PhoneObject extends DurableObject<Env> {
 		}
 		// A newer connection replaces the older one: one live connection per phone.
 		this.closeReadySockets(CLOSE_CODES.replaced, "replaced by a newer connection");
-		writeAttachment(ws, { state: "ready", connectedAt: Date.now() });
-		this.ready = ws;
+		// The connection's own block of seqs (one row written: see Mailbox, "Seqs").
+		writeAttachment(ws, { state: "ready", connectedAt: Date.now(), seqs: this.mailbox.openBlock() });
+		this.setReady(ws);
 		this.push.online();
 		// Held notices go to the table, where the backlog is read; acknowledged entries whose receipts
 		// are on their way are leaving and not sent again.
-		this.mailbox.storeAllHeld(Date.now());
+		this.mailbox.storeAllHeld();
 		const backlog = this.mailbox.entries(this.acking);
 		trySend(ws, { type: "ready", protocol: PROTOCOL_VERSION, phone: this.phone, pending: backlog.length });
 		for (const entry of backlog) trySend(ws, entry);
@@ -512,7 +583,11 @@ export class PhoneObject extends DurableObject<Env> {
 	 * (Mailbox.removeLater), so an ack costs no commit of its own.
 	 */
 	private async onAck(ws: WebSocket, seqs: number[]): Promise<void> {
-		const found = this.findOwnEntries(ws, seqs);
+		const all = this.findOwnEntries(ws, seqs);
+		// Held entries (pushed without a row) end here, with nothing to delete: a message's receipt rides
+		// in the answer of the deliver call that holds it, a notice's caller stops waiting.
+		const found = all.filter((entry) => !this.mailbox.isHeld(entry.seq));
+		this.mailbox.removeLater(all.filter((entry) => this.mailbox.isHeld(entry.seq)));
 		const messages = found.filter((entry) => entry.kind === "message");
 		this.mailbox.removeLater(found.filter((entry) => entry.kind !== "message"));
 		if (messages.length > 0) {
@@ -525,12 +600,10 @@ export class PhoneObject extends DurableObject<Env> {
 				this.mailbox.removeLater(messages);
 				// The senders' objects held the receipts a while: these waited long enough for a write.
 				if (Date.now() - now >= REMOVAL_DELAY_MS) {
-					this.mailbox.applyPendingRemovals(Date.now());
+					this.mailbox.applyPendingRemovals();
 					this.afterWrite();
 				}
 				if (retryLater) this.schedule.ensure(now + OUTBOX_RETRY_MS);
-				// Remembered delivered ids expire too.
-				this.schedule.ensure(expiryAlarmAt(now + MAILBOX_RETENTION_MS));
 				if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 			} finally {
 				for (const entry of messages) this.acking.delete(entry.seq);
@@ -541,7 +614,7 @@ export class PhoneObject extends DurableObject<Env> {
 
 	/**
 	 * Removes messages the client could not show: no receipt (the sender hears why from the recipient's
-	 * delivery notice, end to end) and no remembered id, so a resend under the same id is stored again.
+	 * delivery notice, end to end), and the row goes at once, so a resend under the same id is stored again.
 	 */
 	private onDiscard(ws: WebSocket, seqs: number[]): void {
 		const found = this.findOwnEntries(ws, seqs);
@@ -550,7 +623,7 @@ export class PhoneObject extends DurableObject<Env> {
 		this.mailbox.removeLater(found, { forget: true });
 		// Written now, not with the next write: until the row is gone, a resend under the same id would be
 		// taken for the stored copy. Discards are rare (a failure path), so the commit is affordable.
-		this.mailbox.applyPendingRemovals(now);
+		this.mailbox.applyPendingRemovals();
 		this.afterWrite();
 		if (this.releaseRefusedSenders(now)) this.ctx.waitUntil(this.flushOutbox());
 	}
@@ -568,7 +641,7 @@ export class PhoneObject extends DurableObject<Env> {
 		if (this.removalTimer !== null || !this.mailbox.hasPendingRemovals()) return;
 		this.removalTimer = setTimeout(() => {
 			this.removalTimer = null;
-			this.mailbox.applyPendingRemovals(Date.now());
+			this.mailbox.applyPendingRemovals();
 		}, REMOVAL_DELAY_MS);
 	}
 
@@ -616,9 +689,27 @@ export class PhoneObject extends DurableObject<Env> {
 						"The recipient's mailbox did not answer; resend the message (it is stored once either way).",
 					),
 			);
-		if (outcome.ok)
-			trySend(ws, { type: "sent", id: frame.id, to: frame.to, delivery: outcome.value.delivery });
-		else refuse(outcome.error);
+		if (!outcome.ok) {
+			refuse(outcome.error);
+			return;
+		}
+		const { delivery, deliveredAt } = outcome.value;
+		trySend(ws, { type: "sent", id: frame.id, to: frame.to, delivery });
+		if (deliveredAt !== undefined) await this.receiptFromAnswer(frame.to, frame.id, deliveredAt);
+	}
+
+	/**
+	 * The receipt of a message delivered live, which came in the deliver call's answer (the recipient's
+	 * object wrote nothing): pushed right after `sent`, in the order clients always saw them, and held
+	 * until the client acks it, or written if it has not within HELD_NOTICE_MS or is not connected
+	 * (acceptNotices' rules). Had the recipient's object been lost before answering, the sender gets
+	 * `internal` and resends, and the redelivery (dropped by the recipient's client as a repeat) brings
+	 * the receipt again. What this object alone holds is the receipt during its hold: lost only if this
+	 * object is lost then and the frame already pushed does not reach the client or its handler
+	 * (docs/PERFORMANCE.md §What was tried: the message itself is never at stake).
+	 */
+	private async receiptFromAnswer(to: E164, id: string, at: number): Promise<void> {
+		await this.acceptNotices(to, [{ kind: "receipt", messageId: id, at }]);
 	}
 
 	// ── Helpers ───────────────────────────────────────────────────────────────────────────────
@@ -661,11 +752,29 @@ export class PhoneObject extends DurableObject<Env> {
 
 	private readySocket(): WebSocket | null {
 		if (this.ready?.readyState === WebSocket.OPEN) return this.ready;
-		this.ready = null;
+		let found: WebSocket | null = null;
 		for (const ws of this.ctx.getWebSockets()) {
-			if (readAttachment(ws)?.state === "ready" && ws.readyState === WebSocket.OPEN) this.ready = ws;
+			if (readAttachment(ws)?.state === "ready" && ws.readyState === WebSocket.OPEN) found = ws;
 		}
-		return this.ready;
+		this.setReady(found);
+		return found;
+	}
+
+	/** Remembers the authenticated socket; the mailbox takes its seqs from that socket's block. */
+	private setReady(ws: WebSocket | null): void {
+		this.ready = ws;
+		const attachment = ws ? readAttachment(ws) : null;
+		if (!ws || attachment?.state !== "ready") {
+			this.mailbox.useSeqs(null);
+			return;
+		}
+		this.mailbox.useSeqs({
+			cursor: attachment.seqs ?? null,
+			save: (seqs: SeqCursor) => {
+				const current = readAttachment(ws);
+				if (current?.state === "ready") writeAttachment(ws, { ...current, seqs });
+			},
+		});
 	}
 
 	private isRegistered(): boolean {

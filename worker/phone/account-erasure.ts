@@ -4,7 +4,8 @@
 //
 // Kept on purpose: abuse limits that are not the account's data and would otherwise reset with a
 // delete and re-register (code_requests: when codes were asked for; send_buckets and bundle_fetches:
-// token buckets), and `meta` (the object's own name, which is how it is reached anyway).
+// token buckets), `meta` (the object's own name, which is how it is reached anyway) and `mailbox_seq`
+// (the seq high-water: a mailbox opened anew never hands out a seq an old connection could still ack).
 
 /** Every table that holds the account's data; schema.ts lists them all (test/worker/account.test.ts). */
 export const ACCOUNT_TABLES = [
@@ -24,8 +25,14 @@ export const ACCOUNT_TABLES = [
 	"attachments",
 ] as const;
 
-/** Tables deliberately kept: abuse limits and the object's name. */
-export const KEPT_TABLES = ["meta", "code_requests", "send_buckets", "bundle_fetches"] as const;
+/** Tables deliberately kept: abuse limits, the object's name and the seq high-water. */
+export const KEPT_TABLES = [
+	"meta",
+	"mailbox_seq",
+	"code_requests",
+	"send_buckets",
+	"bundle_fetches",
+] as const;
 
 /** Deletes the account's rows in one transaction: all gone, or (on a crash) nothing. */
 export function eraseAccount(storage: DurableObjectStorage): void {

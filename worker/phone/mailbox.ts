@@ -1,8 +1,12 @@
 // One phone's offline mailbox (docs/PROTOCOL.md §Mailbox). Entries stay until the owner acknowledges
 // them by seq; messages are capped by count and bytes, and at the cap nothing stored is ever dropped:
 // the new message is refused instead. Delivery receipts and "resume" notices are small entries that
-// do not count against the cap. Everything expires after 30 days. A message id stays known for 30
-// days after its ack, so a resend (same sender, same id) is stored once even after the original left.
+// do not count against the cap. Everything expires after 30 days. A resend (same sender, same id) of
+// a message still here is stored once; after the ack its id is not remembered (no `delivered` row
+// since 2026-12-01: two rows written per message, its insert and its expiry): a late resend, which
+// only follows a send its client never saw answered, is delivered again and dropped by the
+// recipient's client, which remembers the ids it received (docs/PROTOCOL.md §Mailbox rules). Rows
+// an older version wrote to `delivered` are only expired.
 //
 // Removal after an ack is deferred: acknowledged entries leave the mailbox's view at once and are
 // deleted with the object's next write (storing a message or a notice) or by `applyPendingRemovals`
@@ -11,20 +15,38 @@
 // clients drop a repeated id). Every method that reads or writes rows applies pending removals
 // first, except `find`, which only reads and leaves them pending.
 //
-// Each entry is one row written (docs/PERFORMANCE.md §Cost model): its seq comes from the clock
-// (nextSeq) rather than an AUTOINCREMENT counter row, and the (kind, peer, id) index that makes a
-// repeated message or notice land once is kept in memory (loaded with the usage once per wake-up: the
-// object is the only writer) rather than as a second row per entry.
+// Each entry is one row written (docs/PERFORMANCE.md §Cost model): no AUTOINCREMENT counter row (see
+// "Seqs" below), and the (kind, peer, id) index that makes a repeated message or notice land once is
+// kept in memory (loaded with the usage once per wake-up: the object is the only writer) rather than
+// as a second row per entry.
 //
-// A notice for a connected owner can be _held_ instead (holdNotice): pushed under a seq with no row,
-// and written (storeHeld, under the same seq) only if the owner has not acknowledged it in time. The
-// caller keeps the notice's source waiting meanwhile, so until it is acknowledged or stored it is
-// still owed by the object that sent it: no row written for a receipt the sender's client takes at
-// once, and none lost if this object is lost first.
+// Seqs. A seq is never handed out twice, whatever the timing: a client may ack a seq late (after a
+// reconnect, or to an object woken again), and a reused seq would let that ack delete a newer entry.
+// The invariant is that every seq ever handed out is below the persisted high-water (`mailbox_seq`)
+// or still held by a row of the table, and a new instance starts above both. It is kept with few
+// writes: a connection reserves a block of SEQ_BLOCK seqs at its hello (one row: the high-water moves
+// past the block), and every entry pushed or stored while it is connected takes the next seq of that
+// block, whose cursor lives in the socket's attachment, so an object woken from hibernation goes on
+// where its predecessor stopped and writes nothing. An entry stored with no connection takes a seq at
+// or above the high-water; its row records it, and when a removal (ack, discard, expiry) deletes the
+// table's highest such row, the high-water moves past it in the same commit (one row per time the
+// mailbox is emptied, not per entry). The clock only makes seqs rise with time: 1,024 × the clock, and
+// a second ahead of it for the first seq of an object whose table has no high-water yet (objects from
+// before the high-water, whose seqs came from that rule alone).
+//
+// An entry for a connected owner is _held_ instead (holdMessage, holdNotice): pushed under a seq with
+// no row, and written (storeHeld, under the same seq) only if the owner has not acknowledged it in
+// time. The caller keeps the entry's source waiting meanwhile, so until it is acknowledged or stored it
+// is still owed by whoever sent it: a message's sender has not been answered `sent` (its client
+// resends the same id if this object is lost), and a notice's sending object waits in its
+// acceptNotices call. So no row is written for an entry the owner's client takes at once, and none is
+// lost if this object is lost first. The one exception is the receipt of a live message, which came
+// in a deliver call's answer and is held by this object alone (phone-object.ts receiptFromAnswer).
 //
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
 import { canonicalPhone, type E164, type ServerFrame } from "../../protocol/wire/index.ts";
+import type { SeqCursor } from "./socket-attachment.ts";
 
 export const MAILBOX_RETENTION_MS = 30 * 24 * 3_600_000;
 
@@ -67,11 +89,35 @@ export interface FoundEntries {
 	unknown: number[];
 }
 
-interface HeldNotice {
+interface HeldEntry {
 	entry: FoundEntry;
-	frame: ServerFrame;
+	hold: Hold;
+	/** A message's envelope (written with it if it is stored); "" for notices. */
+	body: string;
 	at: number;
-	settle: (acked: boolean) => void;
+	settle: (state: "acked" | "stored" | "discarded") => void;
+}
+
+/** An entry pushed without a row: its seq, the frame, and whether its owner acknowledged it in time. */
+export interface Hold {
+	seq: number;
+	frame: ServerFrame;
+	/** Set synchronously when the hold ends, so a caller never misses an ack that has landed. */
+	readonly state: "held" | "acked" | "stored" | "discarded";
+	/** True once acknowledged; false once written instead (storeHeld) or discarded. */
+	acked: Promise<boolean>;
+}
+
+export type HoldResult =
+	| { held: Hold }
+	/** Already here: `hold` is the earlier hold while that one is still held. */
+	| { duplicate: true; hold?: Hold }
+	| { full: true };
+
+/** Where a connection's seqs come from: its block's cursor (null: none reserved yet) and how to keep it. */
+export interface SeqSource {
+	cursor: SeqCursor | null;
+	save: (cursor: SeqCursor) => void;
 }
 
 /** Durable Objects' SQLite accepts at most 100 bound parameters per statement. */
@@ -85,9 +131,13 @@ export class Mailbox {
 	private lastSeq = 0;
 	/** The highest seq in the table, as of the load and this object's own inserts since. */
 	private storedMax = 0;
-	/** Notices pushed without a row, by seq, until acknowledged or stored (see the header). */
-	private readonly held = new Map<number, HeldNotice>();
-	private readonly pendingRemovals = new Map<number, FoundEntry & { forget?: boolean }>();
+	/** The persisted high-water (see the header); null until read once after the wake-up. */
+	private highWater: number | null = null;
+	/** The connected owner's seq block; null with no connection (seqs then come from the high-water). */
+	private seqs: SeqSource | null = null;
+	/** Entries pushed without a row, by seq, until acknowledged or stored (see the header). */
+	private readonly held = new Map<number, HeldEntry>();
+	private readonly pendingRemovals = new Map<number, FoundEntry>();
 	/** Acknowledged messages already taken out of the usage while their receipts are on their way. */
 	private readonly released = new Set<number>();
 	/**
@@ -112,11 +162,16 @@ export class Mailbox {
 	/** The usage and the key index, read once per wake-up (rows read, not written). */
 	private loaded(): { usage: { messages: number; bytes: number }; keys: Map<string, number> } {
 		if (!this.usage || !this.keys) {
-			this.applyPendingRemovals(Date.now());
+			this.applyPendingRemovals();
 			const usage = { messages: 0, bytes: 0 };
 			const keys = new Map<string, number>();
-			for (const [seq, notice] of this.held)
-				keys.set(entryKey(notice.entry.kind, notice.entry.peer, notice.entry.messageId), seq);
+			for (const [seq, { entry }] of this.held) {
+				keys.set(entryKey(entry.kind, entry.peer, entry.messageId), seq);
+				// A held message counts against the cap like a stored one: it is stored if not acknowledged.
+				if (entry.kind !== "message") continue;
+				usage.messages += 1;
+				usage.bytes += entry.size;
+			}
 			for (const row of this.sql.exec<Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "size">>(
 				"SELECT seq, kind, peer, message_id, size FROM mailbox",
 			)) {
@@ -133,23 +188,72 @@ export class Mailbox {
 	}
 
 	/**
-	 * The least seq the next entry may take: past the last one handed out since the wake-up, and for
-	 * the first entry after a wake-up, a second ahead of the clock. An instance that ended (evicted,
-	 * restarted) handed out fewer than SEQS_PER_MS per millisecond of its clock, so its successor
-	 * starts past all of them even when it wakes in the same millisecond or on a clock up to a second
-	 * behind. Uses this object's clock, not an entry's `at` (a message's sentAt is the sender object's).
+	 * The least seq an entry may take outside a connection's block: past the last one handed out since
+	 * the wake-up, every stored seq and the high-water (see the header). Uses this object's clock, not
+	 * an entry's `at` (a message's sentAt is the sender object's).
 	 */
 	private seqFloor(): number {
-		const clock = Date.now() * SEQS_PER_MS;
-		if (this.lastSeq === 0) return Math.max(clock + RESTART_MARGIN_MS * SEQS_PER_MS, this.storedMax + 1);
-		return Math.max(this.lastSeq + 1, clock, this.storedMax + 1);
+		const high = this.high();
+		const margin = this.lastSeq === 0 && high === 0 ? RESTART_MARGIN_MS * SEQS_PER_MS : 0;
+		return Math.max(this.lastSeq + 1, this.storedMax + 1, high, Date.now() * SEQS_PER_MS + margin);
+	}
+
+	private high(): number {
+		this.highWater ??=
+			this.sql.exec<{ high: number }>("SELECT high FROM mailbox_seq WHERE id = 1").toArray()[0]?.high ?? 0;
+		return this.highWater;
+	}
+
+	/** Moves the persisted high-water up to `to` (one row written), unless it is there already. */
+	private raiseHighWater(to: number): void {
+		if (to <= this.high()) return;
+		this.sql.exec(
+			"INSERT INTO mailbox_seq (id, high) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET high = excluded.high",
+			to,
+		);
+		this.highWater = to;
 	}
 
 	/**
-	 * Inserts one entry under a fresh seq: one row written. Seqs rise with the clock and past every
-	 * stored seq and every seq handed out before (seqFloor), so none is reused, even after the entry
-	 * holding the highest one left and the object restarted: a client's late ack can never name a
-	 * newer entry.
+	 * Reserves a block of seqs for a new connection: one row written, the high-water moved past it.
+	 * The caller keeps the cursor in the socket's attachment and hands it back with useSeqs.
+	 */
+	openBlock(): SeqCursor {
+		this.loaded();
+		const next = this.seqFloor();
+		this.raiseHighWater(next + SEQ_BLOCK);
+		return { next, end: next + SEQ_BLOCK };
+	}
+
+	/** The connected owner's block (see the header); null when no one is connected. */
+	useSeqs(source: SeqSource | null): void {
+		this.seqs = source;
+	}
+
+	/**
+	 * The next seq. With a connection it comes from its block (a new block when the block is used up or
+	 * the socket has none yet); without one, from seqFloor, and the caller writes the entry's row in the
+	 * same turn. A seq with no row (a held notice) always comes from a block.
+	 */
+	private takeSeq(rowless: boolean): number {
+		if (!this.seqs && rowless) this.seqs = { cursor: null, save: () => {} };
+		if (!this.seqs) {
+			const seq = this.seqFloor();
+			this.lastSeq = seq;
+			return seq;
+		}
+		let cursor = this.seqs.cursor;
+		if (!cursor || cursor.next >= cursor.end) cursor = this.openBlock();
+		const seq = cursor.next;
+		this.seqs.cursor = { next: seq + 1, end: cursor.end };
+		this.seqs.save(this.seqs.cursor);
+		this.lastSeq = Math.max(this.lastSeq, seq);
+		return seq;
+	}
+
+	/**
+	 * Inserts one entry under a fresh seq (takeSeq): one row written. The statement also keeps it past
+	 * every stored seq, so a block can never overlap a row.
 	 */
 	private insert(
 		kind: EntryKind,
@@ -164,7 +268,7 @@ export class Mailbox {
 				`INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at)
 				VALUES (max(?, (SELECT coalesce(max(seq), 0) + 1 FROM mailbox)), ?, ?, ?, ?, ?, ?, ?)
 				RETURNING seq`,
-				this.seqFloor(),
+				this.takeSeq(false),
 				kind,
 				peer,
 				messageId,
@@ -174,9 +278,47 @@ export class Mailbox {
 				now + MAILBOX_RETENTION_MS,
 			)
 			.one().seq;
-		this.lastSeq = seq;
+		this.lastSeq = Math.max(this.lastSeq, seq);
 		this.storedMax = Math.max(this.storedMax, seq);
 		return seq;
+	}
+
+	/**
+	 * After rows were deleted: when the highest of them was the table's highest seq and above the
+	 * high-water, nothing records it any more, so the high-water moves past it (one row written).
+	 */
+	private keepHighWaterPast(removedMax: number): void {
+		if (removedMax < this.high()) return;
+		const remaining =
+			this.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM mailbox").one().seq ?? 0;
+		if (remaining < removedMax) this.raiseHighWater(removedMax + 1);
+	}
+
+	/** Before the account's rows are erased wholesale: the high-water moves past every seq handed out. */
+	sealHighWater(): void {
+		this.loaded();
+		this.raiseHighWater(Math.max(this.lastSeq, this.storedMax) + 1);
+	}
+
+	/**
+	 * A message for a connected owner, given a seq but no row (see the header): held until the owner
+	 * acknowledges it, or written by storeHeld. A resend of a message still here is a duplicate (with
+	 * the earlier hold's outcome while it is held); at the cap it is refused, as storeMessage does.
+	 */
+	holdMessage(from: E164, messageId: string, body: string, size: number, now: number): HoldResult {
+		const { usage, keys } = this.loaded();
+		const key = entryKey("message", from, messageId);
+		const existing = keys.get(key);
+		if (existing !== undefined) {
+			const held = this.held.get(existing);
+			return held ? { duplicate: true, hold: held.hold } : { duplicate: true };
+		}
+		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
+			return { full: true };
+		}
+		usage.messages += 1;
+		usage.bytes += size;
+		return { held: this.hold("message", from, messageId, body, size, now) };
 	}
 
 	/**
@@ -184,55 +326,75 @@ export class Mailbox {
 	 * Returns the frame to push and a promise that settles true when the owner acknowledges it, false
 	 * when it was stored instead; null for a repeated notice (already held, stored or waiting).
 	 */
-	holdNotice(
-		kind: "receipt" | "resume",
+	holdNotice(kind: "receipt" | "resume", peer: E164, messageId: string, now: number): Hold | null {
+		const { keys } = this.loaded();
+		if (keys.has(entryKey(kind, peer, messageId))) return null;
+		return this.hold(kind, peer, messageId, "", 0, now);
+	}
+
+	private hold(
+		kind: EntryKind,
 		peer: E164,
 		messageId: string,
+		body: string,
+		size: number,
 		now: number,
-	): { seq: number; frame: ServerFrame; acked: Promise<boolean> } | null {
-		const { keys } = this.loaded();
-		const key = entryKey(kind, peer, messageId);
-		if (keys.has(key)) return null;
-		const seq = this.seqFloor();
-		this.lastSeq = seq;
-		keys.set(key, seq);
-		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
-		let settle: (acked: boolean) => void = () => {};
-		const acked = new Promise<boolean>((resolve) => {
-			settle = resolve;
-		});
-		this.held.set(seq, { entry: { seq, kind, peer, messageId, size: 0 }, frame, at: now, settle });
-		return { seq, frame, acked };
+	): Hold {
+		const seq = this.takeSeq(true);
+		this.keys?.set(entryKey(kind, peer, messageId), seq);
+		const frame = entryFrame({ seq, kind, peer, message_id: messageId, body, at: now });
+		let resolve: (acked: boolean) => void = () => {};
+		const hold: { -readonly [K in keyof Hold]: Hold[K] } = {
+			seq,
+			frame,
+			state: "held",
+			acked: new Promise<boolean>((done) => {
+				resolve = done;
+			}),
+		};
+		const settle = (state: "acked" | "stored" | "discarded") => {
+			hold.state = state;
+			resolve(state === "acked");
+		};
+		this.held.set(seq, { entry: { seq, kind, peer, messageId, size }, hold, body, at: now, settle });
+		return hold;
+	}
+
+	/** True while `seq` is pushed without a row, awaiting its ack. */
+	isHeld(seq: number): boolean {
+		return this.held.has(seq);
 	}
 
 	/**
-	 * Writes a held notice its owner has not acknowledged, under the seq it was pushed with: one row.
+	 * Writes a held entry its owner has not acknowledged, under the seq it was pushed with: one row.
 	 * Returns its frame when it was still held (so the caller can push it to a newer socket), else null.
 	 */
-	storeHeld(seq: number, now: number): ServerFrame | null {
-		const notice = this.held.get(seq);
-		if (!notice) return null;
-		this.applyPendingRemovals(now);
-		const { entry } = notice;
+	storeHeld(seq: number): ServerFrame | null {
+		const held = this.held.get(seq);
+		if (!held) return null;
+		this.applyPendingRemovals();
+		const { entry } = held;
 		this.sql.exec(
-			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, '', 0, ?, ?)",
+			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			seq,
 			entry.kind,
 			entry.peer,
 			entry.messageId,
-			notice.at,
-			notice.at + MAILBOX_RETENTION_MS,
+			held.body,
+			entry.size,
+			held.at,
+			held.at + MAILBOX_RETENTION_MS,
 		);
 		this.storedMax = Math.max(this.storedMax, seq);
 		this.held.delete(seq);
 		this.remember(entry);
-		notice.settle(false);
-		return notice.frame;
+		held.settle("stored");
+		return held.hold.frame;
 	}
 
-	/** Writes every held notice (a new connection's backlog is read from the table). */
-	storeAllHeld(now: number): void {
-		for (const seq of [...this.held.keys()]) this.storeHeld(seq, now);
+	/** Writes every held entry (a new connection's backlog is read from the table). */
+	storeAllHeld(): void {
+		for (const seq of [...this.held.keys()]) this.storeHeld(seq);
 	}
 
 	/**
@@ -240,11 +402,11 @@ export class Mailbox {
 	 * common case, since this runs for every relayed message.
 	 */
 	storeMessage(from: E164, messageId: string, body: string, size: number, now: number): StoreResult {
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		const { usage, keys } = this.loaded();
 		const key = entryKey("message", from, messageId);
 		// A resend of something stored or delivered is answered as stored, even at the cap.
-		if (keys.has(key) || this.wasDelivered(from, messageId)) return { stored: false, duplicate: true };
+		if (keys.has(key)) return { stored: false, duplicate: true };
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
 			return { stored: false, full: true };
 		}
@@ -264,7 +426,7 @@ export class Mailbox {
 	 * frame to push when it is new; a repeated notice is already pushed or waiting in the backlog.
 	 */
 	storeNotice(kind: "receipt" | "resume", peer: E164, messageId: string, now: number): ServerFrame | null {
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		const { keys } = this.loaded();
 		const key = entryKey(kind, peer, messageId);
 		if (keys.has(key)) return null;
@@ -276,7 +438,7 @@ export class Mailbox {
 
 	/** Every entry in delivery order, but those in `leaving` (acknowledged, their receipts on their way). */
 	entries(leaving: ReadonlySet<number> = new Set()): ServerFrame[] {
-		this.applyPendingRemovals(Date.now());
+		this.applyPendingRemovals();
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
@@ -339,22 +501,24 @@ export class Mailbox {
 
 	/**
 	 * Takes acknowledged entries out of the mailbox's view and its usage now; the rows are deleted with
-	 * the next write (see the header). A message's id is remembered then, so a resend is not delivered
-	 * again (until then its row is still there and catches the resend).
+	 * the next write (see the header). `forget` (a discard) settles a held message without a receipt.
 	 */
 	removeLater(entries: readonly FoundEntry[], options: { forget?: boolean } = {}): void {
 		for (const entry of entries) {
 			const held = this.held.get(entry.seq);
 			if (held) {
-				// Acknowledged before it needed a row: nothing to delete.
+				// Acknowledged (or discarded) before it needed a row: nothing to delete, no id remembered.
 				this.held.delete(entry.seq);
 				this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
-				held.settle(true);
+				if (entry.kind === "message" && this.usage) {
+					this.usage.messages -= 1;
+					this.usage.bytes -= entry.size;
+				}
+				held.settle(options.forget ? "discarded" : "acked");
 				continue;
 			}
 			if (this.pendingRemovals.has(entry.seq)) continue;
-			// A discarded message's id is not remembered: its sender may resend it under the same id.
-			this.pendingRemovals.set(entry.seq, options.forget ? { ...entry, forget: true } : entry);
+			this.pendingRemovals.set(entry.seq, entry);
 			this.recent.delete(entry.seq);
 			if (this.released.delete(entry.seq)) continue;
 			if (entry.kind === "message" && this.usage) {
@@ -369,33 +533,34 @@ export class Mailbox {
 	}
 
 	/** Deletes the entries acknowledged since the last write. */
-	applyPendingRemovals(now: number): void {
+	applyPendingRemovals(): void {
 		const entries = [...this.pendingRemovals.values()];
+		if (entries.length === 0) return;
+		let removedMax = 0;
 		for (const chunk of chunks(entries, MAX_PARAMETERS)) {
 			this.sql.exec(
 				`DELETE FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
 				...chunk.map((entry) => entry.seq),
 			);
+			for (const entry of chunk) removedMax = Math.max(removedMax, entry.seq);
 		}
-		const messages = entries.filter((entry) => entry.kind === "message" && !entry.forget);
-		for (const chunk of chunks(messages, Math.floor(MAX_PARAMETERS / 3))) {
-			this.sql.exec(
-				`INSERT OR REPLACE INTO delivered (peer, message_id, expires_at) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`,
-				...chunk.flatMap((entry) => [entry.peer, entry.messageId, now + MAILBOX_RETENTION_MS]),
-			);
-		}
+		this.keepHighWaterPast(removedMax);
 		// Cleared only after every statement ran: a failure leaves them pending, to be tried again.
 		for (const entry of entries) this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
 		this.pendingRemovals.clear();
 	}
 
-	/** Deletes entries (and remembered delivered ids) past retention; returns how many entries. */
+	/** Deletes entries (and ids an older version remembered) past retention; returns how many entries. */
 	expire(now: number): number {
-		this.applyPendingRemovals(now);
+		this.applyPendingRemovals();
 		this.recent.clear();
 		this.sql.exec("DELETE FROM delivered WHERE expires_at <= ?", now);
-		const removed = this.sql.exec("DELETE FROM mailbox WHERE expires_at <= ?", now).rowsWritten;
+		const expired = this.sql
+			.exec<{ seq: number }>("DELETE FROM mailbox WHERE expires_at <= ? RETURNING seq", now)
+			.toArray();
+		const removed = expired.length;
 		if (removed > 0) {
+			this.keepHighWaterPast(expired.reduce((max, row) => Math.max(max, row.seq), 0));
 			this.usage = null;
 			this.keys = null;
 		}
@@ -430,13 +595,6 @@ export class Mailbox {
 		if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
 		this.recent.set(entry.seq, entry);
 	}
-
-	private wasDelivered(peer: E164, messageId: string): boolean {
-		return (
-			this.sql.exec("SELECT 1 FROM delivered WHERE peer = ? AND message_id = ?", peer, messageId).toArray()
-				.length > 0
-		);
-	}
 }
 
 function entryKind(kind: string): EntryKind {
@@ -452,13 +610,17 @@ function storedPhone(text: string): E164 {
 }
 
 /**
- * Seqs per millisecond of the clock. A phone's object hands out far fewer (each entry is a stored
- * row), so after a restart the clock alone is past every seq handed out before it; 1,024 × the epoch
- * in milliseconds stays below 2^53 until the year 2248.
+ * Seqs per millisecond of the clock, so seqs rise with time (see the header; correctness does not
+ * rest on it). 1,024 × the epoch in milliseconds stays below 2^53 until the year 2248.
  */
 const SEQS_PER_MS = 1024;
-/** How far ahead of its clock a woken object starts its seqs (see seqFloor). */
+/**
+ * How far ahead of its clock an object with no high-water yet starts its seqs: past what an instance
+ * of the code before the high-water handed out (it started a second ahead and counted up by one).
+ */
 const RESTART_MARGIN_MS = 1_000;
+/** Seqs reserved per connection (a second of the clock's seqs); another block when one is used up. */
+const SEQ_BLOCK = 1 << 20;
 
 /** The in-memory stand-in for a UNIQUE (kind, peer, message_id) index. */
 function entryKey(kind: string, peer: string, messageId: string): string {

@@ -57,10 +57,18 @@ const STATEMENTS = [
 	// §Cost model), and expiry runs at most hourly (see expiryAlarmAt), where scanning a capped mailbox
 	// and 30 days of ids is cheap.
 	MAILBOX_TABLE,
-	// Messages already acknowledged, remembered for the retention period so a sender's resend (same
-	// id) is not delivered a second time after it left the mailbox.
-	// WITHOUT ROWID: the key is the table, so remembering an id writes one row, not two.
+	// Messages acknowledged before 2026-12-01 (evening), remembered for the retention period so a
+	// resend was not delivered again. No longer written (two rows per message: the insert and its
+	// expiry) since the clients' own replay detection drops a repeat (docs/PROTOCOL.md §Mailbox rules);
+	// kept until its last rows expire (Mailbox.expire).
 	DELIVERED_TABLE,
+	// The mailbox's seq high-water (Mailbox, "Seqs"): every seq handed out is below it or still held by
+	// a row of `mailbox`. One row with an INTEGER PRIMARY KEY (the rowid): an update writes one row.
+	// Added 2026-12-01; an object without it reads it as 0 and its first seqs keep the clock margin.
+	`CREATE TABLE IF NOT EXISTS mailbox_seq (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		high INTEGER NOT NULL
+	)`,
 	"CREATE TABLE IF NOT EXISTS refused_senders (phone TEXT PRIMARY KEY)",
 	// The send limit's checkpoints (send-limit.ts); WITHOUT ROWID: one row written per checkpoint.
 	`CREATE TABLE IF NOT EXISTS send_buckets (

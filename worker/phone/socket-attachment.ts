@@ -6,9 +6,17 @@ import * as v from "valibot";
 /** A new socket must authenticate with a hello frame within this time. */
 export const AUTH_DEADLINE_MS = 10_000;
 
+/**
+ * The block of mailbox seqs reserved for this connection (Mailbox.openBlock) and the next one to hand
+ * out: kept here because it must outlive the object's memory exactly as long as the socket does.
+ */
+const SeqCursor = v.object({ next: v.number(), end: v.number() });
+export type SeqCursor = v.InferOutput<typeof SeqCursor>;
+
 const Attachment = v.variant("state", [
 	v.object({ state: v.literal("pending"), deadline: v.number() }),
-	v.object({ state: v.literal("ready"), connectedAt: v.number() }),
+	// `seqs` is missing on sockets authenticated before 2026-12-01: a block is reserved on first use.
+	v.object({ state: v.literal("ready"), connectedAt: v.number(), seqs: v.optional(SeqCursor) }),
 ]);
 export type SocketAttachment = v.InferOutput<typeof Attachment>;
 
