@@ -3,7 +3,8 @@
 // they use (registration, PUT /v1/keys, GET /v1/keys, GET /v1/keys/:phone) over an in-memory key
 // directory. It keeps the rules the clients depend on — hello/ready/backlog/drained, `sent` live or
 // queued, mailbox entries until acknowledged, acks → receipts to the sender, discard → no receipt and
-// the id forgotten, ids remembered so a resend is stored once, one connection per phone (4000), a
+// the id forgotten, a resend stored once while its entry is held and delivered again after the ack
+// (the relay keeps no remembered ids: clients drop a repeated id), one connection per phone (4000), a
 // re-registration revokes the old token (4004) — and nothing else: no rate limits, no caps, no
 // signature checks on uploads. Every behaviour tested against it is also tested end to end against
 // the real Worker in `npm test` (docs/TESTING.md lists the pairs).
@@ -59,7 +60,7 @@ interface Mailbox {
 	nextSeq: number;
 	/** Unacknowledged entries by seq, in the order stored. */
 	entries: Map<number, Entry>;
-	/** `from\nid` of messages stored or acknowledged: a resend is stored once. Discarded ids are forgotten. */
+	/** `from\nid` of messages held: a resend is stored once until the ack; acknowledged or discarded ids are forgotten. */
 	ids: Set<string>;
 }
 
@@ -313,6 +314,7 @@ export class FakeRelay {
 			}
 			mailbox.entries.delete(seq);
 			if (entry.type !== "message") continue;
+			mailbox.ids.delete(`${entry.from}\n${entry.id}`);
 			// The receipt is stored with the sender before the message leaves (docs/PROTOCOL.md §Mailbox rules).
 			const senderBox = this.mailboxOf(entry.from);
 			const receipt: ReceiptFrame = {
