@@ -195,6 +195,8 @@ describe("Web Locks", () => {
 		const tab = await openHookedTab(`#/chat/${encodeURIComponent(GUS)}`);
 		await fay.page.getByRole("heading", { name: "FriendLy moved to another tab" }).waitFor();
 		await fay.page.close();
+		// Running (the composer shown) before the steal, however slowly the machine started it.
+		await tab.getByLabel("Message", { exact: true }).waitFor();
 		await setHooks(tab, { deaf: true });
 		const other = await otherTab(fay.context);
 		await stealLock(other);
