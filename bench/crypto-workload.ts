@@ -32,16 +32,17 @@ import type { PrekeyBundle } from "../protocol/wire/keys.ts";
 import { requireE164 } from "../protocol/wire/phone.ts";
 
 const PLAINTEXT = new TextEncoder().encode("x".repeat(100));
-const clock = manualClock(Date.UTC(2026, 0, 1));
+/** The bench's fixed clock (the library takes its clock from the caller). */
+export const clock = manualClock(Date.UTC(2026, 0, 1));
 
-interface Phone {
+export interface Phone {
 	readonly phone: string;
 	readonly stores: MemoryStores;
 	readonly identity: LocalIdentity;
 	context: ProtocolContext;
 }
 
-async function phone(number: string): Promise<Phone> {
+export async function phone(number: string): Promise<Phone> {
 	const stores = createMemoryStores();
 	// Non-extractable, as the web app keeps them; the CLI's extractable keys cost the same per operation.
 	const identity = await createLocalIdentity({ extractable: false, clock });

@@ -23,8 +23,6 @@ import {
 } from "../protocol/crypto/key-signatures.ts";
 import { decodeBase64Url, encodeBase64Url } from "../protocol/encoding/base64url.ts";
 import {
-	createLocalIdentity,
-	createMemoryStores,
 	createProtocolContext,
 	decryptMessage,
 	encryptMessage,
@@ -32,11 +30,7 @@ import {
 	generateOneTimePrekeys,
 	generateSignedPrekey,
 	type KemPrekeyRecord,
-	type LocalIdentity,
-	type MemoryStores,
-	manualClock,
 	type OneTimePrekeyRecord,
-	type ProtocolContext,
 	publicIdentity,
 } from "../protocol/session/index.ts";
 import {
@@ -47,6 +41,7 @@ import {
 } from "../protocol/wire/envelope.ts";
 import type { PrekeyBundle } from "../protocol/wire/keys.ts";
 import { requireE164 } from "../protocol/wire/phone.ts";
+import { clock, type Phone, phone } from "./crypto-workload.ts";
 
 /** A size printed beside the timings: the suite-2 figure and the suite-1 one it replaces. */
 export interface SizeRow {
@@ -70,7 +65,6 @@ const BOB = "+15555550102";
 const PLAINTEXT = new TextEncoder().encode("x".repeat(100));
 /** What suite 2 encrypts for PLAINTEXT: Padmé of 101 bytes (the 0x80 marker included) is 104. */
 const PADDED_PLAINTEXT = new Uint8Array(104);
-const clock = manualClock(Date.UTC(2026, 0, 1));
 
 // ---------------------------------------------------------------- timing
 
@@ -119,25 +113,6 @@ async function compare(
 }
 
 // ---------------------------------------------------------------- library side
-
-interface Phone {
-	readonly phone: string;
-	readonly stores: MemoryStores;
-	readonly identity: LocalIdentity;
-	context: ProtocolContext;
-}
-
-async function phone(number: string): Promise<Phone> {
-	const stores = createMemoryStores();
-	const identity = await createLocalIdentity({ extractable: false, clock });
-	await stores.identities.storeLocalIdentity(identity);
-	return {
-		phone: number,
-		stores,
-		identity,
-		context: createProtocolContext({ phone: number, stores, clock }),
-	};
-}
 
 let messageCounter = 0;
 const nextId = () => `b${++messageCounter}`;

@@ -3,7 +3,12 @@
 // from the messenger core, the relay client and the protocol library are translated here, in one
 // place, so every command words the same situation the same way.
 import { RelayRequestError } from "../protocol/client/index.ts";
-import { MessengerError, toMessengerError, type UserFacingCode } from "../protocol/messenger/index.ts";
+import {
+	hoursText,
+	MessengerError,
+	toMessengerError,
+	type UserFacingCode,
+} from "../protocol/messenger/index.ts";
 import { ProtocolError } from "../protocol/session/index.ts";
 import { EXIT_CODES, type ExitCode } from "./exit-codes.ts";
 
@@ -57,16 +62,6 @@ export interface ErrorContext {
 function seconds(value: number | undefined): string {
 	if (value === undefined) return "a moment";
 	return value === 1 ? "1 second" : `${Math.ceil(value)} seconds`;
-}
-
-/** A wait of hours, as people say it: "6 hours 12 minutes", "40 minutes", "1 hour" (a daily quota's reset). */
-function hoursText(value: number | undefined): string | null {
-	if (value === undefined || value < 3600) return null;
-	const minutes = Math.ceil(value / 60);
-	const hours = Math.floor(minutes / 60);
-	const rest = minutes % 60;
-	const hoursPart = hours === 1 ? "1 hour" : `${hours} hours`;
-	return rest === 0 ? hoursPart : `${hoursPart} ${rest === 1 ? "1 minute" : `${rest} minutes`}`;
 }
 
 /** ": detail" when there is one. */

@@ -54,3 +54,4 @@ export {
 	requestVerificationCode,
 } from "./registration.ts";
 export * from "./stores.ts";
+export { hoursText } from "./wait-text.ts";

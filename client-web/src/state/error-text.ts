@@ -3,6 +3,7 @@
 // it has. The message that comes with a code is a technical detail, shown only where it says more.
 import type { UserFacingCode } from "../../../protocol/messenger/codes.ts";
 import { MessengerError } from "../../../protocol/messenger/errors.ts";
+import { hoursText } from "../../../protocol/messenger/wait-text.ts";
 import { StorageUnavailableError, WriteFenceError } from "../storage/index.ts";
 import { TabLockLostError, WebLocksMissingError } from "./single-tab.ts";
 
@@ -10,16 +11,6 @@ function seconds(value: number | undefined): string {
 	if (value === undefined) return "a little while";
 	if (value < 90) return `${Math.max(1, Math.ceil(value))} seconds`;
 	return `${Math.ceil(value / 60)} minutes`;
-}
-
-/** A wait of hours, as people say it: "6 hours 12 minutes", "40 minutes", "1 hour" (a daily quota's reset). */
-function hoursText(value: number | undefined): string | null {
-	if (value === undefined || value < 3600) return null;
-	const minutes = Math.ceil(value / 60);
-	const hours = Math.floor(minutes / 60);
-	const rest = minutes % 60;
-	const hoursPart = hours === 1 ? "1 hour" : `${hours} hours`;
-	return rest === 0 ? hoursPart : `${hoursPart} ${rest === 1 ? "1 minute" : `${rest} minutes`}`;
 }
 
 function withDetail(sentence: string, message: string): string {
