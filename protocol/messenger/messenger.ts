@@ -365,7 +365,12 @@ export class Messenger {
 		this.inFlight.add(entry.id);
 		try {
 			await record();
-			return await this.encryptAndSend(entry);
+			const outcome = await this.encryptAndSend(entry);
+			// The recipient's "not delivered" can arrive while this attempt still waits for `sent` (a live
+			// message's `sent` waits for the recipient's client); its automatic re-send was skipped as in
+			// flight and goes now.
+			if (outcome.redelivery === "waiting") this.resendLater(entry.peer);
+			return outcome;
 		} finally {
 			this.inFlight.delete(entry.id);
 		}
@@ -923,6 +928,10 @@ export class Messenger {
 		const entry = await this.options.stores.history.loadEntry(peer, "out", id);
 		if (!entry || entry.status === "received") return entry;
 		if (STATUS_RANK[status] < STATUS_RANK[entry.status]) return entry;
+		// The recipient's "not delivered" can overtake the relay's `sent` (a live message's `sent` waits for
+		// the recipient's client): its verdict on this transmission stands; a re-send starts from "sending".
+		if (entry.status === "failed" && entry.error?.code === "not_delivered" && status !== "delivered")
+			return entry;
 		return this.saveOutcome({ ...entry, status, ...(error ? { error } : {}) }, error);
 	}
 
