@@ -2,42 +2,13 @@
 // (WebCrypto): bundles crypto-browser-entry.ts with esbuild, serves it from 127.0.0.1 (crypto.subtle
 // needs a secure context) and reads the figures back. Debian's /usr/bin/chromium through
 // playwright-core, as the web tests use it (test/web/support/chromium.ts).
-import { createServer, type Server } from "node:http";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForBrowser, serveBundle } from "../test/support/browser-bundle.ts";
 import { launchChromium } from "../test/web/support/chromium.ts";
 import type { ChromiumCryptoFigures } from "./crypto-browser-entry.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-async function bundle(): Promise<string> {
-	const output = await build({
-		entryPoints: [resolve(here, "crypto-browser-entry.ts")],
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		target: "chrome120",
-		write: false,
-		logLevel: "silent",
-	});
-	const file = output.outputFiles[0];
-	if (!file) throw new Error("esbuild produced no output");
-	return file.text;
-}
-
-function serve(script: string): Promise<Server> {
-	const page = `<!doctype html><meta charset="utf-8"><title>crypto bench</title>
-<script type="module" src="/bundle.js"></script>`;
-	const http = createServer((request, response) => {
-		const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
-		if (path === "/") response.writeHead(200, { "content-type": "text/html" }).end(page);
-		else if (path === "/bundle.js")
-			response.writeHead(200, { "content-type": "text/javascript" }).end(script);
-		else response.writeHead(404).end();
-	});
-	return new Promise((done) => http.listen(0, "127.0.0.1", () => done(http)));
-}
 
 export interface ChromiumCounts {
 	readonly messages: number;
@@ -47,7 +18,10 @@ export interface ChromiumCounts {
 }
 
 export async function benchCryptoInChromium(counts: ChromiumCounts): Promise<ChromiumCryptoFigures> {
-	const server = await serve(await bundle());
+	const server = await serveBundle(
+		await bundleForBrowser(resolve(here, "crypto-browser-entry.ts")),
+		"crypto bench",
+	);
 	const browser = await launchChromium();
 	try {
 		const address = server.address();

@@ -3,12 +3,12 @@
 // and served with the Wycheproof vectors from a throwaway HTTP server on 127.0.0.1 (crypto.subtle
 // requires a secure context). One `it` per case, asserting that case's result from the browser.
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
+import { bundleForBrowser, serveBundle } from "../support/browser-bundle.ts";
 import type { BrowserResult } from "./browser-entry.ts";
 import { describeRemoteResults } from "./remote-results.ts";
 import { WYCHEPROOF_FILES, wycheproofDir } from "./vectors.node.ts";
@@ -20,49 +20,26 @@ let server: Server | undefined;
 let browser: Browser | undefined;
 let setupError: unknown;
 
-async function bundle(): Promise<string> {
-	const output = await build({
-		entryPoints: [resolve(here, "browser-entry.ts")],
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		target: "chrome120",
-		write: false,
-		logLevel: "silent",
-	});
-	const file = output.outputFiles[0];
-	if (!file) throw new Error("esbuild produced no output");
-	return file.text;
-}
-
-function serve(script: string): Promise<Server> {
-	const page = `<!doctype html><meta charset="utf-8"><title>protocol tests</title>
-<script type="module" src="/bundle.js"></script>`;
-	const http = createServer((request, response) => {
-		const url = new URL(request.url ?? "/", "http://127.0.0.1");
-		if (url.pathname === "/") {
-			response.writeHead(200, { "content-type": "text/html" }).end(page);
-		} else if (url.pathname === "/bundle.js") {
-			response.writeHead(200, { "content-type": "text/javascript" }).end(script);
-		} else if (url.pathname.startsWith("/vectors/")) {
-			const name = decodeURIComponent(url.pathname.slice("/vectors/".length));
-			const known = WYCHEPROOF_FILES.find((file) => file === name);
-			const path = known ? resolve(wycheproofDir(), known) : undefined;
-			if (path && existsSync(path))
-				response.writeHead(200, { "content-type": "application/json" }).end(readFileSync(path));
-			else response.writeHead(404).end();
-		} else {
-			response.writeHead(404).end();
-		}
-	});
-	return new Promise((done) => http.listen(0, "127.0.0.1", () => done(http)));
+/** The Wycheproof files the page fetches (/vectors/<name>). */
+function serveVector(path: string, response: ServerResponse): boolean {
+	if (!path.startsWith("/vectors/")) return false;
+	const name = decodeURIComponent(path.slice("/vectors/".length));
+	const known = WYCHEPROOF_FILES.find((file) => file === name);
+	const file = known ? resolve(wycheproofDir(), known) : undefined;
+	if (!file || !existsSync(file)) return false;
+	response.writeHead(200, { "content-type": "application/json" }).end(readFileSync(file));
+	return true;
 }
 
 beforeAll(async () => {
 	try {
 		if (!existsSync(CHROMIUM))
 			throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
-		server = await serve(await bundle());
+		server = await serveBundle(
+			await bundleForBrowser(resolve(here, "browser-entry.ts")),
+			"protocol tests",
+			serveVector,
+		);
 		const address = server.address();
 		if (!address || typeof address === "string") throw new Error("the test server has no TCP address");
 		const port = address.port;

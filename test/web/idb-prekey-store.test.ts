@@ -4,12 +4,12 @@
 // only the keys the relay holds are left; suite 2's one-time KEM prekeys, kept in the same object store,
 // follow the same rules without ever mixing with the EC ones. The store code is bundled with esbuild and served from
 // 127.0.0.1 (WebCrypto needs a secure context).
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleForBrowser, serveBundle } from "../support/browser-bundle.ts";
 import { launchChromium } from "./support/chromium.ts";
 import type { PrekeyStoreResult } from "./support/prekey-store-entry.ts";
 
@@ -17,31 +17,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 let server: Server | undefined;
 let browser: Browser | undefined;
 
-async function bundle(): Promise<string> {
-	const output = await build({
-		entryPoints: [resolve(here, "support/prekey-store-entry.ts")],
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		target: "chrome120",
-		write: false,
-		logLevel: "silent",
-	});
-	const file = output.outputFiles[0];
-	if (!file) throw new Error("esbuild produced no output");
-	return file.text;
-}
-
 beforeAll(async () => {
-	const script = await bundle();
-	const page = `<!doctype html><meta charset="utf-8"><title>prekey store</title><script type="module" src="/bundle.js"></script>`;
-	server = createServer((request, response) => {
-		if (request.url === "/") response.writeHead(200, { "content-type": "text/html" }).end(page);
-		else if (request.url === "/bundle.js")
-			response.writeHead(200, { "content-type": "text/javascript" }).end(script);
-		else response.writeHead(404).end();
-	});
-	await new Promise<void>((done) => server?.listen(0, "127.0.0.1", () => done()));
+	server = await serveBundle(
+		await bundleForBrowser(resolve(here, "support/prekey-store-entry.ts")),
+		"prekey store",
+	);
 	browser = await launchChromium();
 }, 120_000);
 
