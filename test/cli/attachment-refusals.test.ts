@@ -13,7 +13,7 @@ import {
 	type CliEnvironment,
 	createCliEnvironment,
 	describe as describeResult,
-	jsonLines,
+	jsonEvents,
 	jsonOutput,
 	registerProfile,
 	runCli,
@@ -79,10 +79,7 @@ describe("files the relay refuses", () => {
 			saveDir,
 		]);
 		expect(received.code, describeResult(received)).toBe(0);
-		const events = jsonLines(received.stdout).filter(
-			(line): line is Record<string, unknown> =>
-				typeof line === "object" && line !== null && (line as { type?: unknown }).type === "attachment",
-		);
+		const events = jsonEvents(received.stdout, "attachment");
 		expect(events).toEqual([
 			expect.objectContaining({ status: "failed", code: "gone", name: "report.pdf", from: ALICE }),
 		]);

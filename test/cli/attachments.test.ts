@@ -13,7 +13,7 @@ import {
 	CliProcess,
 	createCliEnvironment,
 	describe as describeResult,
-	jsonLines,
+	jsonEvents,
 	jsonOutput,
 	registerProfile,
 	runCli,
@@ -41,9 +41,7 @@ afterAll(async () => {
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 function attachmentEvents(stdout: string): Record<string, unknown>[] {
-	return jsonLines(stdout)
-		.filter((line): line is Record<string, unknown> => typeof line === "object" && line !== null)
-		.filter((line) => line.type === "attachment");
+	return jsonEvents(stdout, "attachment");
 }
 
 describe("friendly send --file / receive --save-dir", () => {
@@ -75,10 +73,7 @@ describe("friendly send --file / receive --save-dir", () => {
 			saveDir,
 		]);
 		expect(received.code, describeResult(received)).toBe(0);
-		const messages = jsonLines(received.stdout).filter(
-			(line): line is Record<string, unknown> =>
-				typeof line === "object" && line !== null && "type" in line && line.type === "message",
-		);
+		const messages = jsonEvents(received.stdout, "message");
 		expect(messages).toHaveLength(2);
 		expect(messages[0]).toMatchObject({
 			from: ALICE,

@@ -16,6 +16,7 @@ import {
 	CliProcess,
 	createCliEnvironment,
 	describe as describeResult,
+	jsonEvents,
 	jsonLines,
 	registerProfile,
 	runCli,
@@ -64,10 +65,7 @@ function statusOf(events: MessengerEvent[], id: string): string | undefined {
 }
 
 function printedTexts(stdout: string): unknown[] {
-	return jsonLines(stdout)
-		.filter((line): line is Record<string, unknown> => typeof line === "object" && line !== null)
-		.filter((line) => line.type === "message")
-		.map((line) => line.text);
+	return jsonEvents(stdout, "message").map((line) => line.text);
 }
 
 interface Setup {

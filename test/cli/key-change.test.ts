@@ -10,6 +10,7 @@ import {
 	type CliResult,
 	createCliEnvironment,
 	describe as describeResult,
+	jsonEvents,
 	jsonLines,
 	jsonOutput,
 	registerProfile,
@@ -40,10 +41,7 @@ async function ok(args: string[]) {
 }
 
 function texts(stdout: string): unknown[] {
-	return jsonLines(stdout)
-		.filter((line): line is Record<string, unknown> => typeof line === "object" && line !== null)
-		.filter((line) => line.type === "message")
-		.map((line) => line.text);
+	return jsonEvents(stdout, "message").map((line) => line.text);
 }
 
 describe("a contact's identity key changes", () => {

@@ -10,6 +10,7 @@ import {
 	CliProcess,
 	createCliEnvironment,
 	describe as describeResult,
+	jsonEvents,
 	jsonLines,
 	jsonOutput,
 	registerProfile,
@@ -34,9 +35,7 @@ afterAll(async () => {
 });
 
 function messages(stdout: string): Record<string, unknown>[] {
-	return jsonLines(stdout)
-		.filter((line): line is Record<string, unknown> => typeof line === "object" && line !== null)
-		.filter((line) => line.type === "message");
+	return jsonEvents(stdout, "message");
 }
 
 describe("friendly send / receive between two registered profiles", () => {

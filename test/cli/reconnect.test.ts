@@ -12,7 +12,7 @@ import {
 	CliProcess,
 	createCliEnvironment,
 	describe as describeResult,
-	jsonLines,
+	jsonEvents,
 	registerProfile,
 	runCli,
 } from "./support/cli.ts";
@@ -65,10 +65,7 @@ describe("relay restart during an interactive session", () => {
 			await alice.waitFor(/\+15555550152: after the restart/, mark);
 
 			const bobReceives = await runCli(env, ["--profile", "bob", "--json", "receive", "--timeout", "0"]);
-			const texts = jsonLines(bobReceives.stdout)
-				.filter((line): line is Record<string, unknown> => typeof line === "object" && line !== null)
-				.filter((line) => line.type === "message")
-				.map((line) => line.text);
+			const texts = jsonEvents(bobReceives.stdout, "message").map((line) => line.text);
 			expect(texts.filter((text) => text === "typed while the relay was down")).toHaveLength(1);
 
 			alice.writeLine("quit");

@@ -109,6 +109,13 @@ export function jsonLines(stdout: string): unknown[] {
 		.map((line) => JSON.parse(line));
 }
 
+/** The `--json` lines of one event type ("message", "attachment", …), in order. */
+export function jsonEvents(stdout: string, type: string): Record<string, unknown>[] {
+	return jsonLines(stdout)
+		.filter((line): line is Record<string, unknown> => typeof line === "object" && line !== null)
+		.filter((line) => line.type === type);
+}
+
 export function jsonOutput(result: CliResult): Record<string, unknown> {
 	const [first] = jsonLines(result.stdout);
 	if (typeof first !== "object" || first === null) throw new Error(`no JSON output: ${describe(result)}`);
