@@ -398,14 +398,14 @@ export class Mailbox {
 	}
 
 	/**
-	 * Stores a message unless it is already here or was delivered (a resend): one statement in the
-	 * common case, since this runs for every relayed message.
+	 * Stores a message unless it is already here (a resend of a stored one): one statement, since this
+	 * runs for every relayed message.
 	 */
 	storeMessage(from: E164, messageId: string, body: string, size: number, now: number): StoreResult {
 		this.applyPendingRemovals();
 		const { usage, keys } = this.loaded();
 		const key = entryKey("message", from, messageId);
-		// A resend of something stored or delivered is answered as stored, even at the cap.
+		// A resend of something still stored or held is answered as stored, even at the cap.
 		if (keys.has(key)) return { stored: false, duplicate: true };
 		if (usage.messages + 1 > this.limits.maxMessages || usage.bytes + size > this.limits.maxBytes) {
 			return { stored: false, full: true };
