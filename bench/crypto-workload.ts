@@ -55,7 +55,18 @@ export async function phone(number: string): Promise<Phone> {
 	};
 }
 
+/** The two phones behind a workload and bob's prekeys, for a baseline that redoes the same work by hand. */
+export interface Parties {
+	readonly alice: Phone;
+	readonly bob: Phone;
+	readonly signedPrekey: Awaited<ReturnType<typeof generateSignedPrekey>>;
+	/** One-time prekeys, the same index pairing an EC one with a KEM one. */
+	readonly otks: readonly OneTimePrekeyRecord[];
+	readonly kems: readonly KemPrekeyRecord[];
+}
+
 export interface Workload {
+	readonly parties: Parties;
 	/** One encrypt + decrypt in the established chain. */
 	message(): Promise<void>;
 	/** One encrypt + decrypt, alternating directions (each receive is a DH ratchet step). */
@@ -134,6 +145,7 @@ export async function createWorkload(tag: string, handshakes: number): Promise<W
 	let turn = 0;
 
 	return {
+		parties: { alice, bob, signedPrekey: spk, otks, kems },
 		message: () => roundTrip(alice, bob),
 		pingPong: () => (turn++ % 2 === 0 ? roundTrip(alice, bob) : roundTrip(bob, alice)),
 		async prepareHandshake() {

@@ -23,14 +23,10 @@ import {
 } from "../protocol/crypto/key-signatures.ts";
 import { decodeBase64Url, encodeBase64Url } from "../protocol/encoding/base64url.ts";
 import {
-	createProtocolContext,
-	decryptMessage,
 	encryptMessage,
 	generateKemPrekeys,
 	generateOneTimePrekeys,
 	generateSignedPrekey,
-	type KemPrekeyRecord,
-	type OneTimePrekeyRecord,
 	publicIdentity,
 } from "../protocol/session/index.ts";
 import {
@@ -41,7 +37,7 @@ import {
 } from "../protocol/wire/envelope.ts";
 import type { PrekeyBundle } from "../protocol/wire/keys.ts";
 import { requireE164 } from "../protocol/wire/phone.ts";
-import { clock, type Phone, phone } from "./crypto-workload.ts";
+import { clock, createWorkload, phone } from "./crypto-workload.ts";
 
 /** A size printed beside the timings: the suite-2 figure and the suite-1 one it replaces. */
 export interface SizeRow {
@@ -116,12 +112,6 @@ async function compare(
 
 let messageCounter = 0;
 const nextId = () => `b${++messageCounter}`;
-
-async function roundTrip(from: Phone, to: Phone, fetchBundle?: () => Promise<PrekeyBundle>) {
-	const id = nextId();
-	const body = await encryptMessage(from.context, { to: to.phone, id, plaintext: PLAINTEXT, fetchBundle });
-	return decryptMessage(to.context, { from: from.phone, id, body });
-}
 
 // ---------------------------------------------------------------- floor side (raw WebCrypto)
 
@@ -213,18 +203,11 @@ async function rawDecrypt(
 export async function benchCrypto(options: { quick?: boolean } = {}): Promise<BenchRow[]> {
 	const rows: BenchRow[] = [];
 
-	// Established session for the message rows.
-	const alice = await phone(ALICE);
-	const bob = await phone(BOB);
-	const spk = await generateSignedPrekey(bob.identity, 1, clock.now());
-	await bob.stores.prekeys.storeSignedPrekey(spk.record);
-	const bundle: PrekeyBundle = {
-		phone: requireE164(BOB),
-		identity: publicIdentity(bob.identity),
-		signedPrekey: spk.wire,
-	};
-	await roundTrip(alice, bob, async () => bundle);
-	await roundTrip(bob, alice);
+	// The library side: an established session for the message rows, and for the handshakes fresh
+	// contexts and pins each time with a fresh one-time prekey pair (crypto-workload.ts).
+	const handshakes = options.quick ? 60 : 300;
+	const workload = await createWorkload("01", Math.ceil(handshakes * 1.3) + 10);
+	const { alice, bob, signedPrekey: spk, otks, kems } = workload.parties;
 
 	const aliceSigning = alice.identity.signing.privateKey;
 	const aliceVerifier = await subtle.importKey("raw", alice.identity.signing.publicKey, ECDSA, false, [
@@ -240,7 +223,7 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 			"message (encrypt + decrypt, same chain)",
 			1.3,
 			options.quick ? 500 : 3000,
-			{ prepare: () => {}, op: () => roundTrip(alice, bob) },
+			{ prepare: () => {}, op: workload.message },
 			{
 				prepare: () => {},
 				op: async () =>
@@ -250,7 +233,6 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 	);
 
 	// Ping-pong: every receive performs a DH ratchet step.
-	let turn = 0;
 	const rawA: RawSide & { ratchet?: CryptoKeyPair } = {
 		chainKey: crypto.getRandomValues(new Uint8Array(32)),
 	};
@@ -263,10 +245,7 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 			"message + DH ratchet step (ping-pong)",
 			1.3,
 			options.quick ? 300 : 1500,
-			{
-				prepare: () => {},
-				op: () => (turn++ % 2 === 0 ? roundTrip(alice, bob) : roundTrip(bob, alice)),
-			},
+			{ prepare: () => {}, op: workload.pingPong },
 			{
 				prepare: () => {},
 				op: async () => {
@@ -295,23 +274,6 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 		),
 	);
 
-	// Handshakes: fresh contexts and pins each time, a fresh one-time prekey each time.
-	const handshakes = options.quick ? 60 : 300;
-	const otks: OneTimePrekeyRecord[] = [];
-	const totalOtks = Math.ceil(handshakes * 1.3) + 10;
-	for (let first = 1; otks.length < totalOtks; first += 100) {
-		const batch = await generateOneTimePrekeys(bob.identity, first, 100, clock.now());
-		otks.push(...batch.records);
-	}
-	await bob.stores.prekeys.storeOneTimePrekeys(otks);
-	const kems: KemPrekeyRecord[] = [];
-	for (let first = 1; kems.length < totalOtks; first += 100) {
-		const count = Math.min(100, totalOtks - kems.length);
-		kems.push(...(await generateKemPrekeys(bob.identity, first, count, clock.now())).records);
-	}
-	await bob.stores.prekeys.storeKemPrekeys(kems);
-	let nextOtk = 0;
-	let bundleForRun: PrekeyBundle = bundle;
 	const aliceIdentityRaw = {
 		signing: alice.identity.signing.publicKey,
 		dh: alice.identity.dh.publicKey,
@@ -332,31 +294,7 @@ export async function benchCrypto(options: { quick?: boolean } = {}): Promise<Be
 			"handshake, suite 2 (PQXDH both sides + first message)",
 			1.5,
 			handshakes,
-			{
-				prepare: async () => {
-					for (const p of [alice, bob]) {
-						p.stores.sessions.records.clear();
-						p.stores.identities.trusted.clear();
-						p.context = createProtocolContext({ phone: p.phone, stores: p.stores, clock });
-					}
-					const index = nextOtk++;
-					const otk = otks[index % otks.length];
-					const kem = kems[index % kems.length];
-					if (!otk || !kem) throw new Error("no otk");
-					await bob.stores.prekeys.storeOneTimePrekeys([otk]);
-					await bob.stores.prekeys.storeKemPrekeys([kem]);
-					bundleForRun = {
-						...bundle,
-						oneTimePrekey: { keyId: otk.keyId, publicKey: encodeBase64Url(otk.keyPair.publicKey) },
-						kemPrekey: {
-							keyId: kem.keyId,
-							publicKey: encodeBase64Url(kem.keyPair.publicKey),
-							signature: encodeBase64Url(kem.signature),
-						},
-					};
-				},
-				op: () => roundTrip(alice, bob, async () => bundleForRun),
-			},
+			{ prepare: workload.prepareHandshake, op: workload.handshake },
 			{
 				prepare: () => {},
 				op: async () => {
