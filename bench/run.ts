@@ -5,7 +5,7 @@
 //   npm run bench -- --quick         scaled down (about 1.5 minutes), for a smoke check
 //   npm run bench -- --long          scaled up (more pairs, steps and idle time)
 //   npm run bench -- --only=1,4      only some sections (1 relay, 2 drain, 3 hot, 4 crypto, 5 idle,
-//                                    6 files, 7 backup)
+//                                    6 files, 7 backup, 8 cost)
 //   npm run bench -- --state=disk    relay state on disk in sections 2, 3, 5 too (default: tmpfs there)
 //
 // Exits non-zero if any message was lost or duplicated in any run (the harness tallies every message)
@@ -21,13 +21,14 @@ import { run as hotRecipient } from "./hot-recipient.ts";
 import { run as idleConnections } from "./idle-connections.ts";
 import { type BenchOptions, machine, type Row, type Scale } from "./lib/options.ts";
 import { run as offlineDrain } from "./offline-drain.ts";
+import { run as relayCost } from "./relay-cost.ts";
 import { run as relayThroughput } from "./relay-throughput.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
 const scale: Scale = argv.includes("--quick") ? "quick" : argv.includes("--long") ? "long" : "default";
 const only = argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
-const selected = new Set((only ?? "1,2,3,4,5,6").split(",").map((s) => s.trim()));
+const selected = new Set((only ?? "1,2,3,4,5,6,8").split(",").map((s) => s.trim()));
 const options: BenchOptions = {
 	scale,
 	quick: scale === "quick",
@@ -42,6 +43,7 @@ const sections: [string, (options: BenchOptions) => Promise<Row[]>][] = [
 	["5", idleConnections],
 	["6", attachments],
 	["7", backup],
+	["8", relayCost],
 ];
 
 function format(value: number | undefined, unit = ""): string {

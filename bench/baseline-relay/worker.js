@@ -5,17 +5,29 @@
 // (hello/ready/drained, send/sent, message, ack) so the same client harness drives it, but it checks
 // no token, stores nothing (a message for an offline phone is dropped and answered "queued"), keeps
 // no order chain and sends no receipts. Plain JavaScript so the Node tsconfig does not typecheck it
-// against the workers runtime types; it is bundled by wrangler like any Worker.
+// against the workers runtime types; it is bundled by wrangler like any Worker. With USAGE_METER=log it
+// counts its billed usage with FriendLy's meter (the cost section's baseline), otherwise it does nothing
+// more.
 import { DurableObject } from "cloudflare:workers";
+import { UsageMeter } from "../../worker/durable-objects/usage-meter.ts";
 
 export class PlainPhone extends DurableObject {
 	constructor(ctx, env) {
 		super(ctx, env);
 		this.seq = 0;
+		this.meter = env.USAGE_METER === "log" ? new UsageMeter() : null;
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
 	}
 
+	metered(kind, work) {
+		return this.meter ? this.meter.event(kind, work) : work();
+	}
+
 	async fetch(request) {
+		return this.metered("request", async () => this.accept(request));
+	}
+
+	accept(request) {
 		const phone = request.headers.get("x-phone") ?? "";
 		const pair = new WebSocketPair();
 		this.ctx.acceptWebSocket(pair[1]);
@@ -25,6 +37,10 @@ export class PlainPhone extends DurableObject {
 
 	/** Called by the sender's object. */
 	async deliver(from, id, body, sentAt) {
+		return this.metered("request", async () => this.pushMessage(from, id, body, sentAt));
+	}
+
+	pushMessage(from, id, body, sentAt) {
 		for (const ws of this.ctx.getWebSockets()) {
 			const attachment = ws.deserializeAttachment();
 			if (!attachment?.ready) continue;
@@ -40,6 +56,10 @@ export class PlainPhone extends DurableObject {
 	}
 
 	async webSocketMessage(ws, message) {
+		return this.metered("webSocketMessage", () => this.onMessage(ws, message));
+	}
+
+	async onMessage(ws, message) {
 		if (typeof message !== "string") return;
 		let frame;
 		try {
@@ -67,11 +87,13 @@ export class PlainPhone extends DurableObject {
 	}
 
 	async webSocketClose(ws, code) {
-		try {
-			ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
-		} catch {
-			// Already closed.
-		}
+		return this.metered("webSocketMessage", async () => {
+			try {
+				ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
+			} catch {
+				// Already closed.
+			}
+		});
 	}
 }
 

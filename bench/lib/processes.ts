@@ -52,6 +52,7 @@ function spawnGroup(
 	command: string,
 	args: string[],
 	cwd: string,
+	onLine?: (line: string) => void,
 ): { child: ChildProcess; output: () => string } {
 	const child = spawn(command, args, {
 		cwd,
@@ -66,6 +67,14 @@ function spawnGroup(
 	};
 	child.stdout?.on("data", keep);
 	child.stderr?.on("data", keep);
+	if (onLine) {
+		let partial = "";
+		child.stdout?.on("data", (chunk: unknown) => {
+			const lines = (partial + String(chunk)).split("\n");
+			partial = lines.pop() ?? "";
+			for (const line of lines) onLine(line);
+		});
+	}
 	const pgid = child.pid;
 	if (pgid !== undefined) {
 		liveGroups.add(pgid);
@@ -127,6 +136,10 @@ export interface WranglerOptions {
 	state?: StateLocation;
 	/** A fixed port for workerd's V8 inspector (bench/profile-relay.ts); wrangler picks one otherwise. */
 	inspectorPort?: number;
+	/** wrangler's --log-level ("warn" unless set: "log" shows the Worker's console.log lines). */
+	logLevel?: "warn" | "log";
+	/** Called with each line the relay prints on stdout. */
+	onLine?: (line: string) => void;
 }
 
 /** Where relay state (SQLite files) lives: the disk, as `npm start`, or tmpfs (no fsync cost). */
@@ -201,11 +214,11 @@ export async function startWrangler(options: WranglerOptions): Promise<RelayProc
 		join(dir, "state"),
 		"--show-interactive-dev-session=false",
 		"--log-level",
-		"warn",
+		options.logLevel ?? "warn",
 	];
 	if (options.inspectorPort !== undefined) args.push("--inspector-port", String(options.inspectorPort));
 	for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
-	const { child, output } = spawnGroup("npx", args, ROOT);
+	const { child, output } = spawnGroup("npx", args, ROOT, options.onLine);
 	const url = `http://127.0.0.1:${port}`;
 	liveDirs.add(dir);
 	const stop = stopper(child, () => {

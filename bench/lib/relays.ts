@@ -53,3 +53,26 @@ export function startRelay(
 			return startNodeScript(resolve(ROOT, "bench/baseline-ws/server.ts"));
 	}
 }
+
+/**
+ * A relay whose objects log their billed usage (worker/durable-objects/usage-meter.ts): rows written
+ * and read, requests, WebSocket messages, alarms set, active time. State on disk, as `npm start`.
+ */
+export function startMeteredRelay(
+	kind: "friendly" | "plain-do",
+	onLine: (line: string) => void,
+): Promise<RelayProcess> {
+	const metered = { logLevel: "log" as const, onLine };
+	return kind === "friendly"
+		? startWrangler({
+				configPath: resolve(ROOT, "wrangler.toml"),
+				vars: { ...BENCH_VARS, USAGE_METER: "log" },
+				rewrite: friendlyConfig,
+				...metered,
+			})
+		: startWrangler({
+				configPath: resolve(ROOT, "bench/baseline-relay/wrangler.toml"),
+				vars: { USAGE_METER: "log" },
+				...metered,
+			});
+}

@@ -176,6 +176,13 @@ describe("parseRelayConfig", () => {
 		});
 	});
 
+	it("the usage meter is off unless USAGE_METER=log (the cost bench), and nothing else is accepted", () => {
+		expect(configOf({}).usageMeter).toBe(false);
+		expect(configOf({ USAGE_METER: "off" }).usageMeter).toBe(false);
+		expect(configOf({ USAGE_METER: "log" }).usageMeter).toBe(true);
+		expect(problemsOf({ USAGE_METER: "yes" })).toEqual(["USAGE_METER must be off or log"]);
+	});
+
 	it("the test project runs with the small caps from vitest.config.ts", () => {
 		expect(configOf({ ...env })).toMatchObject({ mailboxMaxMessages: 20, mailboxMaxBytes: 262144 });
 	});

@@ -33,6 +33,8 @@ export interface RelayConfig {
 	 * blob is kept (30 days; shorter only for tests, which need a blob to expire while they wait).
 	 */
 	attachments: { maxBytes: number; perDay: number; bytesPerDay: number; retentionMs: number };
+	/** Logs each phone object's billed usage when it goes idle (worker/durable-objects/usage-meter.ts): the cost bench. */
+	usageMeter: boolean;
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; problems: string[] };
@@ -81,6 +83,7 @@ const RawConfig = v.object({
 	ATTACHMENT_MAX_BYTES: positiveInteger("ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES),
 	ATTACHMENTS_PER_DAY: positiveInteger("ATTACHMENTS_PER_DAY", DEFAULT_ATTACHMENTS_PER_DAY),
 	ATTACHMENT_BYTES_PER_DAY: positiveInteger("ATTACHMENT_BYTES_PER_DAY", DEFAULT_ATTACHMENT_BYTES_PER_DAY),
+	USAGE_METER: v.optional(v.picklist(["off", "log"], "USAGE_METER must be off or log"), "off"),
 	ATTACHMENT_RETENTION_SECONDS: positiveInteger(
 		"ATTACHMENT_RETENTION_SECONDS",
 		ATTACHMENT_RETENTION_MS / 1000,
@@ -156,6 +159,7 @@ export function parseRelayConfig(env: Record<string, unknown>): ConfigResult {
 				bytesPerDay: raw.ATTACHMENT_BYTES_PER_DAY,
 				retentionMs: raw.ATTACHMENT_RETENTION_SECONDS * 1000,
 			},
+			usageMeter: raw.USAGE_METER === "log",
 		},
 	};
 }

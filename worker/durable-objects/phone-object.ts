@@ -52,6 +52,7 @@ import { type IssuedCode, VerificationCodes } from "../phone/verification-codes.
 import { PushNotifier } from "../push/push-notifier.ts";
 import { failure, type Outcome, type RelayError, success } from "../relay-error.ts";
 import { phoneOfToken } from "../security/session-token.ts";
+import { UsageMeter } from "./usage-meter.ts";
 
 /** Retry delay for notices another object could not take. */
 const OUTBOX_RETRY_MS = 10_000;
@@ -115,34 +116,43 @@ export class PhoneObject extends DurableObject<Env> {
 	/** Seqs whose ack is being applied (its receipts are on their way): a repeated ack waits for nothing. */
 	private readonly acking = new Set<number>();
 	private removalTimer: ReturnType<typeof setTimeout> | null = null;
+	/** Tells the usage meter the removal timer is no longer pending (null: no meter or no timer). */
+	private removalTimerEnds: (() => void) | null = null;
 	/** Set to true at registration; back to false only when the account is deleted. */
 	private registered = false;
 	/** The authenticated socket, remembered between events; re-found after a wake-up. */
 	private ready: WebSocket | null = null;
+	/** Counts what this object is billed for, when the USAGE_METER var asks (the cost bench); else null. */
+	private readonly meter: UsageMeter | null;
+	/** The object's storage (through the meter when there is one). */
+	private readonly storage: DurableObjectStorage;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		const config = relayConfig(env);
 		if (!config.ok) throw new Error(`relay misconfigured: ${config.problems.join("; ")}`);
 		this.config = config.config;
-		migrate(ctx.storage.sql);
-		const phone = phoneName(ctx.id, ctx.storage.sql);
+		this.meter = this.config.usageMeter ? new UsageMeter() : null;
+		this.storage = this.meter ? this.meter.storage(ctx.storage) : ctx.storage;
+		const sql = this.storage.sql;
+		migrate(sql);
+		const phone = phoneName(ctx.id, sql);
 		// Every caller reaches the object by name (getByName), so this is an invariant, not input.
 		if (phone === null) throw new Error("a phone's object must be reached by its name");
 		this.phone = phone;
-		this.codes = new VerificationCodes(ctx.storage.sql, this.config.codeHashKey, phone, {
+		this.codes = new VerificationCodes(sql, this.config.codeHashKey, phone, {
 			resendIntervalMs: this.config.codeResendIntervalSeconds * 1000,
 			perHour: this.config.codesPerHour,
 		});
-		this.registration = new Registration(ctx.storage.sql, this.config.codeHashKey, phone);
-		this.sendLimit = new SendLimit(ctx.storage.sql);
-		this.schedule = new AlarmSchedule(ctx.storage);
+		this.registration = new Registration(sql, this.config.codeHashKey, phone);
+		this.sendLimit = new SendLimit(sql);
+		this.schedule = new AlarmSchedule(this.storage);
 		this.mailbox = this.openMailbox();
-		this.outbox = new Outbox(ctx.storage.sql);
+		this.outbox = new Outbox(sql);
 		this.courier = new NoticeCourier(this.outbox, (target, notices) => this.noticeTo(target, notices));
-		this.keys = new KeyDirectory(ctx.storage.sql);
-		this.push = new PushNotifier(ctx.storage.sql, this.config.push, this.config.environment);
-		this.attachments = new AttachmentLedger(ctx.storage.sql, this.config.attachments);
+		this.keys = new KeyDirectory(sql);
+		this.push = new PushNotifier(sql, this.config.push, this.config.environment);
+		this.attachments = new AttachmentLedger(sql, this.config.attachments);
 		// Keep-alives are answered by the runtime without waking the object.
 		ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_TEXT, PONG_TEXT));
 	}
@@ -198,10 +208,11 @@ export class PhoneObject extends DurableObject<Env> {
 		await this.flushOutbox().catch(() => undefined);
 		this.push.removeAll();
 		this.mailbox.sealHighWater();
-		eraseAccount(this.ctx.storage);
+		eraseAccount(this.storage);
 		this.registered = false;
 		if (this.removalTimer !== null) clearTimeout(this.removalTimer);
 		this.removalTimer = null;
+		this.removalTimerEnds?.();
 		this.mailbox = this.openMailbox();
 		this.closeReadySockets(CLOSE_CODES.revoked, "account deleted");
 		this.setReady(null);
@@ -303,6 +314,10 @@ export class PhoneObject extends DurableObject<Env> {
 	 * batch is too, so a later message never overtakes a refused earlier one.
 	 */
 	async deliver(from: E164, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
+		return this.metered("request", () => this.deliverNow(from, messages));
+	}
+
+	private async deliverNow(from: E164, messages: Incoming[]): Promise<Outcome<Delivery>[]> {
 		if (!this.isRegistered()) {
 			const refused = failure(
 				"unknown_recipient",
@@ -397,6 +412,10 @@ export class PhoneObject extends DurableObject<Env> {
 	 * call returns, so a notice is never only in this object's memory.
 	 */
 	async acceptNotices(from: E164, notices: Notice[]): Promise<void> {
+		return this.metered("request", () => this.acceptNoticesNow(from, notices));
+	}
+
+	private async acceptNoticesNow(from: E164, notices: Notice[]): Promise<void> {
 		const socket = this.readySocket();
 		if (socket) {
 			await this.holdNotices(socket, from, notices);
@@ -444,6 +463,10 @@ export class PhoneObject extends DurableObject<Env> {
 	// ── WebSocket ─────────────────────────────────────────────────────────────────────────────
 
 	override async fetch(request: Request): Promise<Response> {
+		return this.metered("request", async () => this.accept(request));
+	}
+
+	private accept(request: Request): Response {
 		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
 			return new Response("expected a WebSocket upgrade", { status: 426 });
 		}
@@ -456,6 +479,10 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		return this.metered("webSocketMessage", () => this.onMessage(ws, message));
+	}
+
+	private async onMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
 		const read = readClientFrame(message, this.config.envelopeMaxBytes);
 		if (readAttachment(ws)?.state !== "ready") {
 			// Before hello, anything but a valid hello (binary, oversized, malformed) is refused alike.
@@ -470,6 +497,10 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+		return this.metered("webSocketMessage", async () => this.onClose(ws, code));
+	}
+
+	private onClose(ws: WebSocket, code: number): void {
 		// Completes the closing handshake; the mailbox keeps everything not yet acknowledged.
 		try {
 			ws.close(code === 1005 || code === 1006 ? 1000 : code, "closed");
@@ -483,6 +514,10 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	override async alarm(): Promise<void> {
+		return this.metered("request", () => this.onAlarm());
+	}
+
+	private async onAlarm(): Promise<void> {
 		const now = Date.now();
 		this.schedule.fired();
 		// Expiry frees space like an ack does: senders refused meanwhile must hear they can resume.
@@ -633,16 +668,20 @@ export class PhoneObject extends DurableObject<Env> {
 		if (this.removalTimer !== null && !this.mailbox.hasPendingRemovals()) {
 			clearTimeout(this.removalTimer);
 			this.removalTimer = null;
+			this.removalTimerEnds?.();
 		}
 	}
 
 	/** Pending removals ride on the next write; if none comes soon, they are written on their own. */
 	private scheduleRemovals(): void {
 		if (this.removalTimer !== null || !this.mailbox.hasPendingRemovals()) return;
+		const awake = this.meter?.keepAwake();
 		this.removalTimer = setTimeout(() => {
 			this.removalTimer = null;
 			this.mailbox.applyPendingRemovals();
+			awake?.();
 		}, REMOVAL_DELAY_MS);
+		this.removalTimerEnds = awake ?? null;
 	}
 
 	/** Sends are never to oneself (onSend refuses them), so the recipient is always another object. */
@@ -653,7 +692,7 @@ export class PhoneObject extends DurableObject<Env> {
 	private noticeTo(target: E164, notices: Notice[]): Promise<void> {
 		// Mailboxes from before self-sends were refused may still owe this phone a notice.
 		return target === this.phone
-			? this.acceptNotices(this.phone, notices)
+			? this.acceptNoticesNow(this.phone, notices)
 			: this.env.PHONE.getByName(target).acceptNotices(this.phone, notices);
 	}
 
@@ -709,10 +748,15 @@ export class PhoneObject extends DurableObject<Env> {
 	 * (docs/PERFORMANCE.md §What was tried: the message itself is never at stake).
 	 */
 	private async receiptFromAnswer(to: E164, id: string, at: number): Promise<void> {
-		await this.acceptNotices(to, [{ kind: "receipt", messageId: id, at }]);
+		await this.acceptNoticesNow(to, [{ kind: "receipt", messageId: id, at }]);
 	}
 
 	// ── Helpers ───────────────────────────────────────────────────────────────────────────────
+
+	/** One billed event, counted when the usage meter is on. */
+	private metered<T>(kind: "request" | "webSocketMessage", work: () => Promise<T>): Promise<T> {
+		return this.meter ? this.meter.event(kind, work) : work();
+	}
 
 	/** Queues "resume" notices for senders refused while the mailbox was full; true when any were. */
 	private releaseRefusedSenders(now: number): boolean {
@@ -744,7 +788,7 @@ export class PhoneObject extends DurableObject<Env> {
 	}
 
 	private openMailbox(): Mailbox {
-		return new Mailbox(this.ctx.storage.sql, {
+		return new Mailbox(this.storage.sql, {
 			maxMessages: this.config.mailboxMaxMessages,
 			maxBytes: this.config.mailboxMaxBytes,
 		});
