@@ -23,12 +23,11 @@ import * as v from "valibot";
 import { USAGE_LINE_PREFIX, type Usage } from "../worker/durable-objects/usage-line.ts";
 import {
 	type Account,
+	freshAccounts,
 	inBatches,
-	nextPhone,
 	OpaqueEndpoint,
 	randomBody,
 	realEnvelopeChars,
-	registerOpaque,
 	stopAll,
 } from "./lib/harness.ts";
 import { type BenchOptions, IntegrityError, type Row } from "./lib/options.ts";
@@ -160,11 +159,8 @@ interface Relay {
 	log: UsageLog;
 }
 
-async function accounts(relay: Relay, count: number): Promise<Account[]> {
-	const phones = Array.from({ length: count }, () => nextPhone());
-	return relay.kind === "friendly"
-		? inBatches(phones, 8, (phone) => registerOpaque(relay.process.url, phone))
-		: phones.map((phone) => ({ phone, token: `${phone.slice(1)}.bench` }));
+function accounts(relay: Relay, count: number): Promise<Account[]> {
+	return freshAccounts(relay.process.url, relay.kind === "friendly", count);
 }
 
 /** Sends every message of `pairs`, checking each arrives once; `sparse` sends one at a time with pauses. */
@@ -293,7 +289,14 @@ async function withRelay<T>(kind: Relay["kind"], work: (relay: Relay) => Promise
 	try {
 		return await work({ kind, process, log });
 	} catch (error) {
-		console.log(process.output().split("\n").filter((l) => !l.includes("getaddrinfo") && !/^\s+at /.test(l)).slice(-40).join("\n"));
+		console.log(
+			process
+				.output()
+				.split("\n")
+				.filter((l) => !l.includes("getaddrinfo") && !/^\s+at /.test(l))
+				.slice(-40)
+				.join("\n"),
+		);
 		throw error;
 	} finally {
 		await process.stop();

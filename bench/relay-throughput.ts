@@ -20,11 +20,11 @@
 // the default scale) and more load means more pairs. All relays run at once and are measured in
 // alternating rounds with fresh pairs each round; the e2e run uses the disk-state relay.
 import {
-	type Account,
 	describeTally,
 	drive,
 	type Endpoint,
 	type Flow,
+	freshAccounts,
 	inBatches,
 	MessengerEndpoint,
 	nextPhone,
@@ -32,7 +32,6 @@ import {
 	percentile,
 	randomBody,
 	realEnvelopeChars,
-	registerOpaque,
 	startAll,
 	stopAll,
 	type Tally,
@@ -118,11 +117,7 @@ async function idleLatency(
 	try {
 		const body = randomBody(bodyChars);
 		const pairs = Math.ceil(IDLE_MESSAGES / IDLE_PER_PAIR);
-		const phones = Array.from({ length: pairs * 2 }, () => nextPhone());
-		const accounts: Account[] =
-			kind === "friendly"
-				? await inBatches(phones, 8, (phone) => registerOpaque(relay.url, phone))
-				: phones.map((phone) => ({ phone, token: `${phone.slice(1)}.bench` }));
+		const accounts = await freshAccounts(relay.url, kind === "friendly", pairs * 2);
 		for (const account of accounts) endpoints.push(new OpaqueEndpoint(relay.url, account, body));
 		await startAll(endpoints);
 		const latencies: number[] = [];
@@ -155,11 +150,7 @@ async function opaqueRun(
 	const endpoints: OpaqueEndpoint[] = [];
 	try {
 		const body = randomBody(bodyChars);
-		const phones = Array.from({ length: pairs * 2 }, () => nextPhone());
-		const accounts: Account[] =
-			kind === "friendly"
-				? await inBatches(phones, 8, (phone) => registerOpaque(relay.url, phone))
-				: phones.map((phone) => ({ phone, token: `${phone.slice(1)}.bench` }));
+		const accounts = await freshAccounts(relay.url, kind === "friendly", pairs * 2);
 		for (const account of accounts) endpoints.push(new OpaqueEndpoint(relay.url, account, body));
 		await startAll(endpoints);
 		const flows: Flow[] = [];

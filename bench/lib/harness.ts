@@ -57,6 +57,17 @@ export async function registerOpaque(url: string, phone: string): Promise<Accoun
 	return { phone: registered.phone, token: registered.token };
 }
 
+/**
+ * `count` fresh accounts: registered on the FriendLy relay; made up for the baselines, which check no
+ * token (the phone in the connect URL is the whole identity there).
+ */
+export async function freshAccounts(url: string, registered: boolean, count: number): Promise<Account[]> {
+	const phones = Array.from({ length: count }, () => nextPhone());
+	return registered
+		? inBatches(phones, 8, (phone) => registerOpaque(url, phone))
+		: phones.map((phone) => ({ phone, token: `${phone.slice(1)}.bench` }));
+}
+
 /** Runs `task` over `items` with at most `limit` at once. */
 export async function inBatches<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>) {
 	const results: R[] = new Array(items.length);
