@@ -46,6 +46,7 @@ const OBJECT_GB = 0.128;
 /** The phone object's hello deadline (worker/phone/socket-attachment.ts): its alarm fires this long after a connection. */
 const HELLO_ALARM_MS = 10_000;
 const QUIET_MS = 1_500;
+const QUIET_LIMIT_MS = 60_000;
 const MODEL_ROUND_TRIP_S = 0.05;
 
 const UsageLine = v.object({
@@ -102,6 +103,8 @@ class UsageLog {
 		for (;;) {
 			await sleep(250);
 			if (Date.now() - Math.max(this.lastLineAt, start) >= QUIET_MS) return;
+			if (Date.now() - start > QUIET_LIMIT_MS)
+				throw new Error(`cost section: the relay's objects did not go idle within ${QUIET_LIMIT_MS} ms`);
 		}
 	}
 }

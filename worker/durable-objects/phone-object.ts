@@ -62,7 +62,7 @@ const MAX_MESSAGES_PER_CALL = 64;
 const REMOVAL_DELAY_MS = 1_000;
 /**
  * How long a notice pushed to a connected phone waits for its ack before it is written to the
- * mailbox: past the clients' lazy ack of receipts (LAZY_ACK_MS, 100 ms, in protocol/client) with room
+ * mailbox: past the clients' lazy ack of receipts (LAZY_ACK_MS, 20 ms, in protocol/client) with room
  * for the round trip. Both objects stay awake (billed duration) meanwhile, so it is kept short: half
  * a second of both costs about what the two rows it saves would (docs/PERFORMANCE.md §Cost model).
  */
