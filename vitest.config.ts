@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import WeightedSequencer from "./test/support/sequencer.ts";
 
 /** The relay's one-line request log (worker/http/access-log.ts), e.g. "GET /v1/keys/:phone 200 3ms". */
 const REQUEST_LOG_LINE = /^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) (\/\S*|\(no route\)) \d{3} \d+ms\s*$/;
@@ -15,6 +16,9 @@ export default defineConfig({
 		// onConsoleLog is not consulted.
 		onConsoleLog: (log) => !REQUEST_LOG_LINE.test(log),
 		reporters: ["default", "./test/support/summary-reporter.ts"],
+		// Without recorded durations (a fresh clone), the files that run every protocol suite first
+		// among the large ones instead of last among the small ones (test/support/sequencer.ts).
+		sequence: { sequencer: WeightedSequencer },
 		projects: [
 			{
 				plugins: [

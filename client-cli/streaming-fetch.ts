@@ -8,8 +8,11 @@
 // downloads, so that both directions run the code the memory test measures); the rest is Node's fetch.
 // The answer is handed back as a standard Response, so the shared code (protocol/messenger/
 // attachments-transfer.ts) reads it the same way. test/adversarial/attachment-memory.test.ts bounds it.
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+//
+// node:http and node:https are imported on the first transfer, not at start-up: an ESM import of
+// node:http builds its whole export list, which loads Node's fetch implementation (undici) — about a
+// third of a `friendly` start for commands that never touch the network (whoami, history, verify, …).
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FetchLike } from "../protocol/messenger/index.ts";
@@ -39,7 +42,8 @@ export const streamingFetch: FetchLike = async (input, init) => {
 	new Headers(init?.headers).forEach((value, name) => {
 		headers[name] = value;
 	});
-	const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+	const send =
+		url.protocol === "https:" ? (await import("node:https")).request : (await import("node:http")).request;
 	const outgoing = send(url, { method: init?.method ?? (body ? "POST" : "GET"), headers });
 	const answered = new Promise<IncomingMessage>((resolve, reject) => {
 		outgoing.once("response", resolve);

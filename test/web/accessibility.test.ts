@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../../protocol/wire/errors.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { accessibilityProblems, expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { WebUser } from "./support/web-user.ts";
 
 const PHONE = "+15555550701";
@@ -17,7 +17,7 @@ let relay: RunningRelay;
 let browser: Browser;
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 }, 120_000);
 afterAll(async () => {
 	await browser?.close();

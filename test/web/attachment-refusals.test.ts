@@ -14,7 +14,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { FriendlyCli } from "./support/cli.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
@@ -40,7 +40,7 @@ beforeAll(async () => {
 				ATTACHMENT_BYTES_PER_DAY: String(2 * MiB),
 			},
 		}),
-		launchChromium(),
+		fileBrowser(),
 	]);
 	[web, cli] = await Promise.all([
 		WebUser.open(browser, relay.url, "desktop"),

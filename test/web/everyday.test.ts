@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
 	[relay, spacedRelay, browser] = await Promise.all([
 		startRelay(),
 		startRelay({ vars: { CODE_RESEND_INTERVAL_SECONDS: "60" } }),
-		launchChromium(),
+		fileBrowser(),
 	]);
 }, 120_000);
 afterEach(async (context) => {

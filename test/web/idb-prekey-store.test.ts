@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleForBrowser, serveBundle } from "../support/browser-bundle.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import type { PrekeyStoreResult } from "./support/prekey-store-entry.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +22,7 @@ beforeAll(async () => {
 		await bundleForBrowser(resolve(here, "support/prekey-store-entry.ts")),
 		"prekey store",
 	);
-	browser = await launchChromium();
+	browser = await fileBrowser();
 }, 120_000);
 
 afterAll(async () => {

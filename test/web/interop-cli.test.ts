@@ -6,7 +6,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { FriendlyCli } from "./support/cli.ts";
 import { screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
@@ -21,7 +21,7 @@ let web: WebUser;
 let cli: FriendlyCli;
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 	[web, cli] = await Promise.all([
 		WebUser.open(browser, relay.url, "desktop"),
 		FriendlyCli.create(relay.url, "carl"),

@@ -8,7 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -23,10 +23,7 @@ let evan: WebUser;
 
 beforeAll(async () => {
 	// A mailbox of two messages, so "full" takes three sends.
-	[relay, browser] = await Promise.all([
-		startRelay({ vars: { MAILBOX_MAX_MESSAGES: "2" } }),
-		launchChromium(),
-	]);
+	[relay, browser] = await Promise.all([startRelay({ vars: { MAILBOX_MAX_MESSAGES: "2" } }), fileBrowser()]);
 	[dora, evan] = await Promise.all([
 		WebUser.open(browser, relay.url, "desktop"),
 		WebUser.open(browser, relay.url, "phone"),

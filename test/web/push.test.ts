@@ -14,7 +14,7 @@ import { type PushEndpoint, startPushEndpoint } from "../support/push-endpoint.t
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { makeIdentity } from "../support/test-identity.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -85,7 +85,7 @@ beforeAll(async () => {
 			secrets: { VAPID_PRIVATE_KEY: d ?? "" },
 		}),
 		startRelay(),
-		launchChromium(),
+		fileBrowser(),
 	]);
 	[alice, bob] = await Promise.all([
 		WebUser.open(browser, relay.url, "desktop"),

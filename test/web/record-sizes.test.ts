@@ -11,7 +11,7 @@ import { MAX_TEXT_CHARS } from "../../protocol/messenger/content.ts";
 import type { MessengerEvent } from "../../protocol/messenger/index.ts";
 import { registerUser, type TestUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { storedHistory } from "./support/stored-history.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -44,7 +44,7 @@ beforeAll(async () => {
 	[relay, browser] = await Promise.all([
 		// The relay's default envelope limit: the largest text fits it (that is the one limit, made true).
 		startRelay(),
-		launchChromium(),
+		fileBrowser(),
 	]);
 	hal = await WebUser.open(browser, relay.url, "desktop");
 	hal.page.on("websocket", (socket) =>

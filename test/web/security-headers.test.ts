@@ -4,14 +4,14 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { WebUser } from "./support/web-user.ts";
 
 let relay: RunningRelay;
 let browser: Browser;
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 });
 afterAll(async () => {
 	await browser?.close();

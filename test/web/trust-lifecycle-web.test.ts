@@ -8,7 +8,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { FriendlyCli } from "./support/cli.ts";
 import { screenshot } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
@@ -25,7 +25,7 @@ let a1: FriendlyCli;
 let a2: FriendlyCli;
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 	[bob, a1, a2] = await Promise.all([
 		WebUser.open(browser, relay.url, "desktop"),
 		FriendlyCli.create(relay.url, "a1"),

@@ -8,7 +8,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -24,7 +24,7 @@ let alice: WebUser;
 let bob: WebUser;
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 	[alice, bob] = await Promise.all([
 		WebUser.open(browser, relay.url, "desktop"),
 		WebUser.open(browser, relay.url, "phone"),

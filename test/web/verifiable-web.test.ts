@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli } from "../../client-cli/build.ts";
 import { EXIT_CODES } from "../../client-cli/exit-codes.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = join(ROOT, "client-web", "dist");
@@ -30,7 +30,7 @@ beforeAll(async () => {
 	work = await mkdtemp(join(tmpdir(), "friendly-verify-web-"));
 	[relay, browser, cli] = await Promise.all([
 		startRelay(),
-		launchChromium(),
+		fileBrowser(),
 		buildCli(join(work, "bin", "friendly.js")),
 	]);
 }, 120_000);

@@ -12,7 +12,7 @@ import type { MessengerEvent } from "../../protocol/messenger/index.ts";
 import { registerUser, type TestUser } from "../support/messenger-user.ts";
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { storedHistory } from "./support/stored-history.ts";
 import { WebUser } from "./support/web-user.ts";
@@ -27,7 +27,7 @@ let fay: WebUser;
 let gus: TestUser;
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 	gus = await registerUser(relay.url, GUS);
 	gus.messenger.start();
 	fay = await WebUser.open(browser, relay.url, "desktop");

@@ -14,7 +14,7 @@ import { RelayHttpClient, RelayRequestError } from "../../protocol/client/index.
 import { type RunningRelay, startRelay } from "../support/relay-process.ts";
 import { makeIdentity } from "../support/test-identity.ts";
 import { expectAccessible } from "./support/axe.ts";
-import { launchChromium } from "./support/chromium.ts";
+import { fileBrowser } from "./support/chromium.ts";
 import { screenshot, screenshotBoth } from "./support/screenshots.ts";
 import { WebUser } from "./support/web-user.ts";
 
@@ -30,7 +30,7 @@ let browser: Browser;
 const users: WebUser[] = [];
 
 beforeAll(async () => {
-	[relay, browser] = await Promise.all([startRelay(), launchChromium()]);
+	[relay, browser] = await Promise.all([startRelay(), fileBrowser()]);
 }, 120_000);
 afterEach(async (context) => {
 	if (context.task.result?.state === "fail") {

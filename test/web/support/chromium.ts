@@ -1,7 +1,7 @@
 // Finds Debian's Chromium and launches it headless through playwright-core (never a downloaded browser
 // build). When no Chromium is installed the tests fail with what to install, instead of being skipped.
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
@@ -39,5 +39,64 @@ export function launchChromium(): Promise<Browser> {
 			"--disable-component-update",
 			"--disable-sync",
 		],
+	});
+}
+
+/** Where the test process keeps its one Chromium: on globalThis, so it outlives each file's module state. */
+const SHARED = Symbol.for("friendly.test.sharedChromium");
+
+function processChromium(): Promise<Browser> {
+	const holder = globalThis as { [SHARED]?: Promise<Browser> };
+	const current = holder[SHARED];
+	if (current) {
+		return current.then(
+			(browser) => (browser.isConnected() ? browser : relaunch()),
+			() => relaunch(),
+		);
+	}
+	return relaunch();
+	function relaunch(): Promise<Browser> {
+		const launched = launchChromium();
+		holder[SHARED] = launched;
+		return launched;
+	}
+}
+
+/**
+ * The browser for one test file: the test process's one Chromium (vitest runs file after file in the
+ * same process, vitest.config.ts), launched on first use and again if it went away, seen through a
+ * handle whose `close()` closes the contexts this file opened instead of the browser. A file's users
+ * are browser contexts (own storage, cookies, service workers), so nothing of one file's reaches the
+ * next; what is shared is the launch, about 2 CPU-seconds and a few seconds' wall per file. Playwright
+ * ends the browser when the process exits. Use `launchChromium()` for a browser of your own.
+ */
+export async function fileBrowser(): Promise<Browser> {
+	const browser = await processChromium();
+	const opened = new Set<BrowserContext>();
+	const track = (context: BrowserContext) => {
+		opened.add(context);
+		context.once("close", () => opened.delete(context));
+		return context;
+	};
+	return new Proxy(browser, {
+		get(target, property) {
+			if (property === "newContext") {
+				return async (...args: Parameters<Browser["newContext"]>) => track(await target.newContext(...args));
+			}
+			if (property === "newPage") {
+				return async (...args: Parameters<Browser["newPage"]>) => {
+					const page = await target.newPage(...args);
+					track(page.context());
+					return page;
+				};
+			}
+			if (property === "close") {
+				return async () => {
+					await Promise.all([...opened].map((context) => context.close().catch(() => undefined)));
+				};
+			}
+			const value: unknown = Reflect.get(target, property, target);
+			return typeof value === "function" ? value.bind(target) : value;
+		},
 	});
 }
