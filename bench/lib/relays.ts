@@ -56,13 +56,14 @@ export function startRelay(
 
 /**
  * A relay whose objects log their billed usage (worker/durable-objects/usage-meter.ts): rows written
- * and read, requests, WebSocket messages, alarms set, active time. State on disk, as `npm start`.
+ * and read, requests, WebSocket messages, alarms set, active time. State on disk unless told.
  */
 export function startMeteredRelay(
 	kind: "friendly" | "plain-do",
 	onLine: (line: string) => void,
+	state: StateLocation = "disk",
 ): Promise<RelayProcess> {
-	const metered = { logLevel: "log" as const, onLine };
+	const metered = { logLevel: "log" as const, onLine, state };
 	return kind === "friendly"
 		? startWrangler({
 				configPath: resolve(ROOT, "wrangler.toml"),
