@@ -12,14 +12,10 @@ import { ACCOUNT_TABLES, KEPT_TABLES } from "../../worker/phone/account-erasure.
 import { call, expectError, expectOk, RELAY } from "./helpers/http.ts";
 import { newDhPublicKey, newKemPrekeys, newOneTimePrekeys, newSignedPrekeyWithKem } from "./helpers/keys.ts";
 import { type Registered, register, reRegister, stubOf } from "./helpers/register.ts";
-import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
+import { connectDrained, messageId, online, randomBody, type TestSocket } from "./helpers/socket.ts";
 
 function deleteAccount(who: { phone: string; token: string }, phone = who.phone) {
 	return call("/v1/account", { method: "DELETE", token: who.token, body: { phone } });
-}
-
-async function online(who: Registered) {
-	return (await connectDrained(who.phone, who.token)).socket;
 }
 
 async function send(socket: TestSocket, to: string, id = messageId()) {

@@ -2,13 +2,9 @@
 // resends, receipts (live and queued), and acks of unknown seqs.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Registered, register, stubOf } from "./helpers/register.ts";
-import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
+import { connectedPair, register, stubOf } from "./helpers/register.ts";
+import { connectDrained, messageId, online, randomBody, type TestSocket } from "./helpers/socket.ts";
 import { expectStoredRows, storedRows } from "./helpers/storage.ts";
-
-async function online(who: Registered) {
-	return (await connectDrained(who.phone, who.token)).socket;
-}
 
 async function sendOk(socket: TestSocket, to: string, body = randomBody(), id = messageId()) {
 	socket.send({ type: "send", id, to, body });
@@ -69,10 +65,7 @@ describe("backlog on connect", () => {
 
 describe("acks", () => {
 	it("a message leaves the mailbox only after ack; unacked ones are redelivered on reconnect", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const one = await sendOk(a, bob.phone);
 		const two = await sendOk(a, bob.phone);
 		const m1 = await b.next("message");
@@ -99,10 +92,7 @@ describe("acks", () => {
 	});
 
 	it("acking an unknown seq is unknown_message and acks the known ones in the same frame", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		await sendOk(a, bob.phone);
 		const message = await b.next("message");
 		b.send({ type: "ack", seqs: [message.seq, 987654] });
@@ -116,10 +106,7 @@ describe("acks", () => {
 	});
 
 	it("an acknowledged entry is not redelivered to a connection opened right after the ack", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const kept = await sendOk(a, bob.phone);
 		const acked = await sendOk(a, bob.phone);
 		await b.next("message");
@@ -135,10 +122,7 @@ describe("acks", () => {
 	});
 
 	it("acks can ride on a send frame: the receipts go, the message is sent", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const first = await sendOk(a, bob.phone);
 		const message = await b.next("message");
 		b.send({ type: "ack", seqs: [message.seq] });
@@ -154,10 +138,7 @@ describe("acks", () => {
 	});
 
 	it("unknown seqs riding on a send frame are unknown_message; the send still goes through", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const id = messageId();
 		a.send({ type: "send", id, to: bob.phone, body: randomBody(), acks: [424242] });
 		const answers = [await a.nextAny(), await a.nextAny()];
@@ -206,10 +187,7 @@ describe("resends", () => {
 	});
 
 	it("a resend after the recipient acked the message is delivered again under a new seq: the relay remembers no id, the client drops the repeat", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const { id, body } = await sendOk(a, bob.phone);
 		const message = await b.next("message");
 		b.send({ type: "ack", seqs: [message.seq] });
@@ -233,10 +211,7 @@ describe("resends", () => {
 	});
 
 	it("a discarded message leaves without a receipt and without its id remembered: a resend under the same id is delivered again", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const { id, body } = await sendOk(a, bob.phone);
 		const message = await b.next("message");
 		b.send({ type: "discard", seqs: [message.seq] });
@@ -254,10 +229,7 @@ describe("resends", () => {
 	});
 
 	it("ids an older relay remembered (the `delivered` table) are forgotten after the 30-day retention (alarm-driven)", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const { id } = await sendOk(a, bob.phone);
 		const message = await b.next("message");
 		b.send({ type: "ack", seqs: [message.seq] });
@@ -292,10 +264,7 @@ describe("resends", () => {
 	});
 
 	it("a resend while the recipient is connected is not pushed twice", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const id = messageId();
 		await sendOk(a, bob.phone, randomBody(), id);
 		await sendOk(a, bob.phone, randomBody(), id);
@@ -306,10 +275,7 @@ describe("resends", () => {
 
 describe("receipts", () => {
 	it("reaches a connected sender when the recipient acks", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const { id } = await sendOk(a, bob.phone);
 		const message = await b.next("message");
 		expect(await a.untilPong()).toEqual([]);
@@ -345,10 +311,7 @@ describe("receipts", () => {
 	});
 
 	it("a receipt left in the outbox (an earlier failed flush) is sent by the alarm", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		// Bob's object knows its phone once it has served him; seed the state a failed flush leaves behind.
 		expect(await b.untilPong()).toEqual([]);
 		await runInDurableObject(stubOf(bob.phone), async (_instance, state) => {

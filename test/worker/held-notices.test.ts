@@ -2,13 +2,9 @@
 // not acknowledge them in time (worker/durable-objects/phone-object.ts holdNotices): each path end to
 // end in workerd, with the guarantee that a receipt is never lost to a dropped connection.
 import { describe, expect, it } from "vitest";
-import { type Registered, register } from "./helpers/register.ts";
+import { connectedPair } from "./helpers/register.ts";
 import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
 import { expectStoredRows, storedRows } from "./helpers/storage.ts";
-
-async function online(who: Registered): Promise<TestSocket> {
-	return (await connectDrained(who.phone, who.token)).socket;
-}
 
 async function deliverAndAck(a: TestSocket, b: TestSocket, to: string): Promise<string> {
 	const id = messageId();
@@ -21,10 +17,7 @@ async function deliverAndAck(a: TestSocket, b: TestSocket, to: string): Promise<
 
 describe("held receipts", () => {
 	it("a receipt the connected sender acknowledges at once is never written; the message leaves", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const id = await deliverAndAck(a, b, bob.phone);
 		const receipt = await a.next("receipt");
 		expect(receipt).toMatchObject({ to: bob.phone, id });
@@ -40,10 +33,7 @@ describe("held receipts", () => {
 	});
 
 	it("a receipt not acknowledged in time is written and is in the backlog of the next connection", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const id = await deliverAndAck(a, b, bob.phone);
 		expect(await a.next("receipt")).toMatchObject({ id });
 		a.close();
@@ -53,10 +43,7 @@ describe("held receipts", () => {
 	});
 
 	it("a sender reconnecting while its receipt is held finds it in the backlog, once", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const id = await deliverAndAck(a, b, bob.phone);
 		const first = await a.next("receipt");
 		a.close();

@@ -6,13 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ServerFrame } from "../../protocol/wire/index.ts";
-import { type Registered, register, stubOf } from "./helpers/register.ts";
-import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
+import { connectedPair, type Registered, stubOf } from "./helpers/register.ts";
+import { connectDrained, messageId, randomBody } from "./helpers/socket.ts";
 import { expectStoredRows, storedRows } from "./helpers/storage.ts";
-
-async function online(who: Registered): Promise<TestSocket> {
-	return (await connectDrained(who.phone, who.token)).socket;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,10 +25,7 @@ async function messageRows(sender: Registered, recipient: Registered): Promise<n
 
 describe("live delivery", () => {
 	it("a message acknowledged at once writes no row at either end: `sent` after the recipient's ack, then the receipt", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const id = messageId();
 		const body = randomBody();
 		a.send({ type: "send", id, to: bob.phone, body });
@@ -54,10 +47,7 @@ describe("live delivery", () => {
 	});
 
 	it("not acknowledged in time: stored under the seq it was pushed with, `sent`, and delivered once on the next connection", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const id = messageId();
 		a.send({ type: "send", id, to: bob.phone, body: randomBody() });
 		const pushed = await b.next("message");
@@ -77,10 +67,7 @@ describe("live delivery", () => {
 	});
 
 	it("the recipient's object lost while the message is held: the sender is not told `sent`, and its resend is delivered and stored once", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { bob, a, b } = await connectedPair();
 		const id = messageId();
 		const body = randomBody();
 		a.send({ type: "send", id, to: bob.phone, body });
@@ -107,10 +94,7 @@ describe("live delivery", () => {
 	});
 
 	it("a resend after the live message was acknowledged is pushed again (no id remembered) and answered with the receipt again", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const id = messageId();
 		const body = randomBody();
 		for (let round = 0; round < 2; round++) {

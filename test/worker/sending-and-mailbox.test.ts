@@ -4,15 +4,11 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it, vi } from "vitest";
 import type { ServerFrame } from "../../protocol/wire/index.ts";
 import { newPhone } from "./helpers/phones.ts";
-import { type Registered, register, requestCode, stubOf } from "./helpers/register.ts";
-import { connectDrained, messageId, randomBody, type TestSocket } from "./helpers/socket.ts";
+import { connectedPair, register, requestCode, stubOf } from "./helpers/register.ts";
+import { connectDrained, messageId, online, randomBody, type TestSocket } from "./helpers/socket.ts";
 
 const MAX_MESSAGES = 20;
 const ENVELOPE_MAX = 65536;
-
-async function online(who: Registered) {
-	return (await connectDrained(who.phone, who.token)).socket;
-}
 
 /** Sends and returns the relay's answer for that message (sent or error). */
 async function send(socket: TestSocket, to: string, body = randomBody(), id = messageId()) {
@@ -164,10 +160,7 @@ describe("send", () => {
 	});
 
 	it("the send limit survives the sender's object being evicted: no fresh burst after silence", async () => {
-		const alice = await register();
-		const bob = await register();
-		const a = await online(alice);
-		const b = await online(bob);
+		const { alice, bob, a, b } = await connectedPair();
 		const sendAndAck = () => sendLive(a, b, bob.phone);
 		vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
 		try {

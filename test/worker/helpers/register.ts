@@ -5,6 +5,7 @@ import { CodeRequestResponse, PrekeyStatus, RegistrationResponse } from "../../.
 import { call, expectOk } from "./http.ts";
 import { newIdentity, newOneTimePrekeys, newSignedPrekey, type TestIdentity } from "./keys.ts";
 import { newPhone } from "./phones.ts";
+import { online } from "./socket.ts";
 
 export async function requestCode(phone: string): Promise<string> {
 	const response = await expectOk(
@@ -70,4 +71,11 @@ export async function allowNewCode(phone: string): Promise<void> {
 export async function reRegister(phone: string, identity?: TestIdentity): Promise<Registered> {
 	await allowNewCode(phone);
 	return register(phone, identity);
+}
+
+/** Two newly registered phones, alice and bob, each connected with its backlog read (a and b). */
+export async function connectedPair() {
+	const alice = await register();
+	const bob = await register();
+	return { alice, bob, a: await online(alice), b: await online(bob) };
 }

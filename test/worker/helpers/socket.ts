@@ -149,6 +149,11 @@ export async function connectDrained(phone: string, token: string) {
 	return { socket, ready, backlog };
 }
 
+/** A registered phone connected with its backlog read: the socket, ready to send and receive. */
+export async function online(who: { phone: string; token: string }): Promise<TestSocket> {
+	return (await connectDrained(who.phone, who.token)).socket;
+}
+
 export function randomBody(bytes = 64): string {
 	const out = new Uint8Array(bytes);
 	// getRandomValues fills at most 64 KiB per call.
