@@ -369,7 +369,10 @@ export class PhoneObject extends DurableObject<Env> {
 		});
 		if (full) this.mailbox.refuseSender(from);
 		if (waits.length > 0) {
-			await this.waitForAcks(waits.map((wait) => wait.hold.acked));
+			await waitForAcks(
+				waits.map((wait) => wait.hold.acked),
+				HELD_MESSAGE_MS,
+			);
 			for (const { index, hold, own } of waits) {
 				if (hold.state === "acked") {
 					outcomes[index] = success({ delivery: "live", deliveredAt: Date.now() });
@@ -377,12 +380,7 @@ export class PhoneObject extends DurableObject<Env> {
 				}
 				// Not acknowledged in time: written under the seq it was pushed with (by the call that held it).
 				if (!own || hold.state !== "held") continue;
-				const frame = this.mailbox.storeHeld(hold.seq);
-				if (!frame) continue;
-				stored = true;
-				// A newer connection read its backlog before this row existed.
-				const current = this.readySocket();
-				if (current && current !== socket) trySend(current, frame);
+				stored = this.storeUnacknowledged(hold.seq, socket) || stored;
 			}
 		}
 		if (!stored) return outcomes;
@@ -391,18 +389,6 @@ export class PhoneObject extends DurableObject<Env> {
 		this.schedule.ensure(expiryAlarmAt(Date.now() + MAILBOX_RETENTION_MS));
 		this.afterWrite();
 		return outcomes;
-	}
-
-	/** Waits until every hold in `acks` has ended, or HELD_MESSAGE_MS. */
-	private async waitForAcks(acks: Promise<boolean>[]): Promise<void> {
-		let timer: ReturnType<typeof setTimeout> | null = null;
-		await Promise.race([
-			Promise.all(acks),
-			new Promise((resolve) => {
-				timer = setTimeout(resolve, HELD_MESSAGE_MS);
-			}),
-		]);
-		if (timer !== null) clearTimeout(timer);
 	}
 
 	/**
@@ -435,24 +421,26 @@ export class PhoneObject extends DurableObject<Env> {
 			else stored = this.mailbox.storeHeld(hold.seq) !== null || stored;
 		}
 		if (held.length > 0) {
-			let timer: ReturnType<typeof setTimeout> | null = null;
-			await Promise.race([
-				Promise.all(held.map((hold) => hold.acked)),
-				new Promise((resolve) => {
-					timer = setTimeout(resolve, HELD_NOTICE_MS);
-				}),
-			]);
-			if (timer !== null) clearTimeout(timer);
+			await waitForAcks(
+				held.map((hold) => hold.acked),
+				HELD_NOTICE_MS,
+			);
 		}
-		for (const { seq } of held) {
-			const frame = this.mailbox.storeHeld(seq);
-			if (!frame) continue;
-			stored = true;
-			// A newer connection read its backlog before this row existed.
-			const current = this.readySocket();
-			if (current && current !== socket) trySend(current, frame);
-		}
+		for (const { seq } of held) stored = this.storeUnacknowledged(seq, socket) || stored;
 		if (stored) this.afterNoticesStored();
+	}
+
+	/**
+	 * Writes an entry still held after its wait under the seq it was pushed with (nothing if it was
+	 * acknowledged meanwhile); true when a row was written. A connection newer than `pushedTo` read
+	 * its backlog before this row existed, so it gets the entry now.
+	 */
+	private storeUnacknowledged(seq: number, pushedTo: WebSocket | null): boolean {
+		const frame = this.mailbox.storeHeld(seq);
+		if (!frame) return false;
+		const current = this.readySocket();
+		if (current && current !== pushedTo) trySend(current, frame);
+		return true;
 	}
 
 	private afterNoticesStored(): void {
@@ -848,4 +836,16 @@ function trySend(ws: WebSocket, frame: ServerFrame): boolean {
 	} catch {
 		return false;
 	}
+}
+
+/** Waits until every hold in `acks` has ended (acknowledged or not), or `ms`. */
+async function waitForAcks(acks: Promise<boolean>[], ms: number): Promise<void> {
+	let timer: ReturnType<typeof setTimeout> | null = null;
+	await Promise.race([
+		Promise.all(acks),
+		new Promise((resolve) => {
+			timer = setTimeout(resolve, ms);
+		}),
+	]);
+	if (timer !== null) clearTimeout(timer);
 }
