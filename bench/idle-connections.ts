@@ -9,13 +9,12 @@
 // an object is seen: the direct proof of hibernation is that none does while the sockets are idle or
 // are pinged. workerd's own CPU is reported beside it; it is not zero when idle (the runtime's periodic
 // housekeeping: 10–40 ms every 10 s here, with no object event), so it is not the pass criterion.
-import * as v from "valibot";
 import { RelayHttpClient } from "../protocol/client/index.ts";
-import { USAGE_LINE_PREFIX } from "../worker/durable-objects/usage-line.ts";
 import { type Account, inBatches, nextPhone, registerOpaque } from "./lib/harness.ts";
 import { type BenchOptions, profile, type Row } from "./lib/options.ts";
 import { groupCpuMs, type RelayProcess, workerdRssBytes } from "./lib/processes.ts";
 import { startMeteredRelay } from "./lib/relays.ts";
+import { UsageLog } from "./lib/usage-log.ts";
 
 const SECTION = "5 idle";
 /**
@@ -56,25 +55,6 @@ async function connect(relay: RelayProcess, account: Account): Promise<IdleClien
 	return client;
 }
 
-/** Requests and WebSocket messages in one of the meter's usage lines (0 for any other line). */
-function eventsIn(line: string): number {
-	const at = line.indexOf(USAGE_LINE_PREFIX);
-	if (at < 0) return 0;
-	const parsed = v.safeParse(
-		v.object({ requests: v.number(), webSocketMessages: v.number() }),
-		safeJson(line.slice(at + USAGE_LINE_PREFIX.length)),
-	);
-	return parsed.success ? parsed.output.requests + parsed.output.webSocketMessages : 0;
-}
-
-function safeJson(text: string): unknown {
-	try {
-		return JSON.parse(text);
-	} catch {
-		return null;
-	}
-}
-
 const mib = (bytes: number | null) => (bytes === null ? Number.NaN : bytes / 2 ** 20);
 
 export async function run(options: BenchOptions): Promise<Row[]> {
@@ -82,14 +62,13 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 	const n = p.idleConnections;
 	const settleMs = SETTLE_MS;
 	console.log(`[5] idle connections: 1 and ${n}, idle interval ${p.idleSeconds} s`);
-	let objectEvents = 0;
-	const relay = await startMeteredRelay(
-		"friendly",
-		(line) => {
-			objectEvents += eventsIn(line);
-		},
-		options.state,
-	);
+	const usage = new UsageLog();
+	const relay = await startMeteredRelay("friendly", usage.onLine, options.state);
+	/** Events that reached any phone object since `mark` (requests and WebSocket messages). */
+	const eventsSince = (mark: number) => {
+		const { requests, webSocketMessages } = usage.since(mark);
+		return requests + webSocketMessages;
+	};
 	const clients: IdleClient[] = [];
 	const idleCpu = async () => {
 		const before = groupCpuMs(relay);
@@ -118,11 +97,11 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 		const rssActive = workerdRssBytes(relay);
 		await sleep(settleMs);
 		const rssIdle = workerdRssBytes(relay);
-		const eventsBeforeIdle = objectEvents;
+		const beforeIdle = usage.mark();
 		const idleN = await idleCpu();
-		const idleEvents = objectEvents - eventsBeforeIdle;
+		const idleEvents = eventsSince(beforeIdle);
 		// One keep-alive round over every socket.
-		const eventsBeforePings = objectEvents;
+		const beforePings = usage.mark();
 		const pingBefore = groupCpuMs(relay);
 		for (const client of clients) client.ws.send('{"type":"ping"}');
 		const deadline = Date.now() + 20_000;
@@ -130,7 +109,7 @@ export async function run(options: BenchOptions): Promise<Row[]> {
 		const pingAfter = groupCpuMs(relay);
 		// Usage lines are logged when an object goes idle again: give a woken one time to report.
 		await sleep(1_000);
-		const pingEvents = objectEvents - eventsBeforePings;
+		const pingEvents = eventsSince(beforePings);
 		const ponged = clients.filter((c) => c.pongs >= 1).length;
 		const open = clients.filter((c) => c.ws.readyState === WebSocket.OPEN).length;
 		const perConnectionKiB = ((mib(rssIdle) - mib(rss1)) * 1024) / Math.max(1, n - 1);

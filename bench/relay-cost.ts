@@ -19,20 +19,23 @@
 // the clients' round trip is ~0 ms, so the duration of the holds (the relay waits for a client's ack
 // instead of writing a row) is measured short; the "+50 ms round trip" rows add what three 50 ms waits per
 // live message would cost (both objects during the deliver call, the sender's during the receipt's).
-import * as v from "valibot";
-import { USAGE_LINE_PREFIX, type Usage } from "../worker/durable-objects/usage-line.ts";
+import type { Usage } from "../worker/durable-objects/usage-line.ts";
 import {
 	type Account,
+	attach,
+	describeTally,
 	freshAccounts,
 	inBatches,
 	OpaqueEndpoint,
 	randomBody,
 	realEnvelopeChars,
 	stopAll,
+	Tracker,
 } from "./lib/harness.ts";
 import { type BenchOptions, IntegrityError, type Row } from "./lib/options.ts";
 import type { RelayProcess } from "./lib/processes.ts";
 import { startMeteredRelay } from "./lib/relays.ts";
+import { UsageLog } from "./lib/usage-log.ts";
 
 const SECTION = "8 cost";
 const PRICE = {
@@ -45,69 +48,7 @@ const PRICE = {
 const OBJECT_GB = 0.128;
 /** The phone object's hello deadline (worker/phone/socket-attachment.ts): its alarm fires this long after a connection. */
 const HELLO_ALARM_MS = 10_000;
-const QUIET_MS = 1_500;
-const QUIET_LIMIT_MS = 60_000;
 const MODEL_ROUND_TRIP_S = 0.05;
-
-const UsageLine = v.object({
-	requests: v.number(),
-	webSocketMessages: v.number(),
-	rowsWritten: v.number(),
-	rowsRead: v.number(),
-	alarmsSet: v.number(),
-	activeMs: v.number(),
-});
-
-/** The usage lines a relay printed, summed between two marks. */
-class UsageLog {
-	private readonly lines: Usage[] = [];
-	private lastLineAt = 0;
-
-	onLine = (line: string): void => {
-		const at = line.indexOf(USAGE_LINE_PREFIX);
-		if (at < 0) return;
-		let json: unknown;
-		try {
-			json = JSON.parse(line.slice(at + USAGE_LINE_PREFIX.length));
-		} catch {
-			return;
-		}
-		const parsed = v.safeParse(UsageLine, json);
-		if (!parsed.success) return;
-		this.lines.push(parsed.output);
-		this.lastLineAt = Date.now();
-	};
-
-	mark(): number {
-		return this.lines.length;
-	}
-
-	since(mark: number): Usage {
-		const sum: Usage = {
-			requests: 0,
-			webSocketMessages: 0,
-			rowsWritten: 0,
-			rowsRead: 0,
-			alarmsSet: 0,
-			activeMs: 0,
-		};
-		for (const line of this.lines.slice(mark)) {
-			for (const key of Object.keys(sum) as (keyof Usage)[]) sum[key] += line[key];
-		}
-		return sum;
-	}
-
-	/** Waits until no object has reported for QUIET_MS (every object idle, deferred removals written). */
-	async quiet(): Promise<void> {
-		const start = Date.now();
-		for (;;) {
-			await sleep(250);
-			if (Date.now() - Math.max(this.lastLineAt, start) >= QUIET_MS) return;
-			if (Date.now() - start > QUIET_LIMIT_MS)
-				throw new Error(`cost section: the relay's objects did not go idle within ${QUIET_LIMIT_MS} ms`);
-		}
-	}
-}
 
 interface Measured {
 	name: string;
@@ -177,11 +118,8 @@ async function online(
 ): Promise<Measured> {
 	const accountList = await accounts(relay, pairs * 2);
 	const endpoints = accountList.map((account) => new OpaqueEndpoint(relay.process.url, account, body));
-	const received = new Map<string, number>();
-	for (const endpoint of endpoints) {
-		endpoint.onMessage = (from, tag) =>
-			received.set(`${from}|${tag}`, (received.get(`${from}|${tag}`) ?? 0) + 1);
-	}
+	const tracker = new Tracker();
+	attach(tracker, endpoints);
 	await inBatches(endpoints, 8, (endpoint) => endpoint.start());
 	// The connections' hello-deadline alarms fire, then nothing moves: the count starts clean.
 	await sleep(HELLO_ALARM_MS + 500);
@@ -194,9 +132,10 @@ async function online(
 			const recipient = endpoints[pair * 2 + 1] as OpaqueEndpoint;
 			const send = async (index: number) => {
 				const tag = `${name.replaceAll(" ", "-")}-${pair}-${index}`;
+				tracker.expect(sender.phone, tag);
 				const result = await sender.send(recipient.phone, tag);
 				if (!result.ok) throw new IntegrityError(`cost section: ${tag} refused (${result.code})`);
-				await until(() => received.has(`${sender.phone}|${tag}`), `${tag} arriving`);
+				await until(() => tracker.arrived(sender.phone, tag), `${tag} arriving`);
 			};
 			if (sparse) {
 				for (let index = 0; index < perPair; index++) {
@@ -213,7 +152,7 @@ async function online(
 	await relay.log.quiet();
 	const usage = relay.log.since(mark);
 	stopAll(endpoints);
-	checkOnce(received, pairs * perPair, name);
+	checkOnce(tracker, name);
 	return { name, messages: pairs * perPair, connections: 0, usage, live: pairs * perPair };
 }
 
@@ -236,27 +175,25 @@ async function offline(
 	await relay.log.quiet();
 	const mark = relay.log.mark();
 	let connections = 0;
+	const tracker = new Tracker();
 	await Promise.all(
 		senders.map(async (sender, index) => {
 			const to = recipientAccounts[Math.floor(index / sendersEach)] as Account;
 			for (let n = 0; n < perSender; n++) {
-				const result = await sender.send(to.phone, `${name.replaceAll(" ", "-")}-${index}-${n}`);
+				const tag = `${name.replaceAll(" ", "-")}-${index}-${n}`;
+				tracker.expect(sender.phone, tag);
+				const result = await sender.send(to.phone, tag);
 				if (!result.ok) throw new IntegrityError(`cost section: a send was refused (${result.code})`);
 			}
 		}),
 	);
 	if (sendersAway) stopAll(senders);
-	const received = new Map<string, number>();
-	const drainers = recipientAccounts.map((account) => {
-		const endpoint = new OpaqueEndpoint(url, account, body);
-		endpoint.onMessage = (from, tag) =>
-			received.set(`${from}|${tag}`, (received.get(`${from}|${tag}`) ?? 0) + 1);
-		return endpoint;
-	});
+	const drainers = recipientAccounts.map((account) => new OpaqueEndpoint(url, account, body));
+	attach(tracker, drainers);
 	await inBatches(drainers, 8, (drainer) => drainer.start());
 	connections += drainers.length;
 	const total = recipients * sendersEach * perSender;
-	await until(() => received.size === total, "every backlog drained");
+	await until(() => tracker.uniqueCount === total, "every backlog drained");
 	let receiptHolders = senders;
 	if (sendersAway) {
 		// The drain's acks sent every receipt to a sender who is away: stored. The senders come back.
@@ -273,17 +210,14 @@ async function offline(
 	stopAll(drainers);
 	stopAll(receiptHolders);
 	if (!sendersAway) stopAll(senders);
-	checkOnce(received, total, name);
+	checkOnce(tracker, name);
 	return { name, messages: total, connections, usage, live: 0 };
 }
 
-function checkOnce(received: Map<string, number>, expected: number, name: string): void {
-	const duplicates = [...received.values()].filter((count) => count > 1).length;
-	if (received.size !== expected || duplicates > 0) {
-		throw new IntegrityError(
-			`cost section ${name}: ${received.size} of ${expected} received, ${duplicates} more than once`,
-		);
-	}
+/** Every expected message arrived exactly once, none unexpected (the harness's tally). */
+function checkOnce(tracker: Tracker, name: string): void {
+	const tally = tracker.tally();
+	if (!tally.ok) throw new IntegrityError(describeTally(`cost section ${name}`, tally));
 }
 
 async function withRelay<T>(kind: Relay["kind"], work: (relay: Relay) => Promise<T>): Promise<T> {

@@ -362,6 +362,11 @@ export class Tracker {
 		this.errorCodes[name] = (this.errorCodes[name] ?? 0) + 1;
 	}
 
+	/** True once the message `tag` from `from` has arrived (at least once). */
+	arrived(from: string, tag: string): boolean {
+		return this.counts.has(this.key(from, tag));
+	}
+
 	get expectedCount(): number {
 		return this.expected.size;
 	}

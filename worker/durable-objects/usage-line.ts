@@ -16,3 +16,7 @@ export interface Usage {
 }
 
 export const USAGE_LINE_PREFIX = "usage ";
+
+export function emptyUsage(): Usage {
+	return { requests: 0, webSocketMessages: 0, rowsWritten: 0, rowsRead: 0, alarmsSet: 0, activeMs: 0 };
+}

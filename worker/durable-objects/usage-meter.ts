@@ -10,7 +10,7 @@
 //     the time a timer is pending (an object with a timer cannot hibernate, so it is billed).
 // Off unless the Worker's USAGE_METER var is "log" (`npm run bench`'s cost section): each object then
 // logs one `usage {...}` line whenever it goes idle. The line holds counts only, no phone, id or data.
-import { USAGE_LINE_PREFIX, type Usage } from "./usage-line.ts";
+import { emptyUsage, USAGE_LINE_PREFIX, type Usage } from "./usage-line.ts";
 
 export class UsageMeter {
 	private counts: Usage = emptyUsage();
@@ -97,10 +97,6 @@ export class UsageMeter {
 		this.report(this.counts);
 		this.counts = emptyUsage();
 	}
-}
-
-function emptyUsage(): Usage {
-	return { requests: 0, webSocketMessages: 0, rowsWritten: 0, rowsRead: 0, alarmsSet: 0, activeMs: 0 };
 }
 
 function logUsage(usage: Usage): void {
