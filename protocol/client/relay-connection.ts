@@ -4,7 +4,9 @@
 // (the relay stores a resent id once), hands each incoming entry to the app in order and acknowledges
 // it only after the app's handler has finished (so a crash before saving means redelivery, not loss).
 // A message is acknowledged as soon as the handler queue is idle, since its sender waits for the
-// receipt; receipts and resume notices are acknowledged lazily, riding on the next send (or an ack
+// receipt, except in the backlog a connection starts with: its acks go together once `drained` is
+// handled, so each sender's receipts reach its object in one call and, if it is away, are stored as
+// one row (worker/phone/receipt-batch.ts). Receipts and resume notices are acknowledged lazily, riding on the next send (or an ack
 // frame that goes out anyway) so a chatting client spends no frame of its own on them
 // (docs/PERFORMANCE.md).
 //
@@ -139,6 +141,11 @@ const MAX_FRAME_CHARS = 2 * 1024 * 1024;
  * (20 incoming WebSocket messages are one billed request). 20 ms still lets a burst's acks share frames.
  */
 export const LAZY_ACK_MS = 20;
+/**
+ * The longest a backlog's message acks wait for `drained` (a relay that never sends it, or a backlog
+ * so large it takes a while): then what has been handled is acknowledged, and the rest at `drained`.
+ */
+export const BACKLOG_ACK_MS = 1_000;
 /** How long to wait for the close event that should follow a socket error. */
 const ERROR_CLOSE_GRACE_MS = 500;
 const OPEN = 1;
@@ -169,6 +176,9 @@ export class RelayConnection {
 	/** Acks of receipts and resume notices: ride on the next outgoing frame. */
 	private lazyAcks: number[] = [];
 	private lazyAckTimer: unknown = null;
+	/** True from a `ready` with a backlog until its `drained` is handled: message acks wait (see the header). */
+	private inBacklog = false;
+	private backlogAckTimer: unknown = null;
 	private currentState: ConnectionState = "offline";
 	private readonly timers: Timers;
 	private readonly random: () => number;
@@ -199,6 +209,7 @@ export class RelayConnection {
 		this.clearTimer("reconnectTimer");
 		this.clearTimer("pingTimer");
 		this.clearTimer("connectTimer");
+		this.endBacklog();
 		this.flushAcks(true);
 		this.clearTimer("lazyAckTimer");
 		this.socket?.close(1000, "client closed");
@@ -242,13 +253,27 @@ export class RelayConnection {
 	/** Acknowledges an entry that a handler held back. */
 	acknowledge(seq: number): void {
 		this.acks.push(seq);
-		if (this.queuedIncoming === 0) this.flushAcks();
+		if (this.queuedIncoming === 0 && !this.inBacklog) this.flushAcks();
 	}
 
 	/** Drops a message the app could not show (undecryptable, or held and then rejected): no receipt. */
 	discard(seq: number): void {
 		this.discards.push(seq);
-		if (this.queuedIncoming === 0) this.flushAcks();
+		if (this.queuedIncoming === 0 && !this.inBacklog) this.flushAcks();
+	}
+
+	private armBacklogAckTimer(): void {
+		if (this.backlogAckTimer !== null || (this.acks.length === 0 && this.discards.length === 0)) return;
+		this.backlogAckTimer = this.timers.setTimeout(() => {
+			this.backlogAckTimer = null;
+			this.flushAcks();
+		}, BACKLOG_ACK_MS);
+	}
+
+	/** The backlog is handled (or the connection is gone): message acks go as soon as the queue is idle again. */
+	private endBacklog(): void {
+		this.inBacklog = false;
+		this.clearTimer("backlogAckTimer");
 	}
 
 	private open(): void {
@@ -312,6 +337,7 @@ export class RelayConnection {
 				this.ready = true;
 				this.clearTimer("connectTimer");
 				this.attempt = 0;
+				this.inBacklog = frame.pending > 0;
 				this.setState("online", `connected as ${frame.phone}`);
 				this.schedulePing();
 				for (const send of this.pending.values()) this.transmitSend(send.to, send.id, send.body);
@@ -341,7 +367,10 @@ export class RelayConnection {
 				this.enqueueIncoming(frame.seq, "lazy", () => this.options.handlers.resume?.(frame));
 				return;
 			case "drained":
-				this.enqueueIncoming(null, "prompt", () => this.options.handlers.drained?.());
+				this.enqueueIncoming(null, "prompt", () => {
+					this.endBacklog();
+					return this.options.handlers.drained?.();
+				});
 				return;
 			case "pong":
 				return;
@@ -368,11 +397,12 @@ export class RelayConnection {
 			} finally {
 				this.queuedIncoming -= 1;
 				if (
-					this.queuedIncoming === 0 ||
+					(this.queuedIncoming === 0 && !this.inBacklog) ||
 					this.acks.length >= MAX_ACKS_PER_FRAME ||
 					this.discards.length >= MAX_ACKS_PER_FRAME
 				)
 					this.flushAcks();
+				else if (this.inBacklog) this.armBacklogAckTimer();
 			}
 		});
 	}
@@ -430,6 +460,7 @@ export class RelayConnection {
 		this.discards = [];
 		this.lazyAcks = [];
 		this.clearTimer("lazyAckTimer");
+		this.endBacklog();
 		this.clearTimer("pingTimer");
 		this.clearTimer("connectTimer");
 		if (this.stopped) return;
@@ -482,7 +513,9 @@ export class RelayConnection {
 		this.pending.clear();
 	}
 
-	private clearTimer(which: "reconnectTimer" | "pingTimer" | "connectTimer" | "lazyAckTimer"): void {
+	private clearTimer(
+		which: "reconnectTimer" | "pingTimer" | "connectTimer" | "lazyAckTimer" | "backlogAckTimer",
+	): void {
 		if (this[which] !== null) this.timers.clearTimeout(this[which]);
 		this[which] = null;
 	}

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
 	type ConnectionHandlers,
 	type ConnectionState,
+	BACKLOG_ACK_MS,
 	LAZY_ACK_MS,
 	RelayConnection,
 	type RelayConnectionOptions,
@@ -340,6 +341,32 @@ describe("incoming entries and acknowledgements", () => {
 		expect(handled).toEqual([101, 102, 103]);
 		expect(mostAtOnce).toBe(1);
 		expect(socket.sent("ack")).toEqual([{ type: "ack", seqs: [101, 102, 103] }]);
+		connection.stop();
+	});
+
+	it("acks a backlog's messages together once drained is handled, or what is handled after BACKLOG_ACK_MS; live messages after it at once", async () => {
+		const { connection, timers, socket } = setup();
+		connection.start();
+		const current = socket();
+		current.open();
+		current.receive({ type: "ready", protocol: PROTOCOL_VERSION, phone: ME, pending: 4 });
+		for (const seq of [301, 302, 303]) current.receive(message(seq));
+		await settle();
+		// The handler queue is idle, but the backlog is not over: no ack yet.
+		expect(current.sent("ack")).toEqual([]);
+		timers.advance(BACKLOG_ACK_MS - 1);
+		expect(current.sent("ack")).toEqual([]);
+		timers.advance(1);
+		expect(current.sent("ack")).toEqual([{ type: "ack", seqs: [301, 302, 303] }]);
+		current.receive(message(304));
+		current.receive({ type: "drained" });
+		await settle();
+		expect(current.sent("ack").at(-1)).toEqual({ type: "ack", seqs: [304] });
+		current.receive(message(305));
+		await settle();
+		expect(current.sent("ack").at(-1)).toEqual({ type: "ack", seqs: [305] });
+		timers.advance(5_000);
+		expect(current.sent("ack")).toHaveLength(3);
 		connection.stop();
 	});
 

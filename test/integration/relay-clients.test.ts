@@ -236,6 +236,55 @@ describe("relay clients over real HTTP and WebSockets", () => {
 			for (const c of connections) c.connection.stop();
 		}
 	});
+
+	it("a backlog's acks go out in one frame once it is drained; senders who went away get every receipt when they come back, and then nothing more", async () => {
+		const watch = await startMitmRelay(relay.url);
+		const fromRachel: Record<string, unknown>[] = [];
+		const rachel = await register("+1 555 555 0150");
+		watch.clientFrames = (text, connection) => {
+			if (connection.phone === rachel.phone && text !== PING_TEXT) fromRachel.push(JSON.parse(text));
+			return undefined;
+		};
+		const senders = await Promise.all(["+1 555 555 0151", "+1 555 555 0152"].map((phone) => register(phone)));
+		const ids = senders.map((_, i) => [0, 1, 2, 3].map((n) => `away-${i}-${n}`));
+		for (const [i, sender] of senders.entries()) {
+			const c = connect(sender);
+			await c.until(() => c.drainedCount() === 1, "sender drained");
+			for (const id of ids[i] ?? [])
+				expect(await c.connection.send(rachel.phone, id, randomBody(40))).toEqual({
+					ok: true,
+					delivery: "queued",
+				});
+			c.connection.stop();
+		}
+		const r = connect(rachel, new RelayHttpClient(watch.url).connectUrl(rachel.phone));
+		try {
+			await r.until(() => r.messages.length === 8 && r.drainedCount() === 1, "the backlog");
+			await r.until(() => fromRachel.some((frame) => frame.type === "ack"), "the backlog's ack");
+			const acks = fromRachel.filter((frame) => frame.type === "ack");
+			expect(acks).toEqual([{ type: "ack", seqs: r.messages.map((message) => message.seq) }]);
+			for (const [i, sender] of senders.entries()) {
+				const back = connect(sender);
+				await back.until(() => back.receipts.length === 4 && back.drainedCount() === 1, "the receipts");
+				expect(back.receipts.map((receipt) => receipt.id)).toEqual(ids[i]);
+				expect(new Set(back.receipts.map((receipt) => receipt.seq)).size).toBe(4);
+				// The lazy acks go out at the latest when the client stops; then nothing is left.
+				back.connection.stop();
+				const deadline = Date.now() + 5_000;
+				let left = -1;
+				while (left !== 0 && Date.now() < deadline) {
+					const again = connect(sender);
+					await again.until(() => again.drainedCount() === 1, "drained again");
+					left = again.receipts.length;
+					again.connection.stop();
+				}
+				expect(left).toBe(0);
+			}
+		} finally {
+			r.connection.stop();
+			await watch.close();
+		}
+	});
 });
 
 /** A bare WebSocket client: hello, then the ready frame and the backlog up to `drained`. */

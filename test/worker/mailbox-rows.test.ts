@@ -111,6 +111,86 @@ describe("rows written per mailbox entry", () => {
 		expect(counts).toEqual({ stored: 1, removed: 1 });
 	});
 
+	it("receipts for an away owner: one row per batch (+ the high-water), n frames under n seqs, the row deleted with the last ack; a woken object delivers what was not acknowledged", async () => {
+		const result = await inObject((sql) => {
+			const peer: E164 = newE164();
+			const store = counting(sql);
+			const mailbox = new Mailbox(store.sql, LIMITS);
+			mailbox.messageUsage();
+			const at = Date.now();
+			mailbox.storeReceipts(peer, [
+				{ messageId: "m1", at },
+				{ messageId: "m2", at },
+				{ messageId: "m3", at: at + 1 },
+				{ messageId: "m1", at },
+			]);
+			const stored = store.rowsWritten();
+			const frames = mailbox.entries();
+			const seqs = frames.map((frame) => ("seq" in frame ? frame.seq : 0));
+			// A repeat is dropped; a new one among repeats is stored alone.
+			let mark = store.rowsWritten();
+			mailbox.storeReceipts(peer, [
+				{ messageId: "m2", at },
+				{ messageId: "m4", at },
+			]);
+			const repeated = store.rowsWritten() - mark;
+			mark = store.rowsWritten();
+			mailbox.removeLater(mailbox.find([seqs[0] ?? 0, seqs[2] ?? 0]).found);
+			mailbox.applyPendingRemovals();
+			const partialAck = store.rowsWritten() - mark;
+			const left = mailbox.entries().map((frame) => (frame.type === "receipt" ? frame.id : frame.type));
+			// The same table in a new instance (a woken object): the acks in memory are gone.
+			const woken = new Mailbox(store.sql, LIMITS);
+			const redelivered = woken.entries().map((frame) => (frame.type === "receipt" ? frame.id : frame.type));
+			const found = woken.find([...seqs, (seqs[2] ?? 0) + 1_000]);
+			mark = store.rowsWritten();
+			woken.removeLater(found.found.filter((entry) => entry.messageId !== "m2"));
+			woken.applyPendingRemovals();
+			const notLast = store.rowsWritten() - mark;
+			woken.removeLater(woken.find([seqs[1] ?? 0]).found);
+			woken.applyPendingRemovals();
+			const last = store.rowsWritten() - notLast - mark;
+			const after = woken.storeNotice("receipt", peer, "m5", Date.now());
+			return {
+				stored,
+				frames: frames.map((frame) =>
+					frame.type === "receipt" ? [frame.id, frame.deliveredAt - at] : frame.type,
+				),
+				consecutive: seqs.every((seq, index) => seq === (seqs[0] ?? 0) + index),
+				repeated,
+				partialAck,
+				left,
+				redelivered,
+				found: found.found.map((entry) => entry.messageId),
+				unknown: found.unknown.length,
+				notLast,
+				last,
+				rowsLeft: sql.exec<{ n: number }>("SELECT count(*) AS n FROM mailbox WHERE kind = 'receipts'").one()
+					.n,
+				seqAbove: after?.type === "receipt" && after.seq > (seqs[2] ?? Number.MAX_SAFE_INTEGER),
+			};
+		});
+		expect(result).toEqual({
+			stored: 2,
+			frames: [
+				["m1", 0],
+				["m2", 0],
+				["m3", 1],
+			],
+			consecutive: true,
+			repeated: 1,
+			partialAck: 0,
+			left: ["m2", "m4"],
+			redelivered: ["m1", "m2", "m3", "m4"],
+			found: ["m1", "m2", "m3"],
+			unknown: 1,
+			notLast: 0,
+			last: 1,
+			rowsLeft: 0,
+			seqAbove: true,
+		});
+	});
+
 	it("a held receipt (connected owner): none written when acknowledged, one under its seq when not", async () => {
 		const counts = await inObject(async (sql) => {
 			const peer: E164 = newE164();
@@ -285,12 +365,12 @@ describe("rows written per relayed message, through the phone objects (docs/PERF
 		expect({ alice: await atAlice(), bob: await atBob() }).toEqual({ alice: 0, bob: 0 });
 	});
 
-	it("offline: stored 1; acked 1 (its deletion); a receipt to an offline sender 1 + 1; each connection 1 (its seq block, which also covers the removals)", async () => {
+	it("offline: stored 1; acked 1 (its deletion); the receipts of one ack to an offline sender one row (+ the high-water) and one deletion, however many; each connection 1 (its seq block, which also covers the removals)", async () => {
 		const alice = await register();
 		const bob = await register();
 		const a = (await connectDrained(alice.phone, alice.token)).socket;
 		const [atAlice, atBob] = [await countRowsOf(alice.phone), await countRowsOf(bob.phone)];
-		const ids = [messageId(), messageId()];
+		const ids = [messageId(), messageId(), messageId(), messageId(), messageId()];
 		for (const id of ids) {
 			a.send({ type: "send", id, to: bob.phone, body: randomBody() });
 			expect(await a.next("sent")).toMatchObject({ id, delivery: "queued" });
@@ -302,18 +382,19 @@ describe("rows written per relayed message, through the phone objects (docs/PERF
 		b.socket.send({ type: "ack", seqs: b.backlog.map((frame) => ("seq" in frame ? frame.seq : 0)) });
 		await expectStoredRows(bob.phone, "mailbox", 0);
 		const drained = (await atBob()) - stored - hello;
-		await expectStoredRows(alice.phone, "mailbox", 2);
+		await expectStoredRows(alice.phone, "mailbox", 1);
 		const receipts = await atAlice();
 		const again = await connectDrained(alice.phone, alice.token);
+		expect(again.backlog.map((frame) => (frame.type === "receipt" ? frame.id : frame.type))).toEqual(ids);
 		again.socket.send({ type: "ack", seqs: again.backlog.map((frame) => ("seq" in frame ? frame.seq : 0)) });
 		await expectStoredRows(alice.phone, "mailbox", 0);
 		const acked = (await atAlice()) - receipts;
 		expect({ stored, hello, drained, receipts, acked }).toEqual({
-			stored: 2,
+			stored: 5,
 			hello: 1,
-			drained: 2,
+			drained: 5,
 			receipts: 2,
-			acked: 1 + 2,
+			acked: 1 + 1,
 		});
 	});
 });

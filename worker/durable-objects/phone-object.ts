@@ -407,7 +407,14 @@ export class PhoneObject extends DurableObject<Env> {
 			await this.holdNotices(socket, from, notices);
 			return;
 		}
-		for (const notice of notices) this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
+		// The receipts of one call (a drain's ack of this phone's messages) are one row (receipt-batch.ts).
+		this.mailbox.storeReceipts(
+			from,
+			notices.filter((notice) => notice.kind === "receipt"),
+		);
+		for (const notice of notices) {
+			if (notice.kind === "resume") this.mailbox.storeNotice(notice.kind, from, notice.messageId, notice.at);
+		}
 		this.afterNoticesStored();
 	}
 

@@ -46,6 +46,14 @@
 // Senders refused for a full mailbox are remembered (refused_senders) until there is room again, when
 // each is owed a "resume" notice.
 import { canonicalPhone, type E164, type ServerFrame } from "../../protocol/wire/index.ts";
+import {
+	BatchAcks,
+	type BatchedReceipt,
+	type BatchPlace,
+	decodeReceiptBatch,
+	encodeReceiptBatch,
+	RECEIPT_BATCH_KIND,
+} from "./receipt-batch.ts";
 import type { SeqCursor } from "./socket-attachment.ts";
 
 export const MAILBOX_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -82,6 +90,8 @@ export interface FoundEntry {
 	peer: E164;
 	messageId: string;
 	size: number;
+	/** A receipt stored in a batch row (receipt-batch.ts): the row's seq and span. */
+	batch?: BatchPlace;
 }
 
 export interface FoundEntries {
@@ -146,6 +156,8 @@ export class Mailbox {
 	 * seq missing from it is simply read from the table.
 	 */
 	private readonly recent = new Map<number, FoundEntry>();
+	/** The seqs of batch rows acknowledged so far (receipt-batch.ts). */
+	private readonly batchAcks = new BatchAcks();
 	/** False once refused_senders was found empty; unknown (true) after a wake-up. Saves a statement per ack. */
 	private mayHaveRefusedSenders = true;
 
@@ -172,10 +184,16 @@ export class Mailbox {
 				usage.messages += 1;
 				usage.bytes += entry.size;
 			}
-			for (const row of this.sql.exec<Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "size">>(
-				"SELECT seq, kind, peer, message_id, size FROM mailbox",
+			for (const row of this.sql.exec<
+				Pick<EntryRow, "seq" | "kind" | "peer" | "message_id" | "size" | "body">
+			>(
+				`SELECT seq, kind, peer, message_id, size, iif(kind = '${RECEIPT_BATCH_KIND}', body, '') AS body FROM mailbox`,
 			)) {
-				keys.set(entryKey(row.kind, row.peer, row.message_id), row.seq);
+				if (row.kind === RECEIPT_BATCH_KIND) {
+					decodeReceiptBatch(row.body).forEach((receipt, index) => {
+						keys.set(entryKey("receipt", row.peer, receipt.messageId), row.seq + index);
+					});
+				} else keys.set(entryKey(row.kind, row.peer, row.message_id), row.seq);
 				this.storedMax = Math.max(this.storedMax, row.seq);
 				if (row.kind !== "message" || this.released.has(row.seq)) continue;
 				usage.messages += 1;
@@ -436,14 +454,81 @@ export class Mailbox {
 		return entryFrame({ seq, kind, peer, message_id: messageId, body: "", at: now });
 	}
 
+	/**
+	 * Receipts from one peer for an owner who is away (receipt-batch.ts): new ones only, once per
+	 * (peer, id) like storeNotice. Two or more are one row under the first of as many consecutive seqs,
+	 * all below the high-water, which moves past them in the same commit (two rows written per batch,
+	 * whatever its size); a single one is an ordinary notice row.
+	 */
+	storeReceipts(peer: E164, receipts: readonly BatchedReceipt[]): void {
+		this.applyPendingRemovals();
+		const { keys } = this.loaded();
+		const fresh = new Map<string, number>();
+		for (const receipt of receipts) {
+			if (!keys.has(entryKey("receipt", peer, receipt.messageId)) && !fresh.has(receipt.messageId))
+				fresh.set(receipt.messageId, receipt.at);
+		}
+		const batch = [...fresh].map(([messageId, at]) => ({ messageId, at }));
+		const [first] = batch;
+		if (!first) return;
+		if (batch.length === 1) {
+			this.storeNotice("receipt", peer, first.messageId, first.at);
+			return;
+		}
+		const seq = this.seqFloor();
+		const place = { seq, count: batch.length };
+		this.raiseHighWater(seq + place.count);
+		const at = Math.min(...batch.map((receipt) => receipt.at));
+		this.sql.exec(
+			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, '', ?, 0, ?, ?)",
+			seq,
+			RECEIPT_BATCH_KIND,
+			peer,
+			encodeReceiptBatch(batch),
+			at,
+			at + MAILBOX_RETENTION_MS,
+		);
+		this.lastSeq = seq + place.count - 1;
+		this.storedMax = Math.max(this.storedMax, seq);
+		batch.forEach((receipt, index) => {
+			keys.set(entryKey("receipt", peer, receipt.messageId), seq + index);
+			this.remember({
+				seq: seq + index,
+				kind: "receipt",
+				peer,
+				messageId: receipt.messageId,
+				size: 0,
+				batch: place,
+			});
+		});
+	}
+
 	/** Every entry in delivery order, but those in `leaving` (acknowledged, their receipts on their way). */
 	entries(leaving: ReadonlySet<number> = new Set()): ServerFrame[] {
 		this.applyPendingRemovals();
 		return this.sql
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
-			.filter((row) => !leaving.has(row.seq))
-			.map((row) => entryFrame({ ...row, peer: storedPhone(row.peer) }));
+			.flatMap((row) => {
+				const peer = storedPhone(row.peer);
+				if (row.kind !== RECEIPT_BATCH_KIND)
+					return leaving.has(row.seq) ? [] : [entryFrame({ ...row, peer })];
+				// Receipts of the batch already acknowledged are not sent again.
+				return decodeReceiptBatch(row.body).flatMap((receipt, index) => {
+					const seq = row.seq + index;
+					if (this.batchAcks.isAcked(seq, row.seq)) return [];
+					return [
+						entryFrame({
+							seq,
+							kind: "receipt",
+							peer,
+							message_id: receipt.messageId,
+							body: "",
+							at: receipt.at,
+						}),
+					];
+				});
+			});
 	}
 
 	/**
@@ -462,14 +547,19 @@ export class Mailbox {
 			))
 				rows.set(row.seq, row);
 		}
+		// A batch row's first receipt has the row's seq; the others have no row of their own.
+		const batched = this.batchedReceipts(
+			unread.filter((seq) => (rows.get(seq)?.kind ?? RECEIPT_BATCH_KIND) === RECEIPT_BATCH_KIND),
+		);
 		for (const seq of wanted) {
-			const known = this.held.get(seq)?.entry ?? this.recent.get(seq);
+			const known = this.held.get(seq)?.entry ?? this.recent.get(seq) ?? batched.get(seq);
 			if (known) {
-				result.found.push(known);
+				// A receipt of a batch whose row is still there, acknowledged already: neither found nor unknown.
+				if (!(known.batch && this.batchAcks.isAcked(seq, known.batch.seq))) result.found.push(known);
 				continue;
 			}
 			const row = rows.get(seq);
-			if (!row) result.unknown.push(seq);
+			if (!row || row.kind === RECEIPT_BATCH_KIND) result.unknown.push(seq);
 			else
 				result.found.push({
 					seq,
@@ -480,6 +570,34 @@ export class Mailbox {
 				});
 		}
 		return result;
+	}
+
+	/** The receipts of batch rows (receipt-batch.ts) among `seqs`, by seq; reads the rows only if asked. */
+	private batchedReceipts(seqs: readonly number[]): Map<number, FoundEntry> {
+		const found = new Map<number, FoundEntry>();
+		if (seqs.length === 0) return found;
+		const wanted = new Set(seqs);
+		for (const row of this.sql.exec<Pick<EntryRow, "seq" | "peer" | "body">>(
+			"SELECT seq, peer, body FROM mailbox WHERE kind = ? AND seq <= ?",
+			RECEIPT_BATCH_KIND,
+			Math.max(...seqs),
+		)) {
+			const receipts = decodeReceiptBatch(row.body);
+			const batch = { seq: row.seq, count: receipts.length };
+			receipts.forEach((receipt, index) => {
+				const seq = row.seq + index;
+				if (!wanted.has(seq)) return;
+				found.set(seq, {
+					seq,
+					kind: "receipt",
+					peer: storedPhone(row.peer),
+					messageId: receipt.messageId,
+					size: 0,
+					batch,
+				});
+			});
+		}
+		return found;
 	}
 
 	/**
@@ -532,20 +650,30 @@ export class Mailbox {
 		return this.pendingRemovals.size > 0;
 	}
 
-	/** Deletes the entries acknowledged since the last write. */
+	/**
+	 * Deletes the entries acknowledged since the last write. A receipt of a batch row only counts
+	 * towards its row, which goes with the last of them (receipt-batch.ts).
+	 */
 	applyPendingRemovals(): void {
 		const entries = [...this.pendingRemovals.values()];
 		if (entries.length === 0) return;
-		let removedMax = 0;
-		for (const chunk of chunks(entries, MAX_PARAMETERS)) {
-			this.sql.exec(
-				`DELETE FROM mailbox WHERE seq IN (${placeholders(chunk)})`,
-				...chunk.map((entry) => entry.seq),
-			);
-			for (const entry of chunk) removedMax = Math.max(removedMax, entry.seq);
+		const rowSeqs: number[] = [];
+		const completed = new Set<number>();
+		for (const entry of entries) {
+			if (!entry.batch) rowSeqs.push(entry.seq);
+			else if (this.batchAcks.ack(entry.seq, entry.batch) && !completed.has(entry.batch.seq)) {
+				completed.add(entry.batch.seq);
+				rowSeqs.push(entry.batch.seq);
+			}
 		}
-		this.keepHighWaterPast(removedMax);
+		let removedMax = 0;
+		for (const chunk of chunks(rowSeqs, MAX_PARAMETERS)) {
+			this.sql.exec(`DELETE FROM mailbox WHERE seq IN (${placeholders(chunk)})`, ...chunk);
+			for (const seq of chunk) removedMax = Math.max(removedMax, seq);
+		}
+		if (removedMax > 0) this.keepHighWaterPast(removedMax);
 		// Cleared only after every statement ran: a failure leaves them pending, to be tried again.
+		for (const seq of completed) this.batchAcks.forget(seq);
 		for (const entry of entries) this.keys?.delete(entryKey(entry.kind, entry.peer, entry.messageId));
 		this.pendingRemovals.clear();
 	}
@@ -559,6 +687,7 @@ export class Mailbox {
 			.exec<{ seq: number }>("DELETE FROM mailbox WHERE expires_at <= ? RETURNING seq", now)
 			.toArray();
 		const removed = expired.length;
+		for (const row of expired) this.batchAcks.forget(row.seq);
 		if (removed > 0) {
 			this.keepHighWaterPast(expired.reduce((max, row) => Math.max(max, row.seq), 0));
 			this.usage = null;
