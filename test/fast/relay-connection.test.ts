@@ -5,9 +5,9 @@
 // test/cli/session-ended.test.ts, test/cli/reconnect.test.ts (docs/TESTING.md lists the pairs).
 import { afterEach, describe, expect, it } from "vitest";
 import {
+	BACKLOG_ACK_MS,
 	type ConnectionHandlers,
 	type ConnectionState,
-	BACKLOG_ACK_MS,
 	LAZY_ACK_MS,
 	RelayConnection,
 	type RelayConnectionOptions,
