@@ -3,7 +3,7 @@
 // see the same machine load; then the same workload in Chromium (crypto-chromium.ts). Targets (issue 18
 // §1): node backend <= 0.4x WebCrypto per message and per ping-pong message, <= 0.5x per handshake and
 // for an offline drain of 10,000 messages. Each side also selects its ML-KEM-768 backend, as the CLI
-// does (node-crypto/ml-kem.ts: liboqs decapsulation) and the web app does (noble, the default).
+// does (node-crypto/ml-kem.ts: liboqs) and the web app does (noble, the default).
 import { nodeCryptoBackend } from "../node-crypto/backend.ts";
 import { nodeMlKemBackend } from "../node-crypto/ml-kem.ts";
 import { type CryptoBackend, cryptoBackend, setCryptoBackend } from "../protocol/crypto/backend.ts";

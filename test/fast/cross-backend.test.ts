@@ -1,8 +1,8 @@
 // Sessions interoperate across the two crypto backends (protocol/crypto/backend.ts), in one process:
-// a Messenger on the node:crypto backend (the CLI's, with its ML-KEM-768 backend: liboqs decapsulation,
-// node-crypto/ml-kem.ts) and one on WebCrypto (the web app's, noble's ML-KEM) chat through the FakeRelay,
-// each starting a session with the other, and state one backend serialised (the CLI's files) loads in
-// the other. Two module
+// a Messenger on the node:crypto backend (the CLI's, with its ML-KEM-768 backend: liboqs,
+// node-crypto/ml-kem.ts) and one on WebCrypto (the web app's, with noble's ML-KEM) chat through the
+// FakeRelay, each starting a session with the other (so each ML-KEM implementation decapsulates what the
+// other encapsulated), and state one backend serialised (the CLI's files) loads in the other. Two module
 // instances make two backends: this file's imports select node:crypto; a second copy of the same
 // modules, imported after vi.resetModules(), keeps the WebCrypto default. The end-to-end version is
 // test/web/interop-cli.test.ts (the CLI process on node:crypto, Chromium on WebCrypto, the real relay).
@@ -25,13 +25,17 @@ import { FakeRelay } from "./support/fake-relay.ts";
 import { type FastUser, lastStatus, online, received, registerUser, statuses } from "./support/fake-users.ts";
 
 setCryptoBackend(nodeCryptoBackend);
-// Counts the node side's decapsulations (it delegates to the CLI's backend), so a test can tell that a
+// Counts the node side's ML-KEM calls (it delegates to the CLI's backend), so a test can tell that a
 // setup went through liboqs rather than through the second module instance's noble.
-let liboqsDecapsulations = 0;
+const liboqsCalls = { encapsulate: 0, decapsulate: 0 };
 const countingMlKem: MlKemBackend = {
 	...nodeMlKemBackend,
+	encapsulate(publicKey, message) {
+		liboqsCalls.encapsulate++;
+		return nodeMlKemBackend.encapsulate(publicKey, message);
+	},
 	decapsulate(ciphertext, secretKey) {
-		liboqsDecapsulations++;
+		liboqsCalls.decapsulate++;
 		return nodeMlKemBackend.decapsulate(ciphertext, secretKey);
 	},
 };
@@ -76,9 +80,12 @@ describe("node:crypto and WebCrypto backends", () => {
 		expect(cliKey).toBeInstanceOf(NodeKey);
 		expect(browserKey).toBeInstanceOf(CryptoKey);
 
-		// node:crypto initiates (X3DH-style setup, suite 2), WebCrypto answers (a DH ratchet step), and so on.
+		// node:crypto initiates (X3DH-style setup, suite 2: liboqs encapsulates, noble decapsulates),
+		// WebCrypto answers (a DH ratchet step), and so on.
+		const encapsulations = liboqsCalls.encapsulate;
 		const first = await cli.messenger.send(browser.phone, "from node");
 		await browser.until((events) => received(events).includes("from node"), "node's message at the browser");
+		expect(liboqsCalls.encapsulate).toBe(encapsulations + 1);
 		const reply = await browser.messenger.send(cli.phone, "from webcrypto");
 		await cli.until((events) => received(events).includes("from webcrypto"), "the reply at the CLI");
 		const again = await cli.messenger.send(browser.phone, "node again");
@@ -114,13 +121,13 @@ describe("node:crypto and WebCrypto backends", () => {
 		running.push(cli, browser);
 		await Promise.all([online(cli), online(browser)]);
 
-		const before = liboqsDecapsulations;
+		const before = liboqsCalls.decapsulate;
 		const first = await browser.messenger.send(cli.phone, "from webcrypto first");
 		await cli.until(
 			(events) => received(events).includes("from webcrypto first"),
 			"the first message at the CLI",
 		);
-		expect(liboqsDecapsulations).toBe(before + 1);
+		expect(liboqsCalls.decapsulate).toBe(before + 1);
 		const reply = await cli.messenger.send(browser.phone, "reply from node");
 		await browser.until((events) => received(events).includes("reply from node"), "the CLI's reply");
 		await browser.until((events) => lastStatus(events, first.id) === "delivered", "the browser's receipt");

@@ -6,9 +6,10 @@
 // encoding (no cryptography), prekey hygiene and the randomized fuzz runs (state-machine coverage that
 // the backend does not change; the interaction suites already drive every primitive). A vitest file is its
 // own module instance, so the selection does not leak into other files.
+import nodeCrypto from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { nodeCryptoBackend } from "../../node-crypto/backend.ts";
-import { nodeMlKemBackend } from "../../node-crypto/ml-kem.ts";
+import { nodeMlKemBackend, seeded } from "../../node-crypto/ml-kem.ts";
 import { cryptoBackend, setCryptoBackend } from "../../protocol/crypto/backend.ts";
 import { nobleMlKemBackend, setMlKemBackend } from "../../protocol/crypto/ml-kem.ts";
 import { webCryptoBackend } from "../../protocol/crypto/webcrypto.ts";
@@ -34,11 +35,15 @@ it("runs with the node:crypto backend selected", () => {
 	expect(cryptoBackend().name).toBe("node");
 });
 
-it("decapsulates on liboqs to noble's keys, implicit rejection included", async () => {
+it("liboqs (the node ML-KEM backend) and noble agree: keys, encapsulations, implicit rejection", async () => {
 	const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
 	for (let i = 0; i < 16; i++) {
-		const pair = await nobleMlKemBackend.keyPair(random(64));
-		const sent = await nobleMlKemBackend.encapsulate(pair.publicKey, random(32));
+		const seed = random(64);
+		const pair = await nodeMlKemBackend.keyPair(seed);
+		expect(pair).toEqual(await nobleMlKemBackend.keyPair(seed));
+		const message = random(32);
+		const sent = await nodeMlKemBackend.encapsulate(pair.publicKey, message);
+		expect(sent).toEqual(await nobleMlKemBackend.encapsulate(pair.publicKey, message));
 		expect(await nodeMlKemBackend.decapsulate(sent.ciphertext, pair.secretKey)).toEqual(sent.sharedSecret);
 		// A wrong ciphertext yields the rejection key J(z || c), the same in both implementations.
 		const wrong = sent.ciphertext.slice();
@@ -47,6 +52,41 @@ it("decapsulates on liboqs to noble's keys, implicit rejection included", async 
 		expect(rejected).toEqual(await nobleMlKemBackend.decapsulate(wrong, pair.secretKey));
 		expect(rejected).not.toEqual(sent.sharedSecret);
 	}
+});
+
+it("feeds liboqs its FIPS 203 seed once, fails closed otherwise, and restores randomFillSync", async () => {
+	const real = nodeCrypto.randomFillSync;
+	const seed = Uint8Array.of(1, 2, 3, 4);
+	let drawn: Uint8Array[] = [];
+	/** A stand-in for a liboqs call that draws random bytes of these sizes and succeeds. */
+	const drawing =
+		(...lengths: number[]) =>
+		() => {
+			drawn = lengths.map((length) => nodeCrypto.randomFillSync(new Uint8Array(length)));
+			return 0;
+		};
+	expect(seeded(seed, drawing(4))).toBe(0);
+	expect(drawn).toEqual([seed]);
+	// A second draw, a draw of another size, an unused seed: real random bytes, then an error.
+	expect(() => seeded(seed, drawing(4, 4))).toThrow("exactly the FIPS 203 seed");
+	expect(drawn[1]).not.toEqual(seed);
+	expect(() => seeded(seed, drawing(8))).toThrow("exactly the FIPS 203 seed");
+	expect(drawn[0]).not.toEqual(new Uint8Array(8));
+	expect(() => seeded(seed, () => 0)).toThrow("exactly the FIPS 203 seed");
+	// A failed call reports its status (its output is not used); a throwing one still restores.
+	expect(seeded(seed, () => -1)).toBe(-1);
+	expect(() =>
+		seeded(seed, () => {
+			throw new Error("inside");
+		}),
+	).toThrow("inside");
+	expect(nodeCrypto.randomFillSync).toBe(real);
+	// And after real operations, including a refused key (Wycheproof's modulus overflow: 0xFFF).
+	await nodeMlKemBackend.keyPair(new Uint8Array(64));
+	await expect(
+		nodeMlKemBackend.encapsulate(new Uint8Array(1184).fill(0xff), new Uint8Array(32)),
+	).rejects.toThrow("refused the encapsulation key");
+	expect(nodeCrypto.randomFillSync).toBe(real);
 });
 
 const suites: readonly Suite[] = [
