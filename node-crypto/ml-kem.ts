@@ -25,8 +25,9 @@
 // operation then throws, its output discarded. The 100 key-generation and 265 encapsulation vectors
 // (test/protocol/node-backend.test.ts) show the seed lands exactly where FIPS 203 puts d || z and m.
 //
-// Secrets in WebAssembly memory (the seeds, the decapsulation key, the shared secret) are in one
-// allocation per call, which OQS_MEM_secure_free zeroes before freeing.
+// Secrets in WebAssembly memory (the decapsulation key, the shared secret) are in one allocation per
+// call, which OQS_MEM_secure_free zeroes before freeing; a seed goes straight into liboqs's own buffer,
+// which mlkem-native clears after use.
 
 import nodeCrypto from "node:crypto";
 import type { LibOqsMlKem768 } from "../node_modules/@oqs/liboqs-js/dist/ml-kem-768.min.js";
