@@ -2,9 +2,12 @@
 // operations (crypto-workload.ts) in the same Node process, alternating one call on each backend so both
 // see the same machine load; then the same workload in Chromium (crypto-chromium.ts). Targets (issue 18
 // §1): node backend <= 0.4x WebCrypto per message and per ping-pong message, <= 0.5x per handshake and
-// for an offline drain of 10,000 messages.
+// for an offline drain of 10,000 messages. Each side also selects its ML-KEM-768 backend, as the CLI
+// does (node-crypto/ml-kem.ts: liboqs) and the web app does (noble, the default).
 import { nodeCryptoBackend } from "../node-crypto/backend.ts";
+import { nodeMlKemBackend } from "../node-crypto/ml-kem.ts";
 import { type CryptoBackend, cryptoBackend, setCryptoBackend } from "../protocol/crypto/backend.ts";
+import { type MlKemBackend, nobleMlKemBackend, setMlKemBackend } from "../protocol/crypto/ml-kem.ts";
 import { webCryptoBackend } from "../protocol/crypto/webcrypto.ts";
 import type { ChromiumCryptoFigures } from "./crypto-browser-entry.ts";
 import { benchCryptoInChromium, type ChromiumCounts } from "./crypto-chromium.ts";
@@ -22,12 +25,14 @@ export interface BackendRow {
 
 interface Side {
 	readonly backend: CryptoBackend;
+	readonly mlKem: MlKemBackend;
 	readonly workload: Workload;
 }
 
-/** Runs `op` with `side`'s backend selected (operations never overlap: each is awaited). */
+/** Runs `op` with `side`'s backends selected (operations never overlap: each is awaited). */
 async function on<T>(side: Side, op: (workload: Workload) => Promise<T>): Promise<T> {
 	setCryptoBackend(side.backend);
+	setMlKemBackend(side.mlKem);
 	return op(side.workload);
 }
 
@@ -63,15 +68,18 @@ export function backendCounts(quick: boolean): BackendCounts {
 
 export async function benchBackends(counts: BackendCounts): Promise<BackendRow[]> {
 	const previous = cryptoBackend();
+	const previousMlKem = setMlKemBackend(nobleMlKemBackend);
 	try {
 		const sides: Side[] = [];
-		for (const [tag, backend] of [
-			["11", nodeCryptoBackend],
-			["12", webCryptoBackend],
+		for (const [tag, backend, mlKem] of [
+			["11", nodeCryptoBackend, nodeMlKemBackend],
+			["12", webCryptoBackend, nobleMlKemBackend],
 		] as const) {
 			setCryptoBackend(backend);
+			setMlKemBackend(mlKem);
 			// Warm-up and the handshake's one-time prekeys (a fifth more for the warm-up calls).
-			sides.push({ backend, workload: await createWorkload(tag, Math.ceil(counts.handshakes * 1.2) + 1) });
+			const workload = await createWorkload(tag, Math.ceil(counts.handshakes * 1.2) + 1);
+			sides.push({ backend, mlKem, workload });
 		}
 		const pair = sides as [Side, Side];
 		const row = (name: string, target: number, [node, web]: [number, number], note: string): BackendRow => ({
@@ -134,6 +142,7 @@ export async function benchBackends(counts: BackendCounts): Promise<BackendRow[]
 		return rows;
 	} finally {
 		setCryptoBackend(previous);
+		setMlKemBackend(previousMlKem);
 	}
 }
 

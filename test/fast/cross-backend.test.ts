@@ -1,14 +1,18 @@
 // Sessions interoperate across the two crypto backends (protocol/crypto/backend.ts), in one process:
-// a Messenger on the node:crypto backend (the CLI's) and one on WebCrypto (the web app's) chat through
-// the FakeRelay, and state one backend serialised (the CLI's files) loads in the other. Two module
+// a Messenger on the node:crypto backend (the CLI's, with its ML-KEM-768 backend: liboqs,
+// node-crypto/ml-kem.ts) and one on WebCrypto (the web app's, with noble's ML-KEM) chat through the
+// FakeRelay, each starting a session with the other (so each ML-KEM implementation decapsulates what the
+// other encapsulated), and state one backend serialised (the CLI's files) loads in the other. Two module
 // instances make two backends: this file's imports select node:crypto; a second copy of the same
 // modules, imported after vi.resetModules(), keeps the WebCrypto default. The end-to-end version is
 // test/web/interop-cli.test.ts (the CLI process on node:crypto, Chromium on WebCrypto, the real relay).
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { nodeCryptoBackend } from "../../node-crypto/backend.ts";
+import { nodeMlKemBackend } from "../../node-crypto/ml-kem.ts";
 import { NodeKey } from "../../node-crypto/node-key.ts";
 import { cryptoBackend, setCryptoBackend } from "../../protocol/crypto/backend.ts";
 import { identityDhKeySignedBytes, signKey } from "../../protocol/crypto/key-signatures.ts";
+import { type MlKemBackend, setMlKemBackend } from "../../protocol/crypto/ml-kem.ts";
 import { webCryptoBackend } from "../../protocol/crypto/webcrypto.ts";
 import {
 	createLocalIdentity,
@@ -21,8 +25,26 @@ import { FakeRelay } from "./support/fake-relay.ts";
 import { type FastUser, lastStatus, online, received, registerUser, statuses } from "./support/fake-users.ts";
 
 setCryptoBackend(nodeCryptoBackend);
-// The node project reuses its test processes across files (isolate: false): leave the default behind.
-afterAll(() => setCryptoBackend(webCryptoBackend));
+// Counts the node side's ML-KEM calls (it delegates to the CLI's backend), so a test can tell that a
+// setup went through liboqs rather than through the second module instance's noble.
+const liboqsCalls = { encapsulate: 0, decapsulate: 0 };
+const countingMlKem: MlKemBackend = {
+	...nodeMlKemBackend,
+	encapsulate(publicKey, message) {
+		liboqsCalls.encapsulate++;
+		return nodeMlKemBackend.encapsulate(publicKey, message);
+	},
+	decapsulate(ciphertext, secretKey) {
+		liboqsCalls.decapsulate++;
+		return nodeMlKemBackend.decapsulate(ciphertext, secretKey);
+	},
+};
+const noble = setMlKemBackend(countingMlKem);
+// The node project reuses its test processes across files (isolate: false): leave the defaults behind.
+afterAll(() => {
+	setCryptoBackend(webCryptoBackend);
+	setMlKemBackend(noble);
+});
 
 /** A second copy of the library and the fast-tier helpers, on the WebCrypto backend. */
 async function webCryptoModules() {
@@ -58,9 +80,12 @@ describe("node:crypto and WebCrypto backends", () => {
 		expect(cliKey).toBeInstanceOf(NodeKey);
 		expect(browserKey).toBeInstanceOf(CryptoKey);
 
-		// node:crypto initiates (X3DH-style setup, suite 2), WebCrypto answers (a DH ratchet step), and so on.
+		// node:crypto initiates (X3DH-style setup, suite 2: liboqs encapsulates, noble decapsulates),
+		// WebCrypto answers (a DH ratchet step), and so on.
+		const encapsulations = liboqsCalls.encapsulate;
 		const first = await cli.messenger.send(browser.phone, "from node");
 		await browser.until((events) => received(events).includes("from node"), "node's message at the browser");
+		expect(liboqsCalls.encapsulate).toBe(encapsulations + 1);
 		const reply = await browser.messenger.send(cli.phone, "from webcrypto");
 		await cli.until((events) => received(events).includes("from webcrypto"), "the reply at the CLI");
 		const again = await cli.messenger.send(browser.phone, "node again");
@@ -86,6 +111,32 @@ describe("node:crypto and WebCrypto backends", () => {
 		).toBe(fromNode);
 		const fromWeb = await web.session.serializeSessionRecord(browserRecord);
 		expect(await serializeSessionRecord(await deserializeSessionRecord(fromWeb))).toBe(fromWeb);
+	});
+
+	it("the web app starts a session with the CLI: noble encapsulates, liboqs decapsulates", async () => {
+		const web = await webCryptoModules();
+		const relay = new FakeRelay();
+		const cli = await registerUser(relay, "+1 555 555 0153");
+		const browser = await web.users.registerUser(relay, "+1 555 555 0154");
+		running.push(cli, browser);
+		await Promise.all([online(cli), online(browser)]);
+
+		const before = liboqsCalls.decapsulate;
+		const first = await browser.messenger.send(cli.phone, "from webcrypto first");
+		await cli.until(
+			(events) => received(events).includes("from webcrypto first"),
+			"the first message at the CLI",
+		);
+		expect(liboqsCalls.decapsulate).toBe(before + 1);
+		const reply = await cli.messenger.send(browser.phone, "reply from node");
+		await browser.until((events) => received(events).includes("reply from node"), "the CLI's reply");
+		await browser.until((events) => lastStatus(events, first.id) === "delivered", "the browser's receipt");
+		await cli.until((events) => lastStatus(events, reply.id) === "delivered", "the CLI's receipt");
+		const [ours, theirs] = await Promise.all([
+			cli.messenger.safetyNumber(browser.phone),
+			browser.messenger.safetyNumber(cli.phone),
+		]);
+		expect(ours.safetyNumber.digits).toBe(theirs.safetyNumber.digits);
 	});
 
 	it("read each other's serialised identities (the CLI's files) byte for byte, and the keys still sign", async () => {
