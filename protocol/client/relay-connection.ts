@@ -6,9 +6,9 @@
 // A message is acknowledged as soon as the handler queue is idle, since its sender waits for the
 // receipt, except in the backlog a connection starts with: its acks go together once `drained` is
 // handled, so each sender's receipts reach its object in one call and, if it is away, are stored as
-// one row (worker/phone/receipt-batch.ts). Receipts and resume notices are acknowledged lazily, riding on the next send (or an ack
-// frame that goes out anyway) so a chatting client spends no frame of its own on them
-// (docs/PERFORMANCE.md).
+// one row (worker/phone/receipt-batch.ts). Receipts and resume notices are acknowledged lazily,
+// riding on the next send (or an ack frame that goes out anyway) so a chatting client spends no frame
+// of its own on them (docs/PERFORMANCE.md).
 //
 // Timers, the socket factory and the jitter source are injectable (RelayConnectionOptions), like
 // libsignal's stores and clock. The Messenger passes its own options' `timers` and `createSocket`
@@ -253,13 +253,18 @@ export class RelayConnection {
 	/** Acknowledges an entry that a handler held back. */
 	acknowledge(seq: number): void {
 		this.acks.push(seq);
-		if (this.queuedIncoming === 0 && !this.inBacklog) this.flushAcks();
+		if (this.promptAcksDue) this.flushAcks();
 	}
 
 	/** Drops a message the app could not show (undecryptable, or held and then rejected): no receipt. */
 	discard(seq: number): void {
 		this.discards.push(seq);
-		if (this.queuedIncoming === 0 && !this.inBacklog) this.flushAcks();
+		if (this.promptAcksDue) this.flushAcks();
+	}
+
+	/** Message acks go once the handler queue is idle, but not before a backlog is handled (see the header). */
+	private get promptAcksDue(): boolean {
+		return this.queuedIncoming === 0 && !this.inBacklog;
 	}
 
 	private armBacklogAckTimer(): void {
@@ -397,7 +402,7 @@ export class RelayConnection {
 			} finally {
 				this.queuedIncoming -= 1;
 				if (
-					(this.queuedIncoming === 0 && !this.inBacklog) ||
+					this.promptAcksDue ||
 					this.acks.length >= MAX_ACKS_PER_FRAME ||
 					this.discards.length >= MAX_ACKS_PER_FRAME
 				)

@@ -190,9 +190,8 @@ export class Mailbox {
 				`SELECT seq, kind, peer, message_id, size, iif(kind = '${RECEIPT_BATCH_KIND}', body, '') AS body FROM mailbox`,
 			)) {
 				if (row.kind === RECEIPT_BATCH_KIND) {
-					decodeReceiptBatch(row.body).forEach((receipt, index) => {
-						keys.set(entryKey("receipt", row.peer, receipt.messageId), row.seq + index);
-					});
+					for (const entry of batchRowEntries(row))
+						keys.set(entryKey(entry.kind, entry.peer, entry.messageId), entry.seq);
 				} else keys.set(entryKey(row.kind, row.peer, row.message_id), row.seq);
 				this.storedMax = Math.max(this.storedMax, row.seq);
 				if (row.kind !== "message" || this.released.has(row.seq)) continue;
@@ -476,8 +475,7 @@ export class Mailbox {
 			return;
 		}
 		const seq = this.seqFloor();
-		const place = { seq, count: batch.length };
-		this.raiseHighWater(seq + place.count);
+		this.raiseHighWater(seq + batch.length);
 		const at = Math.min(...batch.map((receipt) => receipt.at));
 		this.sql.exec(
 			"INSERT INTO mailbox (seq, kind, peer, message_id, body, size, at, expires_at) VALUES (?, ?, ?, '', ?, 0, ?, ?)",
@@ -488,19 +486,12 @@ export class Mailbox {
 			at,
 			at + MAILBOX_RETENTION_MS,
 		);
-		this.lastSeq = seq + place.count - 1;
+		this.lastSeq = seq + batch.length - 1;
 		this.storedMax = Math.max(this.storedMax, seq);
-		batch.forEach((receipt, index) => {
-			keys.set(entryKey("receipt", peer, receipt.messageId), seq + index);
-			this.remember({
-				seq: seq + index,
-				kind: "receipt",
-				peer,
-				messageId: receipt.messageId,
-				size: 0,
-				batch: place,
-			});
-		});
+		for (const entry of batchEntries(seq, peer, batch)) {
+			keys.set(entryKey(entry.kind, entry.peer, entry.messageId), entry.seq);
+			this.remember(entry);
+		}
 	}
 
 	/** Every entry in delivery order, but those in `leaving` (acknowledged, their receipts on their way). */
@@ -510,24 +501,12 @@ export class Mailbox {
 			.exec<EntryRow>("SELECT seq, kind, peer, message_id, body, size, at FROM mailbox ORDER BY seq")
 			.toArray()
 			.flatMap((row) => {
-				const peer = storedPhone(row.peer);
 				if (row.kind !== RECEIPT_BATCH_KIND)
-					return leaving.has(row.seq) ? [] : [entryFrame({ ...row, peer })];
+					return leaving.has(row.seq) ? [] : [entryFrame({ ...row, peer: storedPhone(row.peer) })];
 				// Receipts of the batch already acknowledged are not sent again.
-				return decodeReceiptBatch(row.body).flatMap((receipt, index) => {
-					const seq = row.seq + index;
-					if (this.batchAcks.isAcked(seq, row.seq)) return [];
-					return [
-						entryFrame({
-							seq,
-							kind: "receipt",
-							peer,
-							message_id: receipt.messageId,
-							body: "",
-							at: receipt.at,
-						}),
-					];
-				});
+				return batchRowEntries(row)
+					.filter((entry) => !this.batchAcks.isAcked(entry.seq, row.seq))
+					.map((entry) => entryFrame({ ...entry, message_id: entry.messageId, body: "" }));
 			});
 	}
 
@@ -582,20 +561,7 @@ export class Mailbox {
 			RECEIPT_BATCH_KIND,
 			Math.max(...seqs),
 		)) {
-			const receipts = decodeReceiptBatch(row.body);
-			const batch = { seq: row.seq, count: receipts.length };
-			receipts.forEach((receipt, index) => {
-				const seq = row.seq + index;
-				if (!wanted.has(seq)) return;
-				found.set(seq, {
-					seq,
-					kind: "receipt",
-					peer: storedPhone(row.peer),
-					messageId: receipt.messageId,
-					size: 0,
-					batch,
-				});
-			});
+			for (const entry of batchRowEntries(row)) if (wanted.has(entry.seq)) found.set(entry.seq, entry);
 		}
 		return found;
 	}
@@ -724,6 +690,29 @@ export class Mailbox {
 		if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
 		this.recent.set(entry.seq, entry);
 	}
+}
+
+/** The receipts of a batch (receipt-batch.ts) under `seq`, each as the entry its own seq names. */
+function batchEntries(
+	seq: number,
+	peer: E164,
+	receipts: readonly BatchedReceipt[],
+): (FoundEntry & { kind: "receipt"; at: number })[] {
+	const batch = { seq, count: receipts.length };
+	return receipts.map((receipt, index) => ({
+		seq: seq + index,
+		kind: "receipt",
+		peer,
+		messageId: receipt.messageId,
+		size: 0,
+		batch,
+		at: receipt.at,
+	}));
+}
+
+/** A stored batch row's receipts (see batchEntries). */
+function batchRowEntries(row: Pick<EntryRow, "seq" | "peer" | "body">) {
+	return batchEntries(row.seq, storedPhone(row.peer), decodeReceiptBatch(row.body));
 }
 
 function entryKind(kind: string): EntryKind {
